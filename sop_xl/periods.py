@@ -1,0 +1,146 @@
+"""Planning periods: months ("2027-03") or ISO weeks ("2027-W05").
+
+Inside the core a period is the pandas Timestamp of its first day (the month's first day,
+the ISO week's Monday): that is the `ds` of the long frames. In Excel a period is a text
+label, because Excel Table headers are always text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MONTH = "month"
+WEEK = "week"
+PERIOD_TYPES = (MONTH, WEEK)
+
+# Excel's day zero for serial dates (1900 system, including Lotus' leap-year bug)
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS.update({"sept": 9, "june": 6, "july": 7, "mrz": 3, "mai": 5, "okt": 10, "dez": 12})
+
+
+def freq_of(period_type: str) -> str:
+    return "MS" if period_type == MONTH else "W-MON"
+
+
+def period_start(ts: pd.Timestamp, period_type: str) -> pd.Timestamp:
+    """The first day of the period holding `ts`."""
+    ts = pd.Timestamp(ts).normalize()
+    if period_type == MONTH:
+        return ts.replace(day=1)
+    return ts - pd.Timedelta(days=ts.weekday())
+
+
+def label(ts: pd.Timestamp, period_type: str) -> str:
+    ts = pd.Timestamp(ts)
+    if period_type == MONTH:
+        return f"{ts.year:04d}-{ts.month:02d}"
+    iso = ts.isocalendar()
+    return f"{iso.year:04d}-W{iso.week:02d}"
+
+
+def labels(values, period_type: str) -> list[str]:
+    return [label(v, period_type) for v in values]
+
+
+def shift(ts: pd.Timestamp, n: int, period_type: str) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    if period_type == MONTH:
+        return ts + pd.DateOffset(months=n)
+    return ts + pd.Timedelta(weeks=n)
+
+
+def periods_between(a: pd.Timestamp, b: pd.Timestamp, period_type: str) -> int:
+    """Whole periods from a to b (b later gives a positive number)."""
+    a, b = pd.Timestamp(a), pd.Timestamp(b)
+    if period_type == MONTH:
+        return (b.year - a.year) * 12 + (b.month - a.month)
+    return int(round((b - a).days / 7))
+
+
+def period_range(start: pd.Timestamp, n: int, period_type: str) -> pd.DatetimeIndex:
+    return pd.date_range(period_start(start, period_type), periods=n, freq=freq_of(period_type))
+
+
+def from_excel_serial(serial: float) -> pd.Timestamp:
+    return pd.Timestamp(_EXCEL_EPOCH + dt.timedelta(days=float(serial)))
+
+
+def parse_period(value: Any, period_type: str = MONTH) -> pd.Timestamp | None:
+    """Read what planners put in a period cell or header; None when it is not a period.
+
+    Accepts dates, datetimes, Excel serial numbers (as numbers or digits), "2027-03",
+    "2027/03", "03/2027", "2027-03-01", "Mar-27", "Mar 2027", "March 2027", "2027M03",
+    "2027-W05", "W05-2027". A date anywhere inside a period means that period.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+        return period_start(pd.Timestamp(value), period_type)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        v = float(value)
+        if np.isnan(v):
+            return None
+        # serials between 1950 and 2100 only: a bare 12 is not a date
+        if 18264 <= v <= 73051:
+            return period_start(from_excel_serial(v), period_type)
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{5}(\.0+)?", text):
+        return parse_period(float(text), period_type)
+    t = text.lower().replace("_", "-")
+    m = re.fullmatch(r"(\d{4})\s*-?\s*w(\d{1,2})", t) or re.fullmatch(r"w(\d{1,2})\s*[-/ ]\s*(\d{4})", t)
+    if m:
+        a, b = m.groups()
+        year, week = (int(a), int(b)) if len(a) == 4 else (int(b), int(a))
+        if not 1 <= week <= 53:
+            return None
+        try:
+            day = dt.date.fromisocalendar(year, week, 1)
+        except ValueError:
+            return None
+        return period_start(pd.Timestamp(day), period_type)
+    m = re.fullmatch(r"(\d{4})\s*[-/.m]\s*(\d{1,2})", t)  # 2027-03, 2027/3, 2027M03
+    if m:
+        return _month(int(m.group(1)), int(m.group(2)), period_type)
+    m = re.fullmatch(r"(\d{1,2})\s*[-/.]\s*(\d{4})", t)  # 03/2027
+    if m:
+        return _month(int(m.group(2)), int(m.group(1)), period_type)
+    m = re.fullmatch(r"([a-z]{3,9})\.?[\s\-/']*(\d{2}|\d{4})", t)  # Mar-27, March 2027
+    if m and (m.group(1)[:4] in _MONTHS or m.group(1)[:3] in _MONTHS):
+        month = _MONTHS.get(m.group(1)[:4]) or _MONTHS[m.group(1)[:3]]
+        year = int(m.group(2))
+        year = year + 2000 if year < 100 else year
+        return _month(year, month, period_type)
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?", t)
+    if m:
+        try:
+            return period_start(pd.Timestamp(int(m.group(1)), int(m.group(2)), int(m.group(3))), period_type)
+        except ValueError:
+            return None
+    m = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", t)  # 31.03.2027 or 03/31/2027
+    if m:
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        day, month = (a, b) if a > 12 or "." in t else (b, a)
+        try:
+            return period_start(pd.Timestamp(y, month, day), period_type)
+        except ValueError:
+            return None
+    return None
+
+
+def _month(year: int, month: int, period_type: str) -> pd.Timestamp | None:
+    if not (1 <= month <= 12 and 1900 <= year <= 2200):
+        return None
+    return period_start(pd.Timestamp(year, month, 1), period_type)
