@@ -29,9 +29,12 @@ class WorkbookAdapter(Protocol):
         cached value. Staged (not yet saved) writes are visible to later reads.
         """
 
-    def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = ()) -> None:
+    def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),
+                    period_type: str = "month") -> None:
         """Stage `frame` as the Excel Table of `sheet` (columns: the sheet's column names;
-        for WIDE sheets, key columns followed by period-label columns)."""
+        for WIDE sheets, key columns followed by period-label columns). Timestamps in PERIOD
+        columns are written as labels of `period_type`. Text is always written as text, never
+        as a formula, even when it starts with "="."""
 
     def save(self) -> None:
         """Apply staged writes to the workbook in one go."""

@@ -1,0 +1,194 @@
+"""The workbook file adapter used by the CLI and tests.
+
+Reads with python-calamine (fast, values only, cached formula results); writes with
+openpyxl into real Excel Tables. Writes are staged and applied together by `save()`:
+the workbook is loaded once, every staged table is written, the result goes to a
+temporary file beside the target and replaces it atomically after a backup copy of the
+previous file was made. Cells outside the product's tables are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from ..charts import ChartSpec
+from ..contract import WORKBOOK, Sheet
+from ..issues import Issue, IssueCode, Severity, WorkbookAccessError
+from .memory import MemoryWorkbook
+from .layout import layout_table
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+MAX_BYTES = 200 * 1024 * 1024
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.bak{path.suffix}")
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Owner files Excel (~$Book.xlsx) and LibreOffice (.~lock.Book.xlsx#) keep while a book is open."""
+    candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+    if len(path.name) > 2:
+        candidates.append(path.with_name("~$" + path.name[2:]))  # Excel shortens long names
+    return [p for p in candidates if p.exists()]
+
+
+def _access_error(code: IssueCode, message: str, hint: str, path: Path) -> WorkbookAccessError:
+    err = WorkbookAccessError(f"{message} {hint}")
+    err.issues = [Issue(Severity.ERROR, code, message, hint, sheet="", cell="", value=str(path))]
+    return err
+
+
+def check_is_workbook(path: Path) -> None:
+    if not path.exists():
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path} does not exist.",
+                            "Check the path, or run `sop-xl demo` to create a workbook.", path)
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is not an .xlsx or .xlsm workbook.",
+                            "Save it from Excel as an Excel Workbook (.xlsx) or macro-enabled workbook (.xlsm).",
+                            path)
+    if path.stat().st_size > MAX_BYTES:
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is larger than {MAX_BYTES >> 20} MB.",
+                            "Remove data sop_xl does not need, or split the workbook.", path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+    except zipfile.BadZipFile:
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is not a valid Excel workbook (damaged, "
+                            "encrypted, or an old .xls saved with a new name).",
+                            "Open it in Excel and save it again as .xlsx or .xlsm.", path) from None
+    if "xl/workbook.xml" not in names:
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is a zip file but not an Excel workbook.",
+                            "Save it from Excel as .xlsx or .xlsm.", path)
+
+
+class FileWorkbook:
+    """A workbook file. `out` saves elsewhere and leaves the original untouched."""
+
+    def __init__(self, path: str | os.PathLike, *, out: str | os.PathLike | None = None, create: bool = False,
+                 backup: bool = True):
+        self.path = Path(path)
+        self.out = Path(out) if out else self.path
+        self.name = self.path.name
+        self.backup = backup
+        self._new = create and not self.path.exists()
+        if not self._new:
+            check_is_workbook(self.path)
+        self._grids: dict[str, list[list[Any]]] = {}
+        self._overlay = MemoryWorkbook(name=self.name)
+        self._staged: dict[str, tuple[Sheet, pd.DataFrame, tuple[ChartSpec, ...], str]] = {}
+        self._sheet_names: list[str] = [] if self._new else self._read_sheet_names()
+
+    # ------------------------------------------------------------------ reading
+    def _read_sheet_names(self) -> list[str]:
+        from python_calamine import CalamineWorkbook
+        try:
+            wb = CalamineWorkbook.from_path(str(self.path))
+        except Exception as exc:  # calamine raises its own types for damaged files
+            raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be read ({exc}).",
+                                "Open it in Excel and save it again.", self.path) from None
+        return list(wb.sheet_names)
+
+    def sheet_names(self) -> list[str]:
+        return self._sheet_names + [n for n in self._overlay.grids if n not in self._sheet_names]
+
+    def read_grid(self, sheet_name: str) -> list[list[Any]]:
+        if sheet_name in self._overlay.grids:
+            return self._overlay.read_grid(sheet_name)
+        if sheet_name not in self._grids:
+            self._grids[sheet_name] = self._load_grid(sheet_name)
+        return [list(r) for r in self._grids[sheet_name]]
+
+    def _load_grid(self, sheet_name: str) -> list[list[Any]]:
+        if self._new:
+            return []
+        from python_calamine import CalamineWorkbook
+        wb = CalamineWorkbook.from_path(str(self.path))
+        rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        # calamine gives "" for blank cells; the contract layer wants None
+        return [[None if v == "" else v for v in row] for row in rows]
+
+    # ------------------------------------------------------------------ writing
+    def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),
+                    period_type: str = "month") -> None:
+        layout_table(sheet, frame, period_type=period_type)  # fail now, not at save time
+        if sheet.name not in self._overlay.grids:
+            base = self.read_grid(sheet.name) if sheet.name in self._sheet_names else []
+            self._overlay.grids[sheet.name] = base
+        self._overlay.write_table(sheet, frame, charts=charts, period_type=period_type)
+        self._staged[sheet.name] = (sheet, frame.copy(), tuple(charts), period_type)
+
+    @property
+    def staged(self) -> list[str]:
+        return list(self._staged)
+
+    def save(self) -> Path:
+        """Apply every staged table and replace the file atomically; returns the path written."""
+        from .xlsx_writer import apply_tables, restore_dropped_parts
+        from openpyxl import Workbook, load_workbook
+
+        target = self.out
+        self._check_writable(target)
+        keep_vba = self.path.suffix.lower() == ".xlsm"
+        if self._new:
+            wb = Workbook()
+            wb.remove(wb.active)
+        else:
+            try:
+                wb = load_workbook(self.path, keep_vba=keep_vba, keep_links=True)
+            except Exception as exc:
+                raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for writing "
+                                    f"({type(exc).__name__}: {exc}).", "Open it in Excel and save it again.",
+                                    self.path) from None
+        apply_tables(wb, [self._staged[k] for k in self._staged], WORKBOOK)
+        if not wb.sheetnames:
+            wb.create_sheet("Sheet1")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".~sop_xl-{target.stem}-", suffix=target.suffix,
+                                        dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            wb.save(tmp)
+            if not self._new:
+                restore_dropped_parts(self.path, tmp)
+            if self.backup and target.exists():
+                shutil.copy2(target, backup_path(target))
+            try:
+                os.replace(tmp, target)
+            except PermissionError:
+                raise _access_error(IssueCode.WORKBOOK_LOCKED, f"{target.name} is open in another program.",
+                                    "Close it in Excel, or write to another file with --out. "
+                                    "Nothing was changed.", target) from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        self._staged.clear()
+        self._grids.clear()
+        self._overlay = MemoryWorkbook(name=self.name)
+        self.path, self._new = target, False
+        self._sheet_names = self._read_sheet_names()
+        return target
+
+    def _check_writable(self, target: Path) -> None:
+        locks = lock_files(target)
+        if locks:
+            raise _access_error(IssueCode.WORKBOOK_LOCKED,
+                                f"{target.name} is open in Excel or LibreOffice (lock file {locks[0].name}).",
+                                "Close the workbook and run again, or write to another file with --out. "
+                                "Nothing was changed.", target)
+        if target.exists() and not os.access(target, os.W_OK):
+            raise _access_error(IssueCode.WORKBOOK_READ_ONLY, f"{target.name} is read-only.",
+                                "Remove the read-only attribute, or write to another file with --out. "
+                                "Nothing was changed.", target)
+        folder = target.parent if target.parent.exists() else target.parent.parent
+        if not os.access(folder, os.W_OK):
+            raise _access_error(IssueCode.WORKBOOK_READ_ONLY, f"The folder {folder} is read-only.",
+                                "Write to another folder with --out. Nothing was changed.", target)

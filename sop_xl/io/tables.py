@@ -1,0 +1,418 @@
+"""Raw cell grids to contract tables, reporting every rejected value by cell.
+
+Shared by every adapter: an adapter hands over `read_grid(sheet)` (values from A1) and
+this module finds the header (title rows above it are fine), matches columns by loose
+spelling, coerces each value to its declared kind and reports what it could not read.
+Frames come back with snake_case columns and the Excel row number as index, so a later
+stage can still name the cell of any value (`cell_of`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from .. import periods
+from ..contract import DEMAND_HISTORY, SETTINGS
+from ..contract.schema import Column, Kind, Layout, Sheet
+from ..issues import IssueCode, IssueLog
+from .coerce import coerce, is_blank
+from .protocol import WorkbookAdapter
+from .settings import Settings, parse_settings
+
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass(frozen=True)
+class Header:
+    row: int                       # 0-based row index in the grid
+    columns: dict[str, int]        # contract column name -> 0-based grid column
+    extra: dict[int, str]          # grid column -> header text not in the contract
+    periods: dict[int, pd.Timestamp]  # WIDE: grid column -> period
+
+
+def cell(row: int, col: int) -> str:
+    """A1 address from 0-based grid indices."""
+    return f"{get_column_letter(col + 1)}{row + 1}"
+
+
+def cell_of(frame: pd.DataFrame, row_label: Any, column: str) -> str:
+    """The A1 address a value of a read frame came from ("" when unknown)."""
+    letters = frame.attrs.get("letters", {})
+    if column in letters and isinstance(row_label, (int, np.integer)):
+        return f"{letters[column]}{int(row_label)}"
+    return ""
+
+
+def _clean(grid: list[list[Any]]) -> list[list[Any]]:
+    return [[None if is_blank(v) else v for v in row] for row in grid]
+
+
+def _blank_row(row: list[Any]) -> bool:
+    return all(v is None for v in row)
+
+
+def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_type: str | None = None
+                ) -> Header | None:
+    """The row that names the most contract columns (ties: the upper one)."""
+    best: Header | None = None
+    best_score = 0
+    for r, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        found: dict[str, int] = {}
+        extra: dict[int, str] = {}
+        pers: dict[int, pd.Timestamp] = {}
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            match = next((col.name for col in columns if col.name not in found and col.matches(value)), None)
+            if match:
+                found[match] = c
+                continue
+            if period_type:
+                ts = periods.parse_period(value, period_type)
+                if ts is not None:
+                    pers[c] = ts
+                    continue
+            extra[c] = str(value)
+        required = [col.name for col in columns if col.required]
+        score = len(found) * 10 + (5 if pers else 0) + sum(10 for n in required if n in found)
+        if period_type and not pers:
+            score -= 1
+        if found and score > best_score:
+            best, best_score = Header(r, found, extra, pers), score
+    return best
+
+
+def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: bool) -> list[list[Any]] | None:
+    names = {n.lower(): n for n in book.sheet_names()}
+    actual = names.get(sheet.name.lower())
+    if actual is None:
+        if required:
+            log.error(IssueCode.MISSING_SHEET, f"The workbook has no sheet {sheet.name!r}.",
+                      f"Add a sheet named {sheet.name} with the table described in docs/workbook.md "
+                      f"(or start from workbook_template.xlsm).", sheet=sheet.name)
+        return None
+    return _clean(book.read_grid(actual))
+
+
+def read_table(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: bool = True,
+               period_type: str = periods.MONTH) -> pd.DataFrame:
+    """Read a TABLE-layout sheet into a frame of the contract's columns (empty if missing)."""
+    grid = read_grid(book, sheet, log, required=required)
+    if grid is None:
+        return empty_frame(sheet.columns)
+    return parse_table(sheet, grid, log, period_type=period_type, required=required)
+
+
+def empty_frame(columns: Iterable[Column]) -> pd.DataFrame:
+    frame = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c.kind)) for c in columns})
+    frame.index.name = "row"
+    return frame
+
+
+def _dtype(kind: Kind) -> str:
+    return {Kind.INTEGER: "Int64", Kind.NUMBER: "float64", Kind.MONEY: "float64", Kind.PERCENT: "float64",
+            Kind.PERIOD: "datetime64[ns]", Kind.DATE: "datetime64[ns]", Kind.BOOL: "boolean"}.get(kind, "object")
+
+
+def parse_table(sheet: Sheet, grid: list[list[Any]], log: IssueLog, *, columns: tuple[Column, ...] | None = None,
+                period_type: str = periods.MONTH, required: bool = True) -> pd.DataFrame:
+    columns = columns or sheet.columns
+    header = find_header(grid, columns)
+    if header is None or not any(c.name in header.columns for c in columns if c.required):
+        if required or any(not _blank_row(r) for r in grid):
+            wanted = ", ".join(c.header for c in columns if c.required)
+            log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of the {sheet.name} table.",
+                      f"Put a header row with at least these columns: {wanted}.", sheet=sheet.name)
+        return empty_frame(columns)
+    _report_header(sheet, header, columns, log)
+    if any(c.required and c.name not in header.columns for c in columns):
+        return empty_frame(columns)
+
+    records: list[dict[str, Any]] = []
+    rows: list[int] = []
+    for r in range(header.row + 1, len(grid)):
+        raw = grid[r]
+        picked = {name: (raw[c] if c < len(raw) else None) for name, c in header.columns.items()}
+        if all(v is None for v in picked.values()):
+            continue  # blank row (or a row of notes outside the table's columns)
+        record = {}
+        for col in columns:
+            c = header.columns.get(col.name)
+            record[col.name] = _value(sheet, col, picked.get(col.name), r, c, log, period_type)
+        records.append(record)
+        rows.append(r + 1)
+    frame = pd.DataFrame.from_records(records, columns=[c.name for c in columns]) if records \
+        else empty_frame(columns)
+    if records:
+        frame.index = pd.Index(rows, name="row")
+        for col in columns:
+            frame[col.name] = _typed(frame[col.name], col.kind)
+    frame.attrs["letters"] = {name: get_column_letter(c + 1) for name, c in header.columns.items()}
+    frame.attrs["sheet"] = sheet.name
+    _check_keys(sheet, frame, log)
+    return frame
+
+
+def _report_header(sheet: Sheet, header: Header, columns: tuple[Column, ...], log: IssueLog) -> None:
+    for col in columns:
+        if col.required and col.name not in header.columns:
+            log.error(IssueCode.MISSING_COLUMN, f"The {sheet.name} table has no {col.header!r} column.",
+                      f"Add a column headed {col.header!r} to the header row (row {header.row + 1}).",
+                      sheet=sheet.name, cell=cell(header.row, 0), column=col.header)
+    for c, text in header.extra.items():
+        log.info(IssueCode.IGNORED_COLUMN, f"Column {text!r} is not used by sop_xl and was left as it is.",
+                 sheet=sheet.name, cell=cell(header.row, c), column=text)
+
+
+def _value(sheet: Sheet, col: Column, raw: Any, r: int, c: int | None, log: IssueLog, period_type: str) -> Any:
+    where = dict(sheet=sheet.name, cell=cell(r, c) if c is not None else "", column=col.header, value=raw)
+    if raw is None:
+        if col.required:
+            log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
+                      f"Type a {col.kind.value} in {where['cell']}.", **where)
+        return col.default
+    got = coerce(raw, col.kind, allowed=col.allowed, period_type=period_type)
+    if got.problem:
+        code = {Kind.PERIOD: IssueCode.NOT_A_PERIOD, Kind.DATE: IssueCode.NOT_A_DATE,
+                Kind.BOOL: IssueCode.NOT_YES_NO, Kind.INTEGER: IssueCode.NOT_AN_INTEGER}.get(
+            col.kind, IssueCode.NOT_A_NUMBER if col.kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT)
+            else IssueCode.NOT_ALLOWED)
+        if got.problem.startswith("the cell shows"):
+            code = IssueCode.FORMULA_ERROR
+        log.error(code, f"{col.header}: {got.problem}.", _hint(col), **where)
+        return col.default
+    value = got.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if col.minimum is not None and value < col.minimum:
+            log.error(IssueCode.OUT_OF_RANGE, f"{col.header} is {value:g}, below the minimum {col.minimum:g}.",
+                      _hint(col), **where)
+            return col.default
+        if col.maximum is not None and value > col.maximum:
+            log.error(IssueCode.OUT_OF_RANGE, f"{col.header} is {value:g}, above the maximum {col.maximum:g}.",
+                      _hint(col), **where)
+            return col.default
+    return value
+
+
+def _hint(col: Column) -> str:
+    if col.choices:
+        return f"Pick one of: {', '.join(col.choices)}."
+    parts = {Kind.INTEGER: "a whole number", Kind.NUMBER: "a number", Kind.MONEY: "an amount",
+             Kind.PERCENT: "a percentage such as 95%", Kind.DATE: "a date such as 2027-03-31",
+             Kind.PERIOD: "a period such as 2027-03", Kind.BOOL: "yes or no", Kind.TEXT: "text"}
+    text = f"Enter {parts[col.kind]}"
+    if col.minimum is not None and col.maximum is not None:
+        text += f" between {col.minimum:g} and {col.maximum:g}"
+    elif col.minimum is not None:
+        text += f" of at least {col.minimum:g}"
+    if col.unit:
+        text += f" ({col.unit})"
+    return text + ", or clear the cell to use the default." if not col.required else text + "."
+
+
+def _typed(series: pd.Series, kind: Kind) -> pd.Series:
+    if kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT):
+        return pd.to_numeric(series, errors="coerce").astype("float64")
+    if kind is Kind.INTEGER:
+        return pd.to_numeric(series, errors="coerce").astype("Int64")
+    if kind in (Kind.PERIOD, Kind.DATE):
+        return pd.to_datetime(series, errors="coerce")
+    if kind is Kind.BOOL:
+        return series.astype("boolean")
+    return series.astype(object)
+
+
+def _check_keys(sheet: Sheet, frame: pd.DataFrame, log: IssueLog) -> None:
+    if not sheet.key or frame.empty:
+        return
+    keys = frame[list(sheet.key)]
+    dup = keys.duplicated(keep="first")
+    if not dup.any():
+        return
+    first_row = {}
+    for row, values in zip(frame.index, keys.itertuples(index=False)):
+        first_row.setdefault(tuple(values), row)
+    letter = frame.attrs["letters"].get(sheet.key[0], "A")
+    for row, values in zip(frame.index[dup], keys[dup].itertuples(index=False)):
+        shown = ", ".join(_show(v) for v in values)
+        log.error(IssueCode.DUPLICATE_KEY,
+                  f"{shown} appears twice (rows {first_row[tuple(values)]} and {row}).",
+                  "Keep one row per key: merge the two rows or delete one.",
+                  sheet=sheet.name, cell=f"{letter}{row}", row_key=shown)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m")
+    return str(value)
+
+
+# ---------------------------------------------------------------- wide sheets
+
+def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type: str = periods.MONTH,
+              required: bool = True) -> pd.DataFrame:
+    """A WIDE sheet (keys + one column per period) or its LONG form, as a long frame:
+    key columns, `ds` (period start), the value column, and `cell` (its A1 address)."""
+    assert sheet.layout is Layout.WIDE and sheet.period_values is not None
+    keys = [c.name for c in sheet.columns]
+    value_name = sheet.period_values.name
+    out_columns = [*keys, "ds", value_name, "cell"]
+    grid = read_grid(book, sheet, log, required=required)
+    if grid is None:
+        return pd.DataFrame(columns=out_columns)
+    if sheet.long_columns:
+        long_header = find_header(grid, sheet.long_columns)
+        if long_header and all(c.name in long_header.columns for c in sheet.long_columns if c.required):
+            frame = parse_table(sheet, grid, log, columns=sheet.long_columns, period_type=period_type)
+            letters = frame.attrs.get("letters", {})
+            frame = frame.rename(columns={"period": "ds"})
+            frame["cell"] = [f"{letters.get(value_name, 'C')}{r}" for r in frame.index]
+            frame = frame.reset_index(drop=True)
+            return frame[out_columns]
+    header = find_header(grid, sheet.columns, period_type=period_type)
+    if header is None or not header.periods:
+        log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of {sheet.name}.",
+                  f"Put a header row with {', '.join(c.header for c in sheet.columns if c.required)} "
+                  f"followed by one column per period (e.g. 2025-01, 2025-02, ...), or use the long layout "
+                  f"{', '.join(c.header for c in sheet.long_columns)}.", sheet=sheet.name)
+        return pd.DataFrame(columns=out_columns)
+    _report_header(sheet, header, sheet.columns, log)
+    if any(c.required and c.name not in header.columns for c in sheet.columns):
+        return pd.DataFrame(columns=out_columns)
+    period_cols = _check_period_header(sheet, header, log, period_type)
+    return _wide_values(sheet, grid, header, period_cols, log, period_type, out_columns)
+
+
+def _check_period_header(sheet: Sheet, header: Header, log: IssueLog, period_type: str
+                         ) -> list[tuple[int, pd.Timestamp]]:
+    seen: dict[pd.Timestamp, int] = {}
+    kept: list[tuple[int, pd.Timestamp]] = []
+    for c, ts in sorted(header.periods.items()):
+        if ts in seen:
+            log.error(IssueCode.DUPLICATE_KEY,
+                      f"Period {periods.label(ts, period_type)} has two columns "
+                      f"({cell(header.row, seen[ts])} and {cell(header.row, c)}).",
+                      "Keep one column per period: add the two columns together into one.",
+                      sheet=sheet.name, cell=cell(header.row, c), value=periods.label(ts, period_type))
+            continue
+        seen[ts] = c
+        kept.append((c, ts))
+    stamps = sorted(seen)
+    for a, b in zip(stamps, stamps[1:]):
+        gap = periods.periods_between(a, b, period_type)
+        if gap > 1:
+            log.warning(IssueCode.PERIOD_GAP,
+                        f"No column for {gap - 1} period(s) between {periods.label(a, period_type)} and "
+                        f"{periods.label(b, period_type)}; they are treated as missing history.",
+                        "Insert the missing period columns (blank cells are fine) if you have the numbers.",
+                        sheet=sheet.name, cell=cell(header.row, seen[b]))
+    return kept
+
+
+def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog, period_type: str,
+                 out_columns: list[str]) -> pd.DataFrame:
+    values_col = sheet.period_values
+    keys = [c.name for c in sheet.columns]
+    key_cols = [(c, header.columns.get(c.name)) for c in sheet.columns]
+    data: dict[str, list[Any]] = {name: [] for name in out_columns}
+    first_seen: dict[tuple, int] = {}
+    for r in range(header.row + 1, len(grid)):
+        raw = grid[r]
+        def at(c: int | None) -> Any:
+            return raw[c] if c is not None and c < len(raw) else None
+        key_raw = [at(c) for _, c in key_cols]
+        cells = [at(c) for c, _ in period_cols]
+        if all(v is None for v in key_raw) and all(v is None for v in cells):
+            continue
+        key_values = [_value(sheet, col, at(c), r, c, log, period_type) for col, c in key_cols]
+        if any(v is None for v, (col, _) in zip(key_values, key_cols) if col.required):
+            continue  # reported as missing; its numbers cannot be attributed to an SKU
+        key = tuple(key_values)
+        if key in first_seen:
+            log.error(IssueCode.DUPLICATE_KEY, f"{', '.join(map(str, key))} appears twice "
+                      f"(rows {first_seen[key]} and {r + 1}).",
+                      "Keep one row per SKU: add the two rows together into one.",
+                      sheet=sheet.name, cell=cell(r, key_cols[0][1] or 0), row_key=", ".join(map(str, key)))
+            continue
+        first_seen[key] = r + 1
+        for (c, ts), raw_value in zip(period_cols, cells):
+            number = math.nan
+            if raw_value is not None:
+                got = coerce(raw_value, values_col.kind, period_type=period_type)
+                if got.problem:
+                    code = IssueCode.FORMULA_ERROR if got.problem.startswith("the cell shows") \
+                        else IssueCode.NOT_A_NUMBER
+                    log.error(code, f"{values_col.header} for {periods.label(ts, period_type)}: {got.problem}.",
+                              "Type a number, or clear the cell if the quantity is unknown.",
+                              sheet=sheet.name, cell=cell(r, c), row_key=", ".join(map(str, key)),
+                              value=raw_value)
+                else:
+                    number = float(got.value)
+            for name, v in zip(keys, key_values):
+                data[name].append(v)
+            data["ds"].append(ts)
+            data[values_col.name].append(number)
+            data["cell"].append(cell(r, c))
+    frame = pd.DataFrame(data, columns=out_columns)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame[values_col.name] = frame[values_col.name].astype("float64")
+    return frame
+
+
+def read_history(book: WorkbookAdapter, settings: Settings, log: IssueLog) -> pd.DataFrame:
+    """DemandHistory as the forecasting long frame `unique_id, ds, y` (plus `cell`).
+
+    Blank cells stay NaN (missing, not zero): the forecast's cleansing decides what they mean.
+    """
+    long = read_wide(book, DEMAND_HISTORY, log, period_type=settings.period_type)
+    frame = long.rename(columns={"sku": "unique_id", "quantity": "y"})
+    frame = frame[["unique_id", "ds", "y", "cell"]].sort_values(["unique_id", "ds"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def read_settings(book: WorkbookAdapter, log: IssueLog) -> Settings:
+    grid = read_grid(book, SETTINGS, log, required=False)
+    if grid is None:
+        log.warning(IssueCode.MISSING_SHEET, "No Settings sheet: every setting takes its default.",
+                    "Add a Settings sheet (sop-xl build-template writes one) to change them.", sheet="Settings")
+        return parse_settings([], log)
+    frame = parse_table(SETTINGS, grid, log, required=False)
+    letters = frame.attrs.get("letters", {})
+    entries = [(row, frame.at[row, "setting"], _raw_value(grid, row, letters.get("value")))
+               for row in frame.index]
+    return parse_settings(entries, log, value_letter=letters.get("value", "B"))
+
+
+def _raw_value(grid, row: int, letter: str | None) -> Any:
+    """The Value column is read raw: each setting has its own kind."""
+    if letter is None:
+        return None
+    from openpyxl.utils import column_index_from_string
+    c = column_index_from_string(letter) - 1
+    line = grid[row - 1]
+    return line[c] if c < len(line) else None
+
+
+# ---------------------------------------------------------------- writing helpers
+
+def to_wide(long: pd.DataFrame, keys: list[str], value: str, *, period_type: str,
+            ds: str = "ds") -> pd.DataFrame:
+    """Long `keys, ds, value` to the planner's layout: keys then one column per period label."""
+    if long.empty:
+        return pd.DataFrame(columns=keys)
+    table = long.pivot_table(index=keys, columns=ds, values=value, aggfunc="sum", sort=True, dropna=False)
+    table = table.reindex(columns=sorted(table.columns))
+    table.columns = periods.labels(table.columns, period_type)
+    return table.reset_index()
+
+
+def period_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns of a wide frame whose names are period labels."""
+    return [c for c in frame.columns if isinstance(c, str) and periods.parse_period(c) is not None
+            and (len(c) == 7 or "-W" in c)]
