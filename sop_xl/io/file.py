@@ -125,6 +125,11 @@ class FileWorkbook:
         self._overlay.write_table(sheet, frame, charts=charts, period_type=period_type)
         self._staged[sheet.name] = (sheet, frame.copy(), tuple(charts), period_type)
 
+    def discard_staged(self) -> None:
+        """Forget staged writes (a stage failed): the file keeps its previous results."""
+        self._staged.clear()
+        self._overlay = MemoryWorkbook(name=self.name)
+
     @property
     def staged(self) -> list[str]:
         return list(self._staged)
@@ -192,3 +197,4 @@ class FileWorkbook:
         if not os.access(folder, os.W_OK):
             raise _access_error(IssueCode.WORKBOOK_READ_ONLY, f"The folder {folder} is read-only.",
                                 "Write to another folder with --out. Nothing was changed.", target)
+

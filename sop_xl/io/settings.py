@@ -132,3 +132,22 @@ def _levels(raw: Any, log: IssueLog, cell: str) -> tuple[int, ...]:
             return (80, 95)
         levels.append(int(round(x)))
     return tuple(sorted(set(levels))) or (80, 95)
+
+
+def settings_frame(values: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The Settings table as written to a workbook: every declared key, defaults where not given."""
+    values = values or {}
+    unknown = set(values) - {s.key for s in SETTINGS.settings}
+    if unknown:
+        raise KeyError(f"unknown settings: {sorted(unknown)}")
+    rows = []
+    for s in SETTINGS.settings:
+        value = values.get(s.key, s.default)
+        if isinstance(value, pd.Timestamp):
+            value = f"{value.year:04d}-{value.month:02d}"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, (tuple, list)):
+            value = ", ".join(str(v) for v in value)
+        rows.append({"setting": s.label, "value": value, "unit": s.unit, "description": s.description})
+    return pd.DataFrame(rows, columns=["setting", "value", "unit", "description"])

@@ -1,0 +1,136 @@
+"""What every command returns, and the shell that runs commands against a workbook.
+
+A command (`run_forecast`, `run_plan`, ...) takes a workbook adapter, reads what it needs,
+calls the pure core, stages its output tables and returns a `StageResult`. It never saves:
+`execute` does, once, after every requested stage succeeded, together with the Issues
+sheet and a RunLog row. The CLI and the ribbon dispatcher both go through `execute`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+
+from .. import __version__
+from ..contract import ISSUES, RUN_LOG
+from ..io.protocol import WorkbookAdapter
+from ..io.tables import read_table
+from ..issues import Issue, InputError, IssueLog, Severity, issues_frame
+from ..progress import SILENT, Progress
+
+
+@dataclass
+class StageResult:
+    stage: str
+    summary: list[str] = field(default_factory=list)     # lines for the console / message box
+    issues: list[Issue] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)      # sheets written
+    seconds: float = 0.0
+    data: dict[str, Any] = field(default_factory=dict)    # frames for callers and tests
+
+    @property
+    def status(self) -> str:
+        if any(i.severity is Severity.ERROR for i in self.issues):
+            return "failed"
+        if any(i.severity is Severity.WARNING for i in self.issues):
+            return "warnings"
+        return "ok"
+
+
+# stage name -> "module:function". Resolved when called, so importing sop_xl stays cheap and a
+# stage whose module is absent is reported as "not available yet" instead of breaking the rest.
+STAGES: dict[str, str] = {
+    "validate": "sop_xl.commands.validate:run_validate",
+    "forecast": "sop_xl.commands.forecast:run_forecast",
+    "roughcut": "sop_xl.commands.plan:run_roughcut",
+    "plan": "sop_xl.commands.plan:run_plan",
+}
+
+# the order of the monthly cycle, used by `sop-xl demo` and `sop-xl run`
+CYCLE: tuple[str, ...] = ("validate", "forecast", "roughcut", "plan")
+
+
+class StageUnavailable(Exception):
+    pass
+
+
+def stage_function(name: str) -> Callable[..., StageResult]:
+    target = STAGES.get(name)
+    if target is None:
+        raise StageUnavailable(f"unknown stage {name!r}")
+    module_name, _, func = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise StageUnavailable(f"the {name} stage is not available in this version of sop_xl") from None
+        raise
+    try:
+        return getattr(module, func)
+    except AttributeError:
+        raise StageUnavailable(f"the {name} stage is not available in this version of sop_xl") from None
+
+
+def available_stages() -> list[str]:
+    out = []
+    for name in STAGES:
+        try:
+            stage_function(name)
+            out.append(name)
+        except StageUnavailable:
+            pass
+    return out
+
+
+def execute(book: WorkbookAdapter, stages: list[str], *, progress: Progress = SILENT, save: bool = True,
+            options: dict[str, dict[str, Any]] | None = None,
+            on_result: Callable[[StageResult], None] | None = None) -> list[StageResult]:
+    """Run stages in order against `book`; stop at the first one with errors.
+
+    The Issues sheet always reflects this run; a failed run saves only Issues and RunLog,
+    so the planner sees what to fix without any half-written results.
+    """
+    options = options or {}
+    results: list[StageResult] = []
+    failed = False
+    for name in stages:
+        fn = stage_function(name)
+        start = time.perf_counter()
+        try:
+            result = fn(book, progress=progress, **options.get(name, {}))
+        except InputError as err:
+            result = StageResult(stage=name, issues=list(err.issues),
+                                 summary=[f"{name}: stopped, {len([i for i in err.issues if i.severity is Severity.ERROR])} problem(s) to fix"])
+        result.seconds = time.perf_counter() - start
+        results.append(result)
+        if on_result:
+            on_result(result)
+        if result.status == "failed":
+            failed = True
+            break
+    if save:
+        if failed and hasattr(book, "discard_staged"):
+            book.discard_staged()  # keep the results of earlier runs rather than half of this one
+        write_issues(book, [i for r in results for i in r.issues])
+        append_run_log(book, results)
+        book.save()
+    return results
+
+
+def write_issues(book: WorkbookAdapter, issues: list[Issue]) -> None:
+    book.write_table(ISSUES, issues_frame(issues))
+
+
+def append_run_log(book: WorkbookAdapter, results: list[StageResult]) -> None:
+    log = IssueLog()
+    previous = read_table(book, RUN_LOG, log, required=False)
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    rows = [dict(time=stamp, stage=r.stage, status=r.status, seconds=round(r.seconds, 2),
+                 detail="; ".join(r.summary)[:250], version=__version__) for r in results]
+    frame = pd.concat([previous.reset_index(drop=True), pd.DataFrame(rows)], ignore_index=True)
+    book.write_table(RUN_LOG, frame.tail(500))
