@@ -116,6 +116,8 @@ ITEMS = Sheet(
           allowed=("service_level", "periods_of_cover", "fixed", "none"), width=16),
         C("safety_stock_value", Kind.NUMBER, "Safety stock value", default=None, minimum=0, width=12,
           description="periods_of_cover: periods of average demand; fixed: units; service_level: ignored."),
+        C("holding_cost", Kind.MONEY, "Holding cost", unit="per unit per period", default=None, minimum=0,
+          width=11, description="Blank: unit cost x holding cost rate / periods per year."),
     ),
 )
 

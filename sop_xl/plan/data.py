@@ -1,0 +1,519 @@
+"""Everything the supply plan needs, checked once and frozen.
+
+`build_plan_data` takes the contract sheets as pandas frames (the names of
+`sop_xl.contract.inputs`) and a demand frame ``sku, ds, demand`` (optional
+``error_std``: the forecast error's standard deviation, used for safety stock). It never
+raises on bad input: every problem becomes an `Issue` naming the sheet and cell, and the
+data is None when any of them is an error.
+
+After validation the model sees dense, aligned arrays: items x periods for demand and
+safety stock, one row per item for costs, resources x periods for capacity.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKFORCE, Kind, Sheet
+from ..issues import Issue, IssueCode, IssueLog
+from ..periods import MONTH, label, period_range, period_start
+from .cells import cell
+from .settings import PlanSettings
+
+PERIODS_PER_YEAR = {"month": 12, "week": 52}
+
+
+@dataclass(frozen=True)
+class PlanData:
+    settings: PlanSettings
+    periods: pd.DatetimeIndex
+    labels: tuple[str, ...]
+    items: pd.DataFrame        # index item: costs, lots, opening position, targets
+    demand: pd.DataFrame       # index item, columns = periods
+    safety_stock: pd.DataFrame  # index item, columns = periods (units wanted at period end)
+    routing: pd.DataFrame      # item, resource, hours_per_unit (known items and resources only)
+    resources: pd.DataFrame    # index resource: kind, regular_cost, overtime_cost, is_labour
+    capacity: pd.DataFrame     # index (resource, period): regular, overtime hours (machines and lines)
+    workforce: pd.DataFrame    # index pool: headcount parameters of each labour resource
+    # where a planner relaxes a requirement: ("capacity", "Line2") -> ("Resources", "D5", "Regular capacity")
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def item_names(self) -> list[str]:
+        return list(self.items.index)
+
+    @property
+    def resource_names(self) -> list[str]:
+        return list(self.resources.index)
+
+    def label_of(self, ds: pd.Timestamp) -> str:
+        return label(ds, self.settings.period_type)
+
+
+def defaults_filled(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
+    """The frame with every contract column present (defaults where missing or blank)."""
+    frame = pd.DataFrame(columns=sheet.column_names()) if frame is None else frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    for col in sheet.columns:
+        if col.name not in frame.columns:
+            frame[col.name] = col.default
+        elif col.default is not None:
+            frame[col.name] = frame[col.name].where(frame[col.name].notna(), col.default)
+        if col.kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT, Kind.INTEGER):
+            frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
+        elif col.kind is Kind.TEXT and col.name in sheet.key + ("item", "resource", "sku", "family"):
+            frame[col.name] = frame[col.name].map(lambda v: None if _missing(v) else str(v).strip())
+    return frame
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def build_plan_data(
+    *,
+    items: pd.DataFrame,
+    resources: pd.DataFrame,
+    routing: pd.DataFrame,
+    demand: pd.DataFrame,
+    settings: PlanSettings | None = None,
+    calendar: pd.DataFrame | None = None,
+    workforce: pd.DataFrame | None = None,
+    inventory: pd.DataFrame | None = None,
+    demand_sheet: str = "Demand",
+    check_costs: bool = True,
+) -> tuple[PlanData | None, list[Issue]]:
+    settings = settings or PlanSettings()
+    log = IssueLog()
+    items = defaults_filled(items, ITEMS)
+    resources = defaults_filled(resources, RESOURCES)
+    routing = defaults_filled(routing, ROUTING)
+    calendar = defaults_filled(calendar, CAPACITY_CALENDAR)
+    workforce = defaults_filled(workforce, WORKFORCE)
+    inventory = defaults_filled(inventory, INVENTORY)
+    for frame, sheet in ((items, ITEMS), (resources, RESOURCES), (routing, ROUTING), (calendar, CAPACITY_CALENDAR),
+                         (workforce, WORKFORCE), (inventory, INVENTORY)):
+        _check_required_and_ranges(frame, sheet, log)
+
+    demand_long = _demand_long(demand)
+    periods = _horizon(settings, demand_long)
+    labels = tuple(label(p, settings.period_type) for p in periods)
+
+    sku_items = _check_items(items, settings, log)
+    res = _check_resources(resources, workforce, log)
+    pools = _check_workforce(workforce, res, settings, log)
+    _check_routing(routing, sku_items, res, log)
+    capacity = _capacity(res, calendar, periods, settings, log)
+    inv = _inventory(inventory, sku_items, log)
+    sku_demand = _demand_matrix(demand_long, sku_items, periods, settings, demand_sheet, log)
+    error_std = _error_std(demand_long, sku_items)
+
+    known_resources = set(res.index)
+    routing_ok = routing[routing["resource"].isin(known_resources) & routing["item"].notna()]
+    sku_table = sku_items.join(inv)
+    sku_routing = _sku_routing(routing_ok, sku_table)
+    _check_unroutable(sku_table, sku_routing, sku_demand, items, log)
+    if check_costs:  # the rough-cut check needs hours only
+        _check_costs(sku_table, sku_demand, settings, items, log)
+
+    if log.has_errors:
+        return None, list(log)
+
+    if settings.plan_level == "family":
+        table, dem, plan_routing, error_std = _to_families(sku_table, sku_demand, sku_routing, error_std)
+    else:
+        table, dem, plan_routing = sku_table, sku_demand, sku_routing
+    table = table.copy()
+    ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
+    table["holding_cost"] = table["holding_cost"].where(
+        table["holding_cost"].notna(), table["unit_cost"] * table["holding_cost_rate"] / ppy)
+    table["lost_sales_cost"] = _lost_sales_cost(table, settings)
+    safety = safety_stock_targets(table, dem, error_std, settings.service_level)
+    data = PlanData(settings=settings, periods=periods, labels=labels, items=table, demand=dem,
+                    safety_stock=safety, routing=plan_routing.reset_index(drop=True), resources=res,
+                    capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
+    return data, list(log)
+
+
+def _sources(resources, workforce, inventory, items) -> dict:
+    """The cell a planner edits to relax each requirement, for messages about infeasible plans."""
+    out = {}
+    for idx in resources.index[resources["resource"].notna()]:
+        out.setdefault(("capacity", resources.at[idx, "resource"]),
+                       ("Resources", cell(resources, RESOURCES, "regular_capacity", idx), "Regular capacity"))
+    for idx in workforce.index[workforce["resource"].notna()]:
+        out[("capacity", workforce.at[idx, "resource"])] = ("Workforce", cell(workforce, WORKFORCE, "max_headcount", idx),
+                                                              "Max headcount")
+    for idx in inventory.index[inventory["sku"].notna()]:
+        sku = inventory.at[idx, "sku"]
+        out[("end_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "target_end_stock", idx), "Target end stock")
+        out[("max_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "max_stock", idx), "Max stock")
+    out[("no_backlog_at_end", "")] = ("Settings", "", "no_backlog_at_end")
+    out[("storage", "")] = ("Settings", "", "storage_capacity")
+    return out
+
+
+# ---------------------------------------------------------------------------------- generic checks
+
+def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog) -> None:
+    for col in sheet.columns:
+        values = frame[col.name]
+        # a labour pool's capacity comes from Workforce, so _check_resources judges that cell
+        if col.required and not (sheet is RESOURCES and col.name == "regular_capacity"):
+            for idx in values.index[values.map(_missing)]:
+                log.error(IssueCode.MISSING_VALUE, f"{sheet.name}: {col.header} is empty.",
+                          f"Fill in {col.header}.", sheet=sheet.name, cell=cell(frame, sheet, col.name, idx),
+                          column=col.header, row_key=_key(frame, sheet, idx))
+        if col.minimum is not None and values.dtype.kind == "f":
+            for idx in values.index[values < col.minimum]:
+                what = "capacity" if "capacity" in col.name else col.header.lower()
+                log.error(IssueCode.OUT_OF_RANGE,
+                          f"{sheet.name}: negative {what} {values[idx]:g} for {_key(frame, sheet, idx)}.",
+                          f"Enter a number >= {col.minimum:g}.", sheet=sheet.name,
+                          cell=cell(frame, sheet, col.name, idx), column=col.header,
+                          row_key=_key(frame, sheet, idx), value=values[idx])
+
+
+def _key(frame: pd.DataFrame, sheet: Sheet, idx) -> str:
+    return ", ".join(str(frame.at[idx, k]) for k in sheet.key if k in frame.columns)
+
+
+# ---------------------------------------------------------------------------------- sheets
+
+def _check_items(items: pd.DataFrame, settings: PlanSettings, log: IssueLog) -> pd.DataFrame:
+    items = items[items["sku"].notna()]
+    dup = items["sku"].duplicated()
+    for idx in items.index[dup]:
+        log.error(IssueCode.DUPLICATE_KEY, f"Items: SKU {items.at[idx, 'sku']} is listed twice.",
+                  "Keep one row per SKU.", sheet="Items", cell=cell(items, ITEMS, "sku", idx),
+                  row_key=items.at[idx, "sku"])
+    items = items[~dup]
+    if settings.lot_sizing:
+        bad = items["max_lot"].notna() & (items["max_lot"] < items["min_lot"])
+        for idx in items.index[bad]:
+            log.error(IssueCode.OUT_OF_RANGE, f"Items: max lot of {items.at[idx, 'sku']} is below its min lot.",
+                      "Make Max lot >= Min lot or leave it blank.", sheet="Items",
+                      cell=cell(items, ITEMS, "max_lot", idx), row_key=items.at[idx, "sku"])
+    table = items.set_index("sku")
+    table.index.name = "item"
+    table.attrs["rows"] = dict(zip(table.index, items.index))
+    return table
+
+
+def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    resources = resources[resources["resource"].notna()]
+    pools = set(workforce["resource"].dropna())
+    for idx in resources.index[resources["resource"].duplicated()]:
+        log.error(IssueCode.DUPLICATE_KEY, f"Resources: {resources.at[idx, 'resource']} is listed twice.",
+                  "Keep one row per resource.", sheet="Resources", cell=cell(resources, RESOURCES, "resource", idx))
+    resources = resources[~resources["resource"].duplicated()]
+    is_labour = (resources["kind"].astype(str).str.lower() == "labour") | resources["resource"].isin(pools)
+    for idx in resources.index[(resources["kind"].astype(str).str.lower() == "labour")
+                               & ~resources["resource"].isin(pools)]:
+        log.error(IssueCode.MISSING_VALUE,
+                  f"Resources: labour pool {resources.at[idx, 'resource']} has no row on the Workforce sheet.",
+                  "Add its headcount and hours to Workforce, or change Kind to machine.",
+                  sheet="Resources", cell=cell(resources, RESOURCES, "kind", idx),
+                  row_key=resources.at[idx, "resource"])
+    for idx in resources.index[~is_labour & resources["regular_capacity"].isna()]:
+        log.error(IssueCode.MISSING_VALUE, f"Resources: regular capacity of {resources.at[idx, 'resource']} "
+                  "is empty.", "Enter the hours available per period.", sheet="Resources",
+                  cell=cell(resources, RESOURCES, "regular_capacity", idx), row_key=resources.at[idx, "resource"])
+    table = resources.set_index("resource")[["kind", "regular_capacity", "overtime_capacity", "regular_cost",
+                                             "overtime_cost"]].copy()
+    table["is_labour"] = is_labour.to_numpy()
+    return table
+
+
+def _check_workforce(workforce: pd.DataFrame, res: pd.DataFrame, settings: PlanSettings,
+                     log: IssueLog) -> pd.DataFrame:
+    workforce = workforce[workforce["resource"].notna()]
+    for idx in workforce.index:
+        pool = workforce.at[idx, "resource"]
+        where = dict(sheet="Workforce", row_key=pool)
+        if pool not in res.index:
+            log.error(IssueCode.UNKNOWN_KEY, f"Workforce: labour pool {pool} is not on the Resources sheet.",
+                      "Add it to Resources with Kind = labour, or fix the name.",
+                      cell=cell(workforce, WORKFORCE, "resource", idx), **where)
+        lo, hi = workforce.at[idx, "min_headcount"], workforce.at[idx, "max_headcount"]
+        if not math.isnan(hi) and hi < lo:
+            log.error(IssueCode.OUT_OF_RANGE, f"Workforce: max headcount of {pool} is below its min headcount.",
+                      "Make Max headcount >= Min headcount.", cell=cell(workforce, WORKFORCE, "max_headcount", idx),
+                      **where)
+        initial = workforce.at[idx, "initial_headcount"]
+        if settings.whole_headcount and not math.isnan(initial) and initial != round(initial):
+            log.error(IssueCode.NOT_AN_INTEGER, f"Workforce: initial headcount {initial:g} of {pool} is not a "
+                      "whole number, but Settings whole_headcount is yes.", "Enter whole people.",
+                      cell=cell(workforce, WORKFORCE, "initial_headcount", idx), **where)
+    pools = workforce.drop_duplicates("resource").set_index("resource")
+    pools.index.name = "pool"
+    # a pool's overtime cost falls back to the resource's when the Workforce cell is 0 or blank
+    res_ot = res["overtime_cost"].reindex(pools.index).fillna(0.0)
+    pools["overtime_cost"] = pools["overtime_cost"].where(pools["overtime_cost"] > 0, res_ot)
+    return pools[pools.index.isin(res.index)]
+
+
+def _check_routing(routing: pd.DataFrame, items: pd.DataFrame, res: pd.DataFrame, log: IssueLog) -> None:
+    families = set(items["family"].dropna())
+    for idx in routing.index:
+        item, resource = routing.at[idx, "item"], routing.at[idx, "resource"]
+        if resource is not None and resource not in res.index:
+            log.error(IssueCode.UNKNOWN_KEY, f"Routing: {item} is routed to resource {resource}, which is not on "
+                      "the Resources sheet.", "Add the resource to Resources or fix the name.", sheet="Routing",
+                      cell=cell(routing, ROUTING, "resource", idx), row_key=f"{item}, {resource}", value=resource)
+        if item is not None and item not in items.index and item not in families:
+            log.warning(IssueCode.UNKNOWN_KEY, f"Routing: {item} is neither a SKU nor a family on Items; "
+                        "the row is ignored.", "Fix the name or delete the row.", sheet="Routing",
+                        cell=cell(routing, ROUTING, "item", idx), row_key=item, value=item)
+
+
+def _capacity(res: pd.DataFrame, calendar: pd.DataFrame, periods: pd.DatetimeIndex, settings: PlanSettings,
+              log: IssueLog) -> pd.DataFrame:
+    machines = res.index[~res["is_labour"]]
+    index = pd.MultiIndex.from_product([machines, periods], names=["resource", "period"])
+    cap = pd.DataFrame({
+        "regular": np.repeat(res.loc[machines, "regular_capacity"].to_numpy(float), len(periods)),
+        "overtime": np.repeat(res.loc[machines, "overtime_capacity"].fillna(0).to_numpy(float), len(periods)),
+    }, index=index)
+    first, last = periods[0], periods[-1]
+    for idx in calendar.index[calendar["resource"].notna()]:
+        resource = calendar.at[idx, "resource"]
+        where = dict(sheet="CapacityCalendar", row_key=resource)
+        if resource not in res.index:
+            log.error(IssueCode.UNKNOWN_KEY, f"CapacityCalendar: resource {resource} is not on the Resources sheet.",
+                      "Add it to Resources or fix the name.", cell=cell(calendar, CAPACITY_CALENDAR, "resource", idx),
+                      **where)
+            continue
+        ds = _period(calendar.at[idx, "period"], settings.period_type)
+        if ds is None:
+            log.error(IssueCode.NOT_A_PERIOD, f"CapacityCalendar: {calendar.at[idx, 'period']!r} is not a period.",
+                      "Enter a period like 2027-03.", cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
+            continue
+        if ds < first or ds > last:
+            log.warning(IssueCode.OUT_OF_RANGE, f"CapacityCalendar: period {label(ds, settings.period_type)} of "
+                        f"{resource} is outside the plan horizon {label(first, settings.period_type)}.."
+                        f"{label(last, settings.period_type)}; the row is ignored.",
+                        "Check the period or Settings first_forecast_period/horizon.",
+                        cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
+            continue
+        if bool(res.at[resource, "is_labour"]):
+            log.warning(IssueCode.IGNORED_COLUMN, f"CapacityCalendar: {resource} is a labour pool; its capacity "
+                        "comes from headcount on the Workforce sheet, so this row is ignored.",
+                        "Change hours or headcount limits on Workforce instead.",
+                        cell=cell(calendar, CAPACITY_CALENDAR, "resource", idx), **where)
+            continue
+        cap.at[(resource, ds), "regular"] = calendar.at[idx, "regular_capacity"]
+        ot = calendar.at[idx, "overtime_capacity"]
+        if not math.isnan(ot):
+            cap.at[(resource, ds), "overtime"] = ot
+    return cap
+
+
+def _period(value, period_type: str) -> pd.Timestamp | None:
+    from ..periods import parse_period
+    if isinstance(value, pd.Timestamp):
+        return period_start(value, period_type)
+    return parse_period(value, period_type)
+
+
+def _inventory(inventory: pd.DataFrame, items: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    inventory = inventory[inventory["sku"].notna()]
+    for idx in inventory.index[~inventory["sku"].isin(items.index)]:
+        log.warning(IssueCode.UNKNOWN_KEY, f"Inventory: SKU {inventory.at[idx, 'sku']} is not on Items; "
+                    "the row is ignored.", "Add the SKU to Items or delete the row.", sheet="Inventory",
+                    cell=cell(inventory, INVENTORY, "sku", idx), row_key=inventory.at[idx, "sku"])
+    table = inventory.drop_duplicates("sku").set_index("sku").reindex(items.index)
+    table["opening_stock"] = table["opening_stock"].fillna(0.0)
+    table["opening_backlog"] = table["opening_backlog"].fillna(0.0)
+    return table[["opening_stock", "opening_backlog", "target_end_stock", "max_stock"]]
+
+
+# ---------------------------------------------------------------------------------- demand
+
+def _demand_long(demand: pd.DataFrame | None) -> pd.DataFrame:
+    if demand is None or len(demand) == 0:
+        return pd.DataFrame({"sku": pd.Series(dtype=object), "ds": pd.Series(dtype="datetime64[ns]"),
+                             "demand": pd.Series(dtype=float)})
+    frame = demand.rename(columns={"unique_id": "sku", "y": "demand", "period": "ds"}).copy()
+    frame["sku"] = frame["sku"].astype(str).str.strip()
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame["demand"] = pd.to_numeric(frame["demand"], errors="coerce")
+    return frame
+
+
+def _horizon(settings: PlanSettings, demand: pd.DataFrame) -> pd.DatetimeIndex:
+    first = settings.first_period
+    if first is None:
+        first = demand["ds"].min() if len(demand) else pd.Timestamp.today()
+    return period_range(period_start(first, settings.period_type), settings.horizon, settings.period_type)
+
+
+def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.DatetimeIndex, settings: PlanSettings,
+                   sheet: str, log: IssueLog) -> pd.DataFrame:
+    matrix = pd.DataFrame(0.0, index=items.index, columns=periods)
+    if len(demand) == 0:
+        return matrix
+    demand = demand.assign(ds=demand["ds"].map(lambda d: period_start(d, settings.period_type)))
+
+    def where(row) -> dict:
+        return dict(sheet=str(row.get("sheet", sheet) or sheet), cell=str(row.get("cell", "") or ""),
+                    row_key=row["sku"])
+
+    bad = demand["demand"].isna() | (demand["demand"] < 0)
+    for _, row in demand[bad].iterrows():
+        log.error(IssueCode.OUT_OF_RANGE, f"{sheet}: demand of {row['sku']} in "
+                  f"{label(row['ds'], settings.period_type)} is {row['demand']!r}.",
+                  "Enter a number >= 0.", value=row["demand"], **where(row))
+    unknown = ~demand["sku"].isin(items.index)
+    for sku, rows in demand[unknown & ~bad].groupby("sku"):
+        log.error(IssueCode.UNKNOWN_KEY, f"{sheet}: demand for SKU {sku}, which is not on the Items sheet.",
+                  "Add the SKU to Items (family, costs) or remove its demand.", **where(rows.iloc[0]))
+    outside = ~demand["ds"].isin(periods)
+    if (outside & ~unknown & ~bad & (demand["demand"] > 0)).any():
+        rows = demand[outside & ~unknown & ~bad & (demand["demand"] > 0)]
+        first = rows.iloc[0]
+        log.warning(IssueCode.OUT_OF_RANGE, f"{sheet}: {len(rows)} demand value(s) fall outside the plan horizon "
+                    f"{label(periods[0], settings.period_type)}..{label(periods[-1], settings.period_type)} (first: "
+                    f"{first['sku']} {label(first['ds'], settings.period_type)}); they are not planned.",
+                    "Check Settings first_forecast_period and horizon.", **where(first))
+    ok = demand[~unknown & ~bad & ~outside]
+    wide = ok.pivot_table(index="sku", columns="ds", values="demand", aggfunc="sum")
+    matrix.update(wide.reindex(index=matrix.index, columns=matrix.columns))
+    return matrix.fillna(0.0)
+
+
+def _error_std(demand: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
+    if "error_std" not in demand.columns or len(demand) == 0:
+        return pd.Series(np.nan, index=items.index)
+    return pd.to_numeric(demand["error_std"], errors="coerce").groupby(demand["sku"]).mean().reindex(items.index)
+
+
+# ---------------------------------------------------------------------------------- routing, costs
+
+def _sku_routing(routing: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Routing per SKU: the SKU's own rows, else its family's rows (a family routing serves every SKU)."""
+    own = routing[routing["item"].isin(items.index)]
+    fam = routing[~routing["item"].isin(items.index)]
+    has_own = set(own["item"])
+    inherited = (items.loc[~items.index.isin(has_own), ["family"]].reset_index()
+                 .merge(fam, left_on="family", right_on="item", suffixes=("", "_fam")))
+    inherited = inherited[["item", "resource", "hours_per_unit"]]
+    out = pd.concat([own[["item", "resource", "hours_per_unit"]], inherited], ignore_index=True)
+    return out.groupby(["item", "resource"], as_index=False)["hours_per_unit"].sum()
+
+
+def _check_unroutable(table: pd.DataFrame, routing: pd.DataFrame, demand: pd.DataFrame, items: pd.DataFrame,
+                      log: IssueLog) -> None:
+    routed = set(routing["item"])
+    rows = table.attrs.get("rows", {})
+    for sku in table.index:
+        if sku in routed or demand.loc[sku].sum() <= 0:
+            continue
+        where = dict(sheet="Items", row_key=sku, cell=cell(items, ITEMS, "sku", rows[sku]) if sku in rows else "")
+        if pd.notna(table.at[sku, "subcontract_cost"]):
+            log.warning("plan_no_routing", f"Items: SKU {sku} has no routing; it can only be subcontracted.",
+                        "Add Routing rows for the SKU or its family.", **where)
+        else:
+            log.error("plan_no_routing", f"Items: SKU {sku} has demand but no routing (no Routing row for the SKU "
+                      f"or its family {table.at[sku, 'family']}), so it cannot be made.",
+                      "Add Routing rows (resource and hours per unit), or a subcontract cost.", **where)
+
+
+def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettings, items: pd.DataFrame,
+                 log: IssueLog) -> None:
+    rows = table.attrs.get("rows", {})
+    has_demand = demand.sum(axis=1) > 0
+
+    def where(sku, column):
+        return dict(sheet="Items", row_key=sku, column=ITEMS.column(column).header,
+                    cell=cell(items, ITEMS, column, rows[sku]) if sku in rows else "")
+
+    for sku in table.index[has_demand.reindex(table.index).fillna(False).to_numpy()]:
+        row = table.loc[sku]
+        margin = row["price"] - row["unit_cost"]
+        if settings.objective == "min_cost" and not settings.allow_backlog and pd.isna(row["lost_sales_cost"]) \
+                and not margin > 0:
+            log.error("plan_missing_cost", f"Items: lost-sales cost of {sku} is missing and cannot be derived "
+                      "(price is not above unit cost), so the plan would rather lose all its sales.",
+                      "Enter a Lost sales cost, or a Price above Unit cost.", **where(sku, "lost_sales_cost"))
+        if settings.objective == "min_cost" and settings.allow_backlog and not row["backorder_cost"] > 0:
+            log.warning("plan_missing_cost", f"Items: backorder cost of {sku} is 0, so backorders are free and "
+                        "the plan may delay its demand to the end of the horizon.",
+                        "Enter a Backorder cost per unit per period.", **where(sku, "backorder_cost"))
+        if settings.objective == "max_margin" and not row["price"] > 0:
+            log.warning("plan_missing_cost", f"Items: price of {sku} is 0; maximising margin will leave its "
+                        "demand unmet.", "Enter the Price.", **where(sku, "price"))
+
+
+def _lost_sales_cost(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
+    # max_margin already loses the price of a lost unit, so only an explicit goodwill cost is added
+    if settings.objective == "max_margin":
+        return table["lost_sales_cost"].fillna(0.0)
+    derived = (table["price"] - table["unit_cost"]).clip(lower=0.0)
+    return table["lost_sales_cost"].where(table["lost_sales_cost"].notna(), derived)
+
+
+# ---------------------------------------------------------------------------------- families
+
+_SUMMED = ["opening_stock", "opening_backlog", "target_end_stock", "max_stock", "subcontract_limit"]
+
+
+def _to_families(table: pd.DataFrame, demand: pd.DataFrame, routing: pd.DataFrame, error_std: pd.Series):
+    """Plan per family: quantities add up, costs and hours are demand-weighted averages of the SKUs."""
+    weight = demand.sum(axis=1).reindex(table.index).fillna(0.0)
+    weight = weight.where(weight.groupby(table["family"]).transform("sum") > 0, 1.0)
+    fam = table["family"]
+    numeric = table.select_dtypes("number").columns
+    averaged = [c for c in numeric if c not in _SUMMED]
+    wsum = weight.groupby(fam).sum()
+    avg = table[averaged].mul(weight, axis=0).groupby(fam).sum().div(wsum, axis=0)
+    for c in averaged:  # a cost blank for every SKU of the family stays blank
+        avg.loc[table[c].isna().groupby(fam).all(), c] = np.nan
+    summed = table[_SUMMED].groupby(fam).sum(min_count=1)
+    out = avg.join(summed)
+    out["family"] = out.index
+    out["safety_stock_rule"] = table.groupby(fam)["safety_stock_rule"].first()
+    out.index.name = "item"
+    dem = demand.groupby(fam).sum()
+    r = routing.merge(weight.rename("w"), left_on="item", right_index=True)
+    r["family"] = r["item"].map(fam)
+    r["wh"] = r["w"] * r["hours_per_unit"]
+    fam_routing = r.groupby(["family", "resource"], as_index=False)["wh"].sum()
+    fam_routing["hours_per_unit"] = fam_routing["wh"] / fam_routing["family"].map(wsum)
+    fam_routing = fam_routing.rename(columns={"family": "item"})[["item", "resource", "hours_per_unit"]]
+    err = (error_std.fillna(0) ** 2).groupby(fam).sum() ** 0.5
+    err[error_std.isna().groupby(fam).all()] = np.nan
+    return out, dem.reindex(out.index), fam_routing, err.reindex(out.index)
+
+
+# ---------------------------------------------------------------------------------- safety stock
+
+def safety_stock_targets(table: pd.DataFrame, demand: pd.DataFrame, error_std: pd.Series,
+                         service_level: float) -> pd.DataFrame:
+    """Units wanted in stock at each period end, per Items.safety_stock_rule.
+
+    - fixed: the value in units;
+    - periods_of_cover: value x average demand per period over the horizon;
+    - service_level: z(service level) x sigma x sqrt(1 + lead time), sigma being the forecast error's
+      standard deviation when the demand frame gives it (``error_std``), else the standard deviation of
+      the planned demand itself (a conservative stand-in when no error is known);
+    - none: 0.
+    """
+    z = NormalDist().inv_cdf(service_level)
+    rule = table["safety_stock_rule"].fillna("none").astype(str).str.lower()
+    value = table["safety_stock_value"].fillna(0.0) if "safety_stock_value" in table else 0.0
+    sigma = error_std.reindex(table.index)
+    sigma = sigma.where(sigma.notna(), demand.std(axis=1, ddof=0))
+    lead = table["lead_time"].fillna(0.0)
+    units = pd.Series(0.0, index=table.index)
+    units[rule == "fixed"] = value[rule == "fixed"]
+    units[rule == "periods_of_cover"] = (value * demand.mean(axis=1))[rule == "periods_of_cover"]
+    units[rule == "service_level"] = (z * sigma * np.sqrt(1 + lead))[rule == "service_level"]
+    units = units.clip(lower=0.0).fillna(0.0)
+    return pd.DataFrame(np.repeat(units.to_numpy()[:, None], demand.shape[1], axis=1), index=table.index,
+                        columns=demand.columns)

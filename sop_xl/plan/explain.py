@@ -1,0 +1,106 @@
+"""Why a plan is infeasible: the requirements that must give, and by how much.
+
+The elastic model (`build_plan_model(..., elastic=True)`) gives every hard requirement a
+slack and minimises the total *relative* violation (hours short / regular hours, units
+short / target...), so a small line is not blamed just because its hours are cheap. A
+slightly higher weight on earlier periods makes the violation land as late as possible:
+"Line2 lacks 340 h in 2027-03" names the last period the hours can still help.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pulp
+
+from ..issues import Issue, IssueCode, Severity
+from .data import PlanData
+from .model import PlanModel, Slack, build_plan_model
+from .solve import solve_model
+
+_EPS = 1e-6
+
+
+def explain_infeasible(data: PlanData, *, solver: str = "highs", time_limit: float = 60.0) -> tuple[pd.DataFrame,
+                                                                                                    list[Issue]]:
+    """The violated requirements of an infeasible plan as a table (PlanExplain) and as Issues."""
+    model = build_plan_model(data, elastic=True)
+    _weight(model)
+    solved = solve_model(model.problem, solver, time_limit=time_limit, mip_gap=0.0)
+    if not solved.has_plan:
+        message = ("The plan is infeasible and even relaxing capacity, end targets, end backlog and storage does "
+                   f"not make it feasible (elastic model: {solved.status}).")
+        issue = Issue(Severity.ERROR, IssueCode.PLAN_INFEASIBLE, message,
+                      "Check Workforce min/max headcount and Items min/max lots.")
+        return _frame([]), [issue]
+    rows = []
+    for slack in model.slacks:
+        amount = float(slack.var.varValue or 0.0)
+        if amount > _EPS * max(1.0, _scale(model, slack)):
+            rows.append(_describe(data, slack, amount))
+    issues = [Issue(Severity.ERROR, IssueCode.PLAN_INFEASIBLE, r["message"], r["hint"], sheet=r["sheet"],
+                    cell=r["cell"], column=r["column"], row_key=r["key"], value=round(r["violation"], 6))
+              for r in rows]
+    return _frame(rows), issues
+
+
+def _weight(m: PlanModel) -> None:
+    periods = len(m.data.labels)
+    index = {lab: t for t, lab in enumerate(m.data.labels)}
+    terms = {}
+    for slack in m.slacks:
+        t = index.get(slack.key[-1], periods - 1)
+        lateness = 1.0 + 1e-3 * (periods - 1 - t) / max(periods, 1)
+        terms[slack.var] = lateness / max(_scale(m, slack), 1e-9)
+    m.problem.setObjective(pulp.LpAffineExpression(terms))
+
+
+def _scale(m: PlanModel, slack: Slack) -> float:
+    """The size a violation is compared with: regular hours, the target, the item's demand, the limit."""
+    d = m.data
+    if slack.family == "capacity":
+        resource = slack.key[0]
+        if resource in d.workforce.index:
+            w = d.workforce.loc[resource]
+            return max(float(w["initial_headcount"]) * float(w["hours_per_worker"]), 1.0)
+        return max(float(d.capacity.loc[resource, "regular"].mean()), 1.0)
+    if slack.family == "end_stock":
+        return max(float(d.items.at[slack.key[0], "target_end_stock"]), 1.0)
+    if slack.family == "no_backlog_at_end":
+        return max(float(d.demand.loc[slack.key[0]].sum()), 1.0)
+    if slack.family == "max_stock":
+        return max(float(d.items.at[slack.key[0], "max_stock"]), 1.0)
+    return max(float(d.settings.storage_capacity or 0.0), 1.0)
+
+
+def _describe(d: PlanData, slack: Slack, amount: float) -> dict:
+    key, lab = slack.key[0], slack.key[-1]
+    q = f"{amount:,.0f}" if amount >= 10 else f"{amount:,.2f}"
+    if slack.family == "capacity":
+        message = f"{key} lacks {q} h in {lab}."
+        hint = "Add capacity or overtime (CapacityCalendar), hire (Workforce), subcontract, or allow backlog."
+        source = d.sources.get(("capacity", key))
+    elif slack.family == "end_stock":
+        message = f"End inventory target of SKU {key} unreachable: {q} units short at the end of {lab}."
+        hint = "Lower the target end stock, or add capacity."
+        source = d.sources.get(("end_stock", key))
+    elif slack.family == "no_backlog_at_end":
+        message = f"{q} units of {key} backorders cannot be filled by the end of {lab}."
+        hint = "Add capacity, subcontract, or set Settings no_backlog_at_end to no."
+        source = d.sources.get(("no_backlog_at_end", ""))
+    elif slack.family == "max_stock":
+        message = f"{key} needs {q} units above its max stock in {lab}."
+        hint = "Raise Max stock, or add capacity in later periods."
+        source = d.sources.get(("max_stock", key))
+    else:
+        message = f"The warehouse needs room for {q} units more than the storage capacity in {lab}."
+        hint = "Raise Settings storage_capacity, or add capacity in later periods."
+        source = d.sources.get(("storage", ""))
+    sheet, cell, column = source or ("", "", "")
+    return {"requirement": slack.family, "key": key, "period": lab, "violation": amount, "unit": slack.unit,
+            "message": message, "hint": hint, "sheet": sheet, "cell": cell, "column": column}
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    columns = ["requirement", "key", "period", "violation", "unit", "message", "hint", "sheet", "cell", "column"]
+    return pd.DataFrame(rows, columns=columns)
+

@@ -1,0 +1,398 @@
+"""The supply-planning model, one function per constraint family.
+
+Notation (i item, t period, r resource, p labour pool; all variables >= 0):
+
+    make[i,t]  units started in house        sub[i,t]    units bought from a subcontractor
+    inv[i,t]   stock at the end of t          back[i,t]   backorders at the end of t
+    lost[i,t]  demand not served (lost)       short[i,t]  units below safety stock
+    ot[r,t]    overtime hours                 setup[i,t]  1 when i is set up in t (lot sizing)
+    workers[p,t], hire[p,t], fire[p,t]        headcount of labour pools
+
+    balance      inv[t] - back[t] = inv[t-1] - back[t-1] + make[t-lead] + sub[t] + lost[t] - demand[t]
+    capacity     sum_i hours[i,r] make[i,t] + setup_hours[i] setup[i,t] - ot[r,t] <= regular[r,t]
+                 (labour pools: regular[p,t] = hours_per_worker x workers[p,t])
+    workforce    workers[t] = workers[t-1] + hire[t] - fire[t]
+    overtime     ot[p,t] <= overtime_hours_per_worker x workers[p,t]   (machines: ot <= calendar overtime)
+    subcontract  sub[i,t] <= subcontract limit
+    backlog      back[i,T] = 0 when Settings no_backlog_at_end
+    safety stock inv[i,t] + short[i,t] >= safety stock target   (short costs a penalty: soft)
+    end target   inv[i,T] >= target end stock
+    storage      inv[i,t] <= max stock; sum_i inv[i,t] <= storage capacity
+    lot sizing   min_lot setup[i,t] <= make[i,t] <= big_m setup[i,t]
+
+Every row is named from business keys, e.g. ``capacity[Line2,2027-03]``; `PlanModel.rows`
+maps those names to the pulp constraints (pulp itself replaces ``-[] `` in names).
+
+With ``elastic=True`` the hard requirements (capacity, end target, no backlog at the end,
+storage) get a slack each and the objective becomes the total slack: the explanation of
+an infeasible plan (see `explain.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+from .data import PlanData
+
+Key = tuple
+Terms = dict  # pulp variable -> coefficient
+
+COST_TYPES = ("material", "regular_time", "overtime", "wages", "hiring", "layoffs", "subcontract", "holding",
+              "backlog", "lost_sales", "setup", "safety_stock")
+
+
+@dataclass
+class Slack:
+    """One elastic slack: how much a requirement is violated, in its own unit."""
+
+    family: str
+    key: tuple[str, ...]
+    var: pulp.LpVariable
+    unit: str
+
+
+@dataclass
+class PlanModel:
+    data: PlanData
+    problem: pulp.LpProblem
+    elastic: bool = False
+    make: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    inv: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    back: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    lost: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    sub: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    short: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    setup: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    ot: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    workers: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    hire: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    fire: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)
+    capacity_rows: dict[Key, str] = field(default_factory=dict)
+    load: dict[Key, Terms] = field(default_factory=dict)  # hours used per (resource, t)
+    # cost type -> period index -> terms and constant, for the PlanCost breakdown
+    costs: dict[str, dict[int, Terms]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(float))))
+    revenue: dict[int, Terms] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    revenue_constant: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    slacks: list[Slack] = field(default_factory=list)
+
+    # -------------------------------------------------------------------------- helpers
+    def var(self, name: str, low: float | None = 0.0, up: float | None = None, integer: bool = False):
+        return self.problem.add_variable(name, low, up, pulp.LpInteger if integer else pulp.LpContinuous)
+
+    def row(self, name: str, terms: Terms, sense: int, rhs: float) -> pulp.LpConstraint:
+        constraint = pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, None, float(rhs))
+        unique = name
+        while unique.translate(_PULP_TRANS) in self.problem._constraints:  # pulp mangles "-[] "
+            unique += "'"
+        self.problem.addConstraint(constraint, unique)
+        self.rows[name] = constraint
+        return constraint
+
+    def slack(self, family: str, key: tuple[str, ...], unit: str) -> pulp.LpVariable | None:
+        if not self.elastic:
+            return None
+        v = self.var(f"slack_{family}[{','.join(key)}]")
+        self.slacks.append(Slack(family, key, v, unit))
+        return v
+
+    def cost(self, kind: str, t: int, var: pulp.LpVariable, coef: float) -> None:
+        if coef:
+            self.costs[kind][t][var] += coef
+
+    @property
+    def is_mip(self) -> bool:
+        return any(v.cat == pulp.LpInteger for v in self.problem.variables())
+
+
+_PULP_TRANS = str.maketrans("-+[] ->/", "________")
+
+
+def _name(family: str, *keys) -> str:
+    return f"{family}[{','.join(str(k) for k in keys)}]"
+
+
+# ------------------------------------------------------------------------------ build
+
+def build_plan_model(data: PlanData, *, elastic: bool = False) -> PlanModel:
+    s = data.settings
+    sense = pulp.LpMaximize if (s.objective == "max_margin" and not elastic) else pulp.LpMinimize
+    model = PlanModel(data, pulp.LpProblem("supply_plan_elastic" if elastic else "supply_plan", sense), elastic)
+    add_item_variables(model)
+    add_workforce(model)
+    add_inventory_balance(model)
+    add_capacity(model)
+    add_overtime(model)
+    add_subcontract(model)
+    add_backlog_rules(model)
+    add_safety_stock(model)
+    add_end_targets(model)
+    add_storage(model)
+    add_lot_sizing(model)
+    set_objective(model)
+    return model
+
+
+def add_item_variables(m: PlanModel) -> None:
+    d, s = m.data, m.data.settings
+    routed = set(d.routing["item"])
+    lots = s.lot_sizing
+    for i, item in enumerate(d.items.index):
+        row = d.items.loc[item]
+        need_lost = (not s.allow_backlog) or s.objective == "max_margin"
+        has_sub = not math.isnan(row["subcontract_cost"])
+        has_setup = lots and item in routed and (row["min_lot"] > 0 or row["setup_cost"] > 0
+                                                  or row["setup_hours"] > 0 or not math.isnan(row["max_lot"]))
+        for t, lab in enumerate(d.labels):
+            k = (item, t)
+            if item in routed:
+                m.make[k] = m.var(_name("make", item, lab))
+                m.cost("material", t, m.make[k], row["unit_cost"])
+            m.inv[k] = m.var(_name("inv", item, lab))
+            m.cost("holding", t, m.inv[k], row["holding_cost"])
+            if s.allow_backlog:
+                m.back[k] = m.var(_name("back", item, lab))
+                m.cost("backlog", t, m.back[k], row["backorder_cost"])
+            if need_lost:
+                m.lost[k] = m.var(_name("lost", item, lab), 0.0, float(d.demand.iat[i, t]))
+                m.cost("lost_sales", t, m.lost[k], row["lost_sales_cost"])
+            if has_sub:
+                m.sub[k] = m.var(_name("sub", item, lab))
+                m.cost("subcontract", t, m.sub[k], row["subcontract_cost"])
+            if d.safety_stock.iat[i, t] > 0:
+                m.short[k] = m.var(_name("short", item, lab))
+                penalty = s.safety_stock_penalty or row["backorder_cost"] or row["holding_cost"]
+                m.cost("safety_stock", t, m.short[k], penalty)
+            if has_setup:
+                m.setup[k] = m.var(_name("setup", item, lab), 0, 1, integer=True)
+                m.cost("setup", t, m.setup[k], row["setup_cost"])
+
+
+def add_workforce(m: PlanModel) -> None:
+    """workers[p,t] = workers[p,t-1] + hire[p,t] - fire[p,t], within min/max headcount."""
+    d, whole = m.data, m.data.settings.whole_headcount
+    for pool, w in d.workforce.iterrows():
+        hi = None if math.isnan(w["max_headcount"]) else float(w["max_headcount"])
+        for t, lab in enumerate(d.labels):
+            k = (pool, t)
+            m.workers[k] = m.var(_name("workers", pool, lab), float(w["min_headcount"]), hi, integer=whole)
+            m.hire[k] = m.var(_name("hire", pool, lab), integer=whole)
+            m.fire[k] = m.var(_name("fire", pool, lab), integer=whole)
+            terms = {m.workers[k]: 1.0, m.hire[k]: -1.0, m.fire[k]: 1.0}
+            if t == 0:
+                rhs = float(w["initial_headcount"])
+            else:
+                terms[m.workers[(pool, t - 1)]] = -1.0
+                rhs = 0.0
+            m.row(_name("workforce", pool, lab), terms, pulp.LpConstraintEQ, rhs)
+            m.cost("wages", t, m.workers[k], w["wage"])
+            m.cost("hiring", t, m.hire[k], w["hire_cost"])
+            m.cost("layoffs", t, m.fire[k], w["layoff_cost"])
+
+
+def add_inventory_balance(m: PlanModel) -> None:
+    """inv[t] - back[t] - inv[t-1] + back[t-1] - make[t-lead] - sub[t] - lost[t] = opening - demand."""
+    d = m.data
+    for i, item in enumerate(d.items.index):
+        row = d.items.loc[item]
+        lead = int(row["lead_time"] or 0)
+        for t, lab in enumerate(d.labels):
+            terms: Terms = {m.inv[(item, t)]: 1.0}
+            rhs = -float(d.demand.iat[i, t])
+            if (item, t) in m.back:
+                terms[m.back[(item, t)]] = -1.0
+            if t == 0:
+                rhs += float(row["opening_stock"]) - float(row["opening_backlog"])
+            else:
+                terms[m.inv[(item, t - 1)]] = -1.0
+                if (item, t - 1) in m.back:
+                    terms[m.back[(item, t - 1)]] = 1.0
+            if (item, t - lead) in m.make and t - lead >= 0:
+                terms[m.make[(item, t - lead)]] = -1.0
+            if (item, t) in m.sub:
+                terms[m.sub[(item, t)]] = -1.0
+            if (item, t) in m.lost:
+                terms[m.lost[(item, t)]] = -1.0
+            m.row(_name("balance", item, lab), terms, pulp.LpConstraintEQ, rhs)
+        if not d.settings.allow_backlog and float(row["opening_backlog"]) > 0:
+            # without backlog the opening backlog must be shipped now or lost with period 1's demand
+            m.lost[(item, 0)].upBound = float(d.demand.iat[i, 0]) + float(row["opening_backlog"])
+
+
+def add_capacity(m: PlanModel) -> None:
+    """Hours used <= regular hours + overtime, per resource and period."""
+    d = m.data
+    setup_hours = d.items["setup_hours"]
+    by_resource = {r: list(zip(g["item"], g["hours_per_unit"])) for r, g in d.routing.groupby("resource")}
+    for resource, res in d.resources.iterrows():
+        labour = bool(res["is_labour"])
+        for t, lab in enumerate(d.labels):
+            load: Terms = defaultdict(float)
+            for item, hours in by_resource.get(resource, ()):
+                load[m.make[(item, t)]] += float(hours)
+                if (item, t) in m.setup and setup_hours[item] > 0:
+                    load[m.setup[(item, t)]] += float(setup_hours[item])
+            m.load[(resource, t)] = load
+            if labour:
+                pool = d.workforce.loc[resource]
+                ot_cap = None  # limited per worker by add_overtime
+                regular_rhs = 0.0
+            else:
+                cap = d.capacity.loc[(resource, d.periods[t])]
+                ot_cap = float(cap["overtime"])
+                regular_rhs = float(cap["regular"])
+            ot = m.var(_name("ot", resource, lab), 0.0, ot_cap)
+            m.ot[(resource, t)] = ot
+            terms: Terms = dict(load)
+            terms[ot] = terms.get(ot, 0.0) - 1.0
+            if labour:
+                terms[m.workers[(resource, t)]] = -float(pool["hours_per_worker"])
+            extra = m.slack("capacity", (resource, lab), "h")
+            if extra is not None:
+                terms[extra] = -1.0
+            name = _name("capacity", resource, lab)
+            m.row(name, terms, pulp.LpConstraintLE, regular_rhs)
+            m.capacity_rows[(resource, t)] = name
+            # regular hours are paid per hour used (wages of labour pools are paid per worker)
+            for v, hours in load.items():
+                m.cost("regular_time", t, v, float(res["regular_cost"]) * hours)
+            m.cost("regular_time", t, ot, -float(res["regular_cost"]))
+            ot_cost = float(pool["overtime_cost"]) if labour else float(res["overtime_cost"])
+            m.cost("overtime", t, ot, ot_cost)
+
+
+def add_overtime(m: PlanModel) -> None:
+    """Labour pools: ot[p,t] <= overtime hours per worker x workers[p,t] (machines: a bound on ot)."""
+    d = m.data
+    for pool, w in d.workforce.iterrows():
+        for t, lab in enumerate(d.labels):
+            terms = {m.ot[(pool, t)]: 1.0, m.workers[(pool, t)]: -float(w["overtime_hours_per_worker"])}
+            m.row(_name("overtime", pool, lab), terms, pulp.LpConstraintLE, 0.0)
+
+
+def add_subcontract(m: PlanModel) -> None:
+    """sub[i,t] <= subcontract limit per period."""
+    d = m.data
+    for item, limit in d.items["subcontract_limit"].items():
+        if math.isnan(limit) or (item, 0) not in m.sub:
+            continue
+        for t, lab in enumerate(d.labels):
+            m.row(_name("subcontract", item, lab), {m.sub[(item, t)]: 1.0}, pulp.LpConstraintLE, float(limit))
+
+
+def add_backlog_rules(m: PlanModel) -> None:
+    """No backorders left at the end of the horizon (Settings no_backlog_at_end)."""
+    d = m.data
+    if not (d.settings.allow_backlog and d.settings.no_backlog_at_end):
+        return
+    last, lab = len(d.labels) - 1, d.labels[-1]
+    for item in d.items.index:
+        terms: Terms = {m.back[(item, last)]: 1.0}
+        left = m.slack("no_backlog_at_end", (item, lab), "units")
+        if left is not None:
+            terms[left] = -1.0
+        m.row(_name("no_backlog_at_end", item), terms, pulp.LpConstraintLE, 0.0)
+
+
+def add_safety_stock(m: PlanModel) -> None:
+    """inv[i,t] + short[i,t] >= safety stock (soft: short is penalised, never forbidden)."""
+    d = m.data
+    for i, item in enumerate(d.items.index):
+        for t, lab in enumerate(d.labels):
+            if (item, t) in m.short:
+                terms = {m.inv[(item, t)]: 1.0, m.short[(item, t)]: 1.0}
+                m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(d.safety_stock.iat[i, t]))
+
+
+def add_end_targets(m: PlanModel) -> None:
+    """inv[i,T] >= target end stock."""
+    d = m.data
+    last, lab = len(d.labels) - 1, d.labels[-1]
+    for item, target in d.items["target_end_stock"].items():
+        if math.isnan(target) or target <= 0:
+            continue
+        terms: Terms = {m.inv[(item, last)]: 1.0}
+        missing = m.slack("end_stock", (item, lab), "units")
+        if missing is not None:
+            terms[missing] = 1.0
+        m.row(_name("end_stock", item), terms, pulp.LpConstraintGE, float(target))
+
+
+def add_storage(m: PlanModel) -> None:
+    """inv[i,t] <= max stock of the item; sum_i inv[i,t] <= Settings storage_capacity."""
+    d = m.data
+    for item, cap in d.items["max_stock"].items():
+        if math.isnan(cap):
+            continue
+        for t, lab in enumerate(d.labels):
+            terms: Terms = {m.inv[(item, t)]: 1.0}
+            excess = m.slack("max_stock", (item, lab), "units")
+            if excess is not None:
+                terms[excess] = -1.0
+            m.row(_name("max_stock", item, lab), terms, pulp.LpConstraintLE, float(cap))
+    total = d.settings.storage_capacity
+    if total is None or math.isnan(total):
+        return
+    for t, lab in enumerate(d.labels):
+        terms = {m.inv[(item, t)]: 1.0 for item in d.items.index}
+        excess = m.slack("storage", (lab,), "units")
+        if excess is not None:
+            terms[excess] = -1.0
+        m.row(_name("storage", lab), terms, pulp.LpConstraintLE, float(total))
+
+
+def add_lot_sizing(m: PlanModel) -> None:
+    """min_lot setup[i,t] <= make[i,t] <= big_m setup[i,t] (big_m: max lot, else what could ever be needed)."""
+    d = m.data
+    if not m.setup:
+        return
+    remaining = d.demand.to_numpy()[:, ::-1].cumsum(axis=1)[:, ::-1]  # demand from t to the end
+    for i, item in enumerate(d.items.index):
+        if (item, 0) not in m.setup:
+            continue
+        row = d.items.loc[item]
+        need = remaining[i] + float(row["opening_backlog"]) + np.nan_to_num(float(row["target_end_stock"] or 0)) \
+            + float(d.safety_stock.iloc[i].max())
+        for t, lab in enumerate(d.labels):
+            big_m = float(row["max_lot"]) if not math.isnan(row["max_lot"]) else max(float(need[t]), 1.0)
+            make, setup = m.make[(item, t)], m.setup[(item, t)]
+            m.row(_name("lot_max", item, lab), {make: 1.0, setup: -big_m}, pulp.LpConstraintLE, 0.0)
+            if row["min_lot"] > 0:
+                m.row(_name("lot_min", item, lab), {make: 1.0, setup: -float(row["min_lot"])},
+                      pulp.LpConstraintGE, 0.0)
+
+
+def set_objective(m: PlanModel) -> None:
+    """Minimise total cost, or maximise margin = price x (demand - lost) - total cost.
+
+    The elastic model minimises the total violation of the hard requirements instead.
+    """
+    if m.elastic:
+        m.problem.setObjective(pulp.LpAffineExpression({s.var: 1.0 for s in m.slacks}))
+        return
+    total: Terms = defaultdict(float)
+    for per_period in m.costs.values():
+        for terms in per_period.values():
+            for v, c in terms.items():
+                total[v] += c
+    constant = 0.0
+    if m.data.settings.objective == "max_margin":
+        price = m.data.items["price"].to_numpy(float)
+        for i, item in enumerate(m.data.items.index):
+            for t in range(len(m.data.labels)):
+                q = float(m.data.demand.iat[i, t])
+                m.revenue_constant[t] += price[i] * q
+                if (item, t) in m.lost and price[i]:
+                    m.revenue[t][m.lost[(item, t)]] -= price[i]
+        total = {v: -c for v, c in total.items()}
+        for t, terms in m.revenue.items():
+            for v, c in terms.items():
+                total[v] = total.get(v, 0.0) + c
+        constant = sum(m.revenue_constant.values())
+    m.problem.setObjective(pulp.LpAffineExpression(total, constant=constant))

@@ -1,0 +1,265 @@
+"""Solving a plan model, and saying honestly how it went.
+
+HiGHS (through highspy) is the default: interior point for pure LPs, with crossover so
+the shadow prices are those of a vertex; branch-and-cut for MIPs. CBC (bundled with pulp
+3.x) is the fallback when highspy is missing or fails, and any solver pulp knows can be
+named in Settings. pulp 3.x maps a HiGHS or CBC time-out to "Optimal", so the status here
+is read from the solver itself: ``optimal``, ``time_limit`` (a plan exists, with its gap),
+``no_solution`` (time ran out before any plan), ``infeasible``, ``unbounded``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+from pulp import constants as C
+
+OPTIMAL = "optimal"
+TIME_LIMIT = "time_limit"
+NO_SOLUTION = "no_solution"
+INFEASIBLE = "infeasible"
+UNBOUNDED = "unbounded"
+HAS_PLAN = (OPTIMAL, TIME_LIMIT)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: str
+    solver: str                 # the solver that produced the answer
+    objective: float | None
+    gap: float | None           # relative MIP gap; 0.0 for an optimal LP; None when unknown
+    seconds: float
+    message: str = ""
+    requested: str = ""         # the solver asked for, when a fallback answered instead
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in HAS_PLAN
+
+
+def highs_available() -> bool:
+    try:
+        import highspy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def solve_model(problem: pulp.LpProblem, solver: str = "highs", *, time_limit: float = 60.0,
+                mip_gap: float = 0.01, crossover: bool = True) -> SolveResult:
+    """Solve `problem` in place (variable values, duals) and report the solver's own status."""
+    name = (solver or "highs").strip()
+    key = name.lower()
+    if key in ("highs", "highs_api", "highspy"):
+        if not highs_available():
+            result = _solve_cbc(problem, time_limit, mip_gap)
+            return _fallback(result, name, "HiGHS (highspy) is not installed")
+        try:
+            return _solve_highs(problem, time_limit, mip_gap, crossover)
+        except Exception as exc:  # a solver crash must not lose the plan: CBC gets a try
+            result = _solve_cbc(problem, time_limit, mip_gap)
+            return _fallback(result, name, f"HiGHS failed ({exc})")
+    if key in ("cbc", "pulp_cbc_cmd", "coin", "coin_cmd"):
+        return _solve_cbc(problem, time_limit, mip_gap)
+    return _solve_named(problem, name, time_limit, mip_gap)
+
+
+def _fallback(result: SolveResult, requested: str, why: str) -> SolveResult:
+    message = f"{why}; solved with CBC instead." + (f" {result.message}" if result.message else "")
+    return SolveResult(result.status, result.solver, result.objective, result.gap, result.seconds, message,
+                       requested)
+
+
+# ------------------------------------------------------------------------------ HiGHS
+
+class FastHiGHS(pulp.HiGHS):
+    """pulp's HiGHS interface with the model passed to highspy in bulk (numpy arrays) instead of one
+    addCol/addRow call per variable and row, duals signed like CBC (d objective / d rhs, in the
+    problem's own sense), and every HiGHS model status understood."""
+
+    def __init__(self, *, crossover: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.crossover = crossover
+
+    def createAndConfigureSolver(self, lp):
+        super().createAndConfigureSolver(lp)
+        h = lp.solverModel
+        if not any(v.cat == C.LpInteger for v in lp.variables()):
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("run_crossover", "on" if self.crossover else "off")
+
+    def buildSolverModel(self, lp):
+        import highspy
+        inf = highspy.kHighsInf
+        sense = -1.0 if lp.sense == C.LpMaximize else 1.0
+        variables = lp.variables()
+        for i, v in enumerate(variables):
+            v.index = i
+        n = len(variables)
+        objective = lp.objective
+        cost = np.fromiter((objective.get(v, 0.0) for v in variables), float, n) * sense
+        lower = np.fromiter((-inf if v.lowBound is None else v.lowBound for v in variables), float, n)
+        upper = np.fromiter((inf if v.upBound is None else v.upBound for v in variables), float, n)
+        h = lp.solverModel
+        h.addCols(n, cost, lower, upper, 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
+        if objective.constant:
+            h.changeObjectiveOffset(sense * float(objective.constant))
+        integers = np.array([v.index for v in variables if v.cat == C.LpInteger], np.int32)
+        if len(integers) and self.mip:
+            h.changeColsIntegrality(len(integers), integers, np.ones(len(integers), np.uint8))
+        rows = list(lp._constraints.values())
+        starts, index, value = [], [], []
+        row_lo = np.empty(len(rows))
+        row_up = np.empty(len(rows))
+        for r, c in enumerate(rows):
+            c.index = r
+            starts.append(len(index))
+            for v, a in c.items():
+                if a:
+                    index.append(v.index)
+                    value.append(a)
+            lb, ub = c.getLb(), c.getUb()
+            row_lo[r] = -inf if lb is None else lb
+            row_up[r] = inf if ub is None else ub
+        h.addRows(len(rows), row_lo, row_up, len(index), np.array(starts, np.int32), np.array(index, np.int32),
+                  np.array(value, float))
+
+    def findSolutionValues(self, lp):
+        h = lp.solverModel
+        solution = h.getSolution()
+        sense = -1.0 if lp.sense == C.LpMaximize else 1.0
+        values, duals = solution.col_value, solution.col_dual
+        for v in lp.variables():
+            v.varValue = values[v.index]
+            v.dj = sense * duals[v.index] if len(duals) else None
+        row_values, row_duals = solution.row_value, solution.row_dual
+        for c in lp._constraints.values():
+            c.slack = -(c.constant + row_values[c.index]) if c.sense == C.LpConstraintLE \
+                else c.constant + row_values[c.index]
+            c.pi = sense * row_duals[c.index] if len(row_duals) else None
+        return _highs_status(h)[1]
+
+
+def _highs_status(h) -> tuple[str, tuple[int, int]]:
+    import highspy
+    S = highspy.HighsModelStatus
+    status = h.getModelStatus()
+    info = h.getInfo()
+    feasible = info.primal_solution_status == 2
+    if status == S.kOptimal:
+        return OPTIMAL, (C.LpStatusOptimal, C.LpSolutionOptimal)
+    if status == S.kInfeasible:
+        return INFEASIBLE, (C.LpStatusInfeasible, C.LpSolutionInfeasible)
+    if status == S.kUnbounded:
+        return UNBOUNDED, (C.LpStatusUnbounded, C.LpSolutionUnbounded)
+    if status == S.kUnboundedOrInfeasible:
+        return "infeasible_or_unbounded", (C.LpStatusInfeasible, C.LpSolutionInfeasible)
+    if feasible:
+        return TIME_LIMIT, (C.LpStatusOptimal, C.LpSolutionIntegerFeasible)
+    return NO_SOLUTION, (C.LpStatusNotSolved, C.LpSolutionNoSolutionFound)
+
+
+def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, crossover: bool) -> SolveResult:
+    solver = FastHiGHS(msg=False, timeLimit=time_limit, gapRel=mip_gap, crossover=crossover)
+    start = time.perf_counter()
+    problem.solve(solver)
+    h = problem.solverModel
+    status, _ = _highs_status(h)
+    if status == "infeasible_or_unbounded":
+        # presolve cannot tell which; without it the simplex can
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "simplex")
+        h.run()
+        status, _ = _highs_status(h)
+        if status == "infeasible_or_unbounded":
+            status = INFEASIBLE
+    seconds = time.perf_counter() - start
+    info = h.getInfo()
+    is_mip = any(v.cat == C.LpInteger for v in problem.variables())
+    objective = _objective(problem) if status in HAS_PLAN else None
+    gap = None
+    if status in HAS_PLAN:
+        gap = float(info.mip_gap) if is_mip else 0.0
+        if gap is not None and (math.isinf(gap) or math.isnan(gap)):
+            gap = None
+    message = ""
+    if status == TIME_LIMIT:
+        message = f"stopped at the time limit of {time_limit:g} s" + (f" with gap {gap:.2%}" if gap is not None else "")
+    elif status == NO_SOLUTION:
+        message = f"no plan found within the time limit of {time_limit:g} s"
+    return SolveResult(status, "HiGHS", objective, gap, seconds, message)
+
+
+# ------------------------------------------------------------------------------ CBC
+
+_CBC_GAP = re.compile(r"^Gap:\s*([-+0-9.eE]+)", re.M)
+
+
+def _solve_cbc(problem: pulp.LpProblem, time_limit: float, mip_gap: float) -> SolveResult:
+    fd, log_path = tempfile.mkstemp(prefix="sop_xl_cbc_", suffix=".log")
+    os.close(fd)
+    try:
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=mip_gap, logPath=log_path,
+                                   _skip_v4_deprecation=True)
+        start = time.perf_counter()
+        problem.solve(solver)
+        seconds = time.perf_counter() - start
+        with open(log_path, errors="replace") as fh:
+            log = fh.read()
+    finally:
+        os.unlink(log_path)
+    timed_out = "Stopped on time" in log or "stopped on time" in log.lower()
+    status = _pulp_status(problem, timed_out)
+    gap = None
+    if status in HAS_PLAN:
+        found = _CBC_GAP.findall(log)
+        gap = float(found[-1]) if found else (0.0 if status == OPTIMAL else None)
+    message = f"stopped at the time limit of {time_limit:g} s" if status == TIME_LIMIT else ""
+    if status == TIME_LIMIT and gap is not None:
+        message += f" with gap {gap:.2%}"
+    return SolveResult(status, "CBC", _objective(problem) if status in HAS_PLAN else None, gap, seconds, message)
+
+
+def _pulp_status(problem: pulp.LpProblem, timed_out: bool = False) -> str:
+    if problem.status == C.LpStatusInfeasible:
+        return INFEASIBLE
+    if problem.status == C.LpStatusUnbounded:
+        return UNBOUNDED
+    if problem.sol_status == C.LpSolutionOptimal and not timed_out:
+        return OPTIMAL
+    if problem.sol_status in (C.LpSolutionIntegerFeasible, C.LpSolutionOptimal):
+        return TIME_LIMIT
+    return NO_SOLUTION
+
+
+# ------------------------------------------------------------------------------ any pulp solver
+
+def _solve_named(problem: pulp.LpProblem, name: str, time_limit: float, mip_gap: float) -> SolveResult:
+    known = {s.upper(): s for s in pulp.listSolvers()}
+    real = known.get(name.upper())
+    if real is None:
+        raise ValueError(f"unknown solver {name!r}; pulp knows: {', '.join(sorted(known.values()))}")
+    try:
+        solver = pulp.getSolver(real, msg=False, timeLimit=time_limit, gapRel=mip_gap)
+    except TypeError:  # not every pulp solver takes a gap
+        solver = pulp.getSolver(real, msg=False, timeLimit=time_limit)
+    if not solver.available():
+        raise ValueError(f"solver {real} is not installed on this machine")
+    start = time.perf_counter()
+    problem.solve(solver)
+    seconds = time.perf_counter() - start
+    status = _pulp_status(problem)
+    return SolveResult(status, real, _objective(problem) if status in HAS_PLAN else None,
+                       0.0 if status == OPTIMAL else None, seconds)
+
+
+def _objective(problem: pulp.LpProblem) -> float | None:
+    value = problem.objective.value() if problem.objective is not None else None
+    return None if value is None else float(value)
