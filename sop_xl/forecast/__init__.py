@@ -1,0 +1,98 @@
+"""Demand forecasting on long frames `unique_id, ds, y` (ds = start of the period).
+
+    from sop_xl.forecast import forecast, forecast_result, backtest, cleanse, reconcile
+
+    fc = forecast(history, h=18)           # unique_id, ds, yhat, yhat_lo_80, ..., method
+    res = forecast_result(history, h=18)   # .forecasts .series .accuracy .cleansing .backtest .coverage
+
+Per series: cleansing (gaps, negatives, leading zeros, outliers with a log), classification
+(smooth / erratic / intermittent / lumpy, seasonal, short), auto-selection by rolling-origin
+backtest, intervals calibrated on the backtest errors. Pure: no workbook, no xlwings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..progress import SILENT, Progress
+from . import accuracy as _accuracy
+from . import frames as _frames
+from .engine import ForecastResult, prepare as _prepare, run as _run
+from .hierarchy import aggregate, proportions, reconcile
+from .select import LABELS, METHODS
+
+__all__ = [
+    "forecast", "forecast_result", "backtest", "cleanse", "reconcile", "aggregate", "proportions",
+    "ForecastResult", "BacktestReport", "METHODS", "LABELS",
+]
+
+
+def forecast_result(history: pd.DataFrame, h: int, *, season_length: int | None = None, level=(80, 95),
+                    method: str = "auto", metric: str = "mase", n_windows: int = 3, freq: str | None = None,
+                    n_jobs: int | None = 1, progress: Progress = SILENT, start=None, discontinued=(),
+                    outlier_threshold: float | None = 4.0, candidates: dict | None = None,
+                    backend: str | None = None) -> ForecastResult:
+    """Forecast every series `h` periods ahead and keep everything the run found.
+
+    season_length: None detects it per series (12 for months, 52 for weeks when seasonal).
+    method: "auto" (best by backtest per series) or one of `METHODS` for every series.
+    metric: what the auto-selection minimises: mase, wape, smape, mape, rmse, mae.
+    start: first forecast period (default: the period after the latest history).
+    discontinued: unique_ids that get no forecast (flagged in `.series`).
+    outlier_threshold: robust standard deviations beyond which history is cleansed (None: off).
+    candidates: override the auto candidates per kind, e.g. {"plain": ("ses", "theta")}.
+    n_jobs / backend: processes for the fan-out; backend="dask" uses a dask.distributed Client.
+    """
+    return _run(history, h, season_length=season_length, level=level, method=method, metric=metric,
+                n_windows=n_windows, freq=freq, n_jobs=n_jobs, progress=progress, start=start,
+                discontinued=discontinued, outlier_threshold=outlier_threshold, candidates=candidates,
+                backend=backend)
+
+
+def forecast(history: pd.DataFrame, h: int, *, season_length: int | None = None, level=(80, 95),
+             method: str = "auto", metric: str = "mase", n_windows: int = 3, freq: str | None = None,
+             n_jobs: int | None = 1, progress: Progress = SILENT, **options) -> pd.DataFrame:
+    """Long frame unique_id, ds, yhat, yhat_lo_<L>, yhat_hi_<L> (per level), method."""
+    return forecast_result(history, h, season_length=season_length, level=level, method=method, metric=metric,
+                           n_windows=n_windows, freq=freq, n_jobs=n_jobs, progress=progress, **options).forecasts
+
+
+@dataclass
+class BacktestReport:
+    series: pd.DataFrame    # per series: chosen method and its backtest KPIs
+    methods: pd.DataFrame   # per method over every series it was backtested on, with FVA
+    overall: pd.DataFrame   # one row: KPIs of the chosen methods over all series
+    coverage: pd.DataFrame  # empirical interval coverage per pool and level
+    backtest: pd.DataFrame  # the backtest forecasts themselves
+
+
+def backtest(history: pd.DataFrame, h: int, **options) -> BacktestReport:
+    """Rolling-origin accuracy of the auto-selected (or given) method, per series and overall."""
+    res = forecast_result(history, h, **options)
+    chosen = res.accuracy[res.accuracy["chosen"]].drop(columns="chosen")
+    per_series = res.series[["unique_id", "demand_class", "method"]].merge(
+        chosen.drop(columns="method"), on="unique_id", how="left")
+    methods = res.accuracy.groupby("method", as_index=False)[["mape", "wape", "smape", "mase", "bias", "fva"]].mean()
+    bt = res.backtest.assign(level="all")
+    overall = _accuracy.summarise(bt, ["level"]) if len(bt) else pd.DataFrame()
+    return BacktestReport(per_series, methods, overall, res.coverage, res.backtest)
+
+
+def cleanse(history: pd.DataFrame, *, freq: str | None = None, season_length: int | None = None,
+            outlier_threshold: float | None = 4.0, discontinued=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cleansed history (unique_id, ds, y) and the log of every change with the original value."""
+    panel = _frames.to_panel(history, freq)
+    first = max(p0 + len(v) for p0, v in zip(panel.starts, panel.values)) if panel.ids else None
+    if first is None:
+        return history.iloc[0:0][["unique_id", "ds", "y"]], pd.DataFrame(columns=["unique_id", "ds"])
+    series, log_rows = _prepare(panel, first, 1, season_length=season_length, discontinued=discontinued,
+                                outlier_threshold=outlier_threshold)
+    parts = [pd.DataFrame({"unique_id": s.uid, "ds": _frames.period_starts(s.start, len(s.values)), "y": s.values})
+             for s in series if len(s.values)]
+    cleansed = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["unique_id", "ds", "y"])
+    from .cleanse import LOG_COLUMNS
+    log = pd.DataFrame(log_rows, columns=LOG_COLUMNS)
+    log["ds"] = pd.to_datetime(log["ds"].map(lambda q: q.to_timestamp(how="start")))
+    return cleansed, log

@@ -1,0 +1,111 @@
+"""History cleansing before fitting, one series at a time, with a log the planner can undo.
+
+Order matters: missing periods and negatives are fixed first (they are data errors), then
+leading zeros of new products are dropped (they are not demand), then outliers are
+replaced by the robust trend plus season (they are events, listed with the original value).
+Intermittent series keep their spikes: for them a spike is the demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# flags (short words, joined with ", " on the sheet)
+GAPS = "gaps_filled"
+NEGATIVES = "negatives_zeroed"
+NEW_PRODUCT = "leading_zeros_dropped"
+OUTLIERS = "outliers_replaced"
+NO_HISTORY = "no_history"
+SHORT = "short_history"
+FALLBACK = "fallback_method"
+DISCONTINUED = "discontinued"
+HUGE = "huge_values"
+
+LOG_COLUMNS = ["unique_id", "ds", "original", "cleansed", "action", "reason"]
+
+# values beyond this are scaled down while fitting (squares of 1e154 overflow float64)
+_HUGE = 1e12
+
+
+@dataclass
+class Cleansed:
+    values: np.ndarray          # cleansed history, oldest first, no NaN
+    start: int                  # index into the original period range of values[0]
+    flags: list[str] = field(default_factory=list)
+    log: list[tuple] = field(default_factory=list)  # (position, original, cleansed, action, reason)
+
+
+def basic(raw: np.ndarray) -> Cleansed:
+    """Gaps, negatives and leading zeros; `raw` spans the series' periods with NaN for gaps."""
+    y = np.asarray(raw, float).copy()
+    out = Cleansed(values=y, start=0)
+    missing = ~np.isfinite(y)
+    if missing.all():
+        out.values = np.zeros(0)
+        out.flags.append(NO_HISTORY)
+        return out
+    if missing.any():
+        out.flags.append(GAPS)
+        for i in np.flatnonzero(missing):
+            out.log.append((i, np.nan, 0.0, "filled", "missing period counted as zero demand"))
+        y[missing] = 0.0
+    neg = y < 0
+    if neg.any():
+        out.flags.append(NEGATIVES)
+        for i in np.flatnonzero(neg):
+            out.log.append((i, float(raw[i]), 0.0, "zeroed", "negative demand (returns?) set to zero"))
+        y[neg] = 0.0
+    nz = np.flatnonzero(y > 0)
+    if len(nz) and nz[0] > 0:
+        out.flags.append(NEW_PRODUCT)
+        out.start = int(nz[0])
+        y = y[nz[0]:]
+    elif not len(nz):
+        # only zeros: keep them, the forecast is zero and says so
+        pass
+    if np.abs(y).max(initial=0) > _HUGE:
+        out.flags.append(HUGE)
+    out.values = y
+    return out
+
+
+def robust_fit(y: np.ndarray, m: int) -> np.ndarray:
+    """Rolling-median trend plus median seasonal profile: what 'normal' looks like."""
+    window = m + 1 if m > 1 else 5
+    if window % 2 == 0:
+        window += 1
+    trend = pd.Series(y).rolling(window, center=True, min_periods=1).median().to_numpy()
+    fit = trend.copy()
+    if m > 1 and len(y) >= 2 * m:
+        detr = y - trend
+        pos = np.arange(len(y)) % m
+        season = np.array([np.median(detr[pos == p]) for p in range(m)])
+        fit = trend + season[pos]
+    return fit
+
+
+def outliers(c: Cleansed, m: int, threshold: float, sparse: bool) -> Cleansed:
+    """Replace points further than `threshold` robust standard deviations from the robust fit."""
+    y = c.values
+    if sparse or threshold is None or threshold <= 0 or len(y) < 8:
+        return c
+    fit = robust_fit(y, m)
+    resid = y - fit
+    mad = 1.4826 * np.median(np.abs(resid - np.median(resid)))
+    if not np.isfinite(mad) or mad <= 0:
+        return c
+    bad = np.abs(resid) > threshold * mad
+    if not bad.any():
+        return c
+    y = y.copy()
+    for i in np.flatnonzero(bad):
+        new = max(0.0, float(fit[i]))
+        c.log.append((c.start + i, float(y[i]), new, "replaced",
+                      f"{abs(resid[i]) / mad:.1f} robust std devs from trend and season (threshold {threshold:g})"))
+        y[i] = new
+    c.values = y
+    c.flags.append(OUTLIERS)
+    return c

@@ -1,0 +1,276 @@
+"""The forecasting run: check, cleanse, classify, fan blocks of series out, calibrate, tabulate.
+
+Blocks of equally long, similar series go to joblib: in-process for n_jobs=1, across
+processes (loky) otherwise, or to a cluster when the caller configured a joblib backend
+(e.g. `with joblib.parallel_config(backend="dask"): ...` next to a dask.distributed Client,
+or `backend="dask"` here). One bad series never stops a batch: every failure inside a
+block falls back to a flagged simple forecast.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..progress import SILENT, Progress
+from . import accuracy, cleanse as cl, classify, frames, intervals
+from .select import (
+    FACTORIES, LABELS, Outcome, _fallback, auto_candidates, forecast_block, kind_of, select_block, zero_outcome,
+)
+
+
+@dataclass
+class ForecastResult:
+    forecasts: pd.DataFrame   # unique_id, ds, yhat, yhat_lo_<L>, yhat_hi_<L>..., method
+    series: pd.DataFrame      # one row per unique_id: class, seasonality, method, reason, flags
+    accuracy: pd.DataFrame    # one row per unique_id and backtested method (chosen flagged), with FVA
+    cleansing: pd.DataFrame   # every changed history value with the original
+    backtest: pd.DataFrame    # backtest forecasts of the chosen method: unique_id, cutoff, ds, step, y, yhat
+    coverage: pd.DataFrame    # empirical interval coverage per pool and level (cross-validated)
+    period_type: str = "month"
+    levels: tuple = (80, 95)
+    history: pd.DataFrame = field(default=None, repr=False)  # cleansed history (unique_id, ds, y)
+
+
+@dataclass
+class _Series:
+    uid: object
+    start: pd.Period
+    values: np.ndarray
+    profile: classify.Profile | None
+    flags: list
+    outcome: Outcome | None = None
+
+
+def _blocks(items: list[tuple[int, _Series]], method: str, candidates, max_size: int):
+    groups: dict[tuple, list[int]] = {}
+    for i, s in items:
+        p = s.profile
+        key = (len(s.values), p.season_length, kind_of(p))
+        groups.setdefault(key, []).append(i)
+    for (t, m, kind), idx in groups.items():
+        for a in range(0, len(idx), max_size):
+            yield idx[a:a + max_size], t, m, kind
+
+
+def _run_block(y: np.ndarray, m: int, names: tuple, method: str, h: int, metric: str, n_windows: int):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            if method == "auto":
+                return select_block(y, m, names, h, metric=metric, n_windows=n_windows)
+            return forecast_block(y, m, method, h, metric=metric, n_windows=n_windows)
+        except Exception as exc:  # noqa: BLE001 - one bad block must not stop the batch
+            why = f"{method} failed ({type(exc).__name__})"
+            return [_fallback(row, h, why) for row in y]
+
+
+def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, level=(80, 95), method: str = "auto",
+        metric: str = "mase", n_windows: int = 3, freq: str | None = None, n_jobs: int | None = 1,
+        progress: Progress = SILENT, start=None, discontinued=(), outlier_threshold: float | None = 4.0,
+        candidates: dict | None = None, backend: str | None = None, block_size: int | None = None) -> ForecastResult:
+    h = int(h)
+    if h < 1:
+        raise ValueError("h must be at least 1")
+    metric = metric.lower()
+    if metric not in accuracy.METRICS or metric == "bias":
+        raise ValueError(f"unknown metric {metric!r}; choose one of mase, wape, smape, mape, rmse, mae")
+    method = (method or "auto").lower()
+    if method != "auto" and method not in FACTORIES:
+        raise ValueError(f"unknown method {method!r}; choose auto or one of {', '.join(FACTORIES)}")
+    levels = tuple(sorted({int(lv) for lv in (level or ())}))
+    if any(not 0 < lv < 100 for lv in levels):
+        raise ValueError("interval levels must be between 0 and 100 (e.g. 80, 95)")
+
+    panel = frames.to_panel(history, freq)
+    ptype = panel.period_type
+    first = _first_period(panel, start, frames.PERIOD_FREQ[ptype])
+    series, log_rows = prepare(panel, first, h, season_length=season_length, discontinued=discontinued,
+                               outlier_threshold=outlier_threshold)
+
+    todo = [(i, s) for i, s in enumerate(series) if s.outcome is None and s.profile is not None]
+    workers = _workers(n_jobs, backend)
+    size = block_size or max(64, math.ceil(len(todo) / max(1, workers * 4)))
+    jobs = []
+    for idx, t, m, kind in _blocks(todo, method, candidates, size):
+        y = np.vstack([series[i].values for i in idx])
+        names = auto_candidates(series[idx[0]].profile, candidates) if method == "auto" else (method,)
+        jobs.append((idx, (y, m, names, method, h, metric, n_windows)))
+
+    progress.start("Forecasting", len(todo))
+    try:
+        for (idx, _), outs in zip(jobs, _execute([a for _, a in jobs], workers, backend)):
+            for i, o in zip(idx, outs):
+                series[i].outcome = o
+            progress.advance(len(idx))
+    finally:
+        progress.finish()
+
+    return _tabulate(series, h, levels, ptype, first, log_rows, metric)
+
+
+def prepare(panel: frames.Panel, first: pd.Period, h: int, *, season_length=None, discontinued=(),
+            outlier_threshold: float | None = 4.0) -> tuple[list[_Series], list[tuple]]:
+    """Cleanse and classify every series of the panel; series that need no fitting get their outcome."""
+    ptype = panel.period_type
+    dropped = {str(x) for x in discontinued}
+    log_rows: list[tuple] = []
+    series: list[_Series] = []
+    for uid, p0, raw in zip(panel.ids, panel.starts, panel.values):
+        # align every series to end just before the first forecast period
+        gap = (first.ordinal - p0.ordinal) - len(raw)
+        if gap > 0:
+            raw = np.concatenate([raw, np.full(gap, np.nan)])
+        elif gap < 0:
+            raw = raw[:max(0, len(raw) + gap)]
+        if str(uid) in dropped:
+            series.append(_Series(uid, p0, np.zeros(0), None, [cl.DISCONTINUED]))
+            continue
+        c = cl.basic(raw)
+        for pos, orig, new, action, why in c.log:
+            log_rows.append((uid, p0 + pos, orig, new, action, why))
+        if cl.NO_HISTORY in c.flags:
+            s = _Series(uid, p0, c.values, None, c.flags + [cl.FALLBACK])
+            s.outcome = zero_outcome(h, "no history values: zero forecast")
+            series.append(s)
+            continue
+        prof = classify.profile(c.values, ptype, season_length)
+        before = len(c.log)
+        c = cl.outliers(c, prof.season_length, outlier_threshold, prof.sparse)
+        for pos, orig, new, action, why in c.log[before:]:
+            log_rows.append((uid, p0 + pos, orig, new, action, why))
+        flags = list(c.flags) + ([cl.SHORT] if prof.short else [])
+        s = _Series(uid, p0 + c.start, c.values, prof, flags)
+        if prof.demand_class == classify.NO_DEMAND:
+            s.outcome = zero_outcome(h, "no demand in the history: zero forecast")
+        series.append(s)
+    return series, log_rows
+
+
+def _first_period(panel: frames.Panel, start, pfreq: str) -> pd.Period:
+    if start is not None:
+        return pd.Timestamp(start).to_period(pfreq)
+    ends = [p0 + len(v) for p0, v in zip(panel.starts, panel.values)]
+    if not ends:
+        raise ValueError("history has no rows")
+    return max(ends)
+
+
+def _workers(n_jobs, backend) -> int:
+    if backend:
+        return max(1, n_jobs or 2) if (n_jobs or 0) > 0 else 2
+    if n_jobs is None or n_jobs == 1:
+        return 1
+    import os
+    return os.cpu_count() or 1 if n_jobs < 0 else int(n_jobs)
+
+
+def _execute(args: list[tuple], workers: int, backend: str | None):
+    if workers == 1 and not backend:
+        for a in args:
+            yield _run_block(*a)
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    if backend:
+        with parallel_config(backend=backend):
+            yield from Parallel(n_jobs=-1 if backend == "dask" else workers, return_as="generator")(
+                delayed(_run_block)(*a) for a in args)
+    else:
+        yield from Parallel(n_jobs=workers, return_as="generator")(delayed(_run_block)(*a) for a in args)
+
+
+def _tabulate(series: list[_Series], h, levels, ptype, first: pd.Period, log_rows, metric) -> ForecastResult:
+    # one calendar for every series: ds of a period = calendar[ordinal - base]
+    base = min([s.start.ordinal for s in series] + [first.ordinal])
+    calendar = frames.period_starts(pd.Period(ordinal=base, freq=first.freq), first.ordinal - base + h).to_numpy()
+    fc_ds = calendar[first.ordinal - base:]
+    # interval calibration pools: one per kind of series
+    with_bt = [s for s in series if s.outcome is not None and s.outcome.actual is not None]
+    scales = np.array([intervals.series_scale(s.outcome.actual, s.outcome.fitted, s.outcome.scale) for s in with_bt])
+    pools = [kind_of(s.profile) for s in with_bt]
+    errors = [s.outcome.fitted - s.outcome.actual for s in with_bt]
+    bands, coverage = intervals.calibrate(errors, scales, pools, levels)
+    default_band = next(iter(bands.values()), intervals.Band(0.5, {lv: intervals._normal_q(lv) for lv in levels}))
+    scale_of = {id(s): sc for s, sc in zip(with_bt, scales)}
+
+    fc = {k: [] for k in ("unique_id", "yhat", "method", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")])}
+    bt = {k: [] for k in ("unique_id", "cutoff", "ds", "step", "y", "yhat", "method", "scale")}
+    hist = {k: [] for k in ("unique_id", "ds", "y")}
+    series_rows, acc_rows = [], []
+    for s in series:
+        p, o = s.profile, s.outcome
+        row = {"unique_id": s.uid, "demand_class": p.demand_class if p else "",
+               "adi": p.adi if p else np.nan, "cv2": p.cv2 if p else np.nan,
+               "seasonal": bool(p.seasonal) if p else False, "season_length": p.season_length if p else 1,
+               "history_periods": len(s.values), "method": "", "reason": "", "flags": ""}
+        if o is None:  # discontinued
+            row.update(reason="discontinued: no forecast", flags=", ".join(s.flags))
+            series_rows.append(row)
+            continue
+        row.update(method=o.method, reason=o.reason, flags=", ".join(dict.fromkeys(s.flags + o.flags)))
+        series_rows.append(row)
+        off = s.start.ordinal - base
+        if len(s.values):
+            hist["unique_id"].append(np.full(len(s.values), s.uid, dtype=object))
+            hist["ds"].append(calendar[off:off + len(s.values)])
+            hist["y"].append(s.values)
+        band = bands.get(kind_of(p) if p else "plain", default_band)
+        if id(s) in scale_of:
+            scale = scale_of[id(s)]
+        elif len(s.values) and np.any(s.values):
+            scale = accuracy.seasonal_naive_scale(s.values, 1)
+        else:
+            scale = 0.0
+        fc["unique_id"].append(np.full(h, s.uid, dtype=object))
+        fc["yhat"].append(o.forecast)
+        fc["method"].append(np.full(h, o.method, dtype=object))
+        for lv in levels:
+            lo, hi = intervals.bounds(o.forecast, scale, band, lv)
+            fc[f"yhat_lo_{lv}"].append(lo)
+            fc[f"yhat_hi_{lv}"].append(hi)
+        if o.actual is not None:
+            bench = o.scores.get("seasonal_naive", {}).get("wape", np.nan)
+            for name, sc in o.scores.items():
+                acc_rows.append({"unique_id": s.uid, "method": name, "chosen": name == o.method, **sc,
+                                 "fva": bench - sc["wape"] if np.isfinite(bench) else np.nan})
+            w, hb = o.actual.shape
+            cut = np.repeat(o.origins, hb) + off
+            step = np.tile(np.arange(1, hb + 1), w)
+            bt["unique_id"].append(np.full(w * hb, s.uid, dtype=object))
+            bt["cutoff"].append(calendar[cut - 1])
+            bt["ds"].append(calendar[cut + step - 1])
+            bt["step"].append(step)
+            bt["y"].append(o.actual.ravel())
+            bt["yhat"].append(o.fitted.ravel())
+            bt["method"].append(np.full(w * hb, o.method, dtype=object))
+            bt["scale"].append(np.full(w * hb, o.scale))
+
+    def frame(parts: dict, order: list[str]) -> pd.DataFrame:
+        data = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in parts.items()}
+        return pd.DataFrame(data)[order]
+
+    fc["ds"] = [fc_ds] * len(fc["yhat"])
+    cols = ["unique_id", "ds", "yhat", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")], "method"]
+    acc_cols = ["unique_id", "method", "chosen", "mape", "wape", "smape", "mase", "bias", "fva"]
+    log = pd.DataFrame(log_rows, columns=cl.LOG_COLUMNS)
+    log["ds"] = pd.to_datetime(log["ds"].map(lambda q: q.to_timestamp(how="start")))
+    return ForecastResult(
+        forecasts=frame(fc, cols),
+        series=pd.DataFrame(series_rows),
+        accuracy=pd.DataFrame(acc_rows, columns=acc_cols),
+        cleansing=log,
+        backtest=frame(bt, ["unique_id", "cutoff", "ds", "step", "y", "yhat", "method", "scale"]),
+        coverage=coverage,
+        period_type=ptype,
+        levels=levels,
+        history=frame(hist, ["unique_id", "ds", "y"]),
+    )
+
+
+def method_label(name: str) -> str:
+    return LABELS.get(name, name)

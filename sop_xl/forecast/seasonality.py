@@ -1,0 +1,96 @@
+"""Seasonality: the test, the season length, and classical decomposition, on arrays.
+
+The test is the one of the M4 competition benchmarks: the autocorrelation at lag m must
+exceed its 90% limit under the hypothesis of no seasonality, with at least three cycles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# season lengths worth trying per period type, most likely first
+CANDIDATE_SEASONS = {"month": (12,), "week": (52,), "quarter": (4,), "day": (7,)}
+
+
+def acf(y: np.ndarray, max_lag: int) -> np.ndarray:
+    """Autocorrelations r_1..r_max_lag of one series (0 where undefined)."""
+    y = np.asarray(y, float)
+    d = y - y.mean()
+    denom = (d * d).sum()
+    out = np.zeros(max_lag)
+    if denom <= 0:
+        return out
+    for k in range(1, min(max_lag, len(y) - 1) + 1):
+        out[k - 1] = (d[k:] * d[:-k]).sum() / denom
+    return out
+
+
+def is_seasonal(y: np.ndarray, m: int, z: float = 1.645) -> bool:
+    y = np.asarray(y, float)
+    if m < 2 or len(y) < 3 * m or np.ptp(y) == 0:
+        return False
+    r = acf(y, m)
+    limit = z * np.sqrt((1 + 2 * (r[:-1] ** 2).sum()) / len(y))
+    return bool(r[m - 1] > limit)
+
+
+def detect_season_length(y: np.ndarray, period_type: str) -> int:
+    """The first candidate season length (for the period type) that passes the test, else 1."""
+    for m in CANDIDATE_SEASONS.get(period_type, ()):
+        if is_seasonal(y, m):
+            return m
+    return 1
+
+
+def _centred_ma(y: np.ndarray, m: int) -> np.ndarray:
+    """Centred moving average over one cycle (2 x m for even m), NaN where undefined; (n, t)."""
+    n, t = y.shape
+    c = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
+    out = np.full((n, t), np.nan)
+    if m % 2:
+        half = m // 2
+        if t > 2 * half:
+            out[:, half:t - half] = (c[:, m:] - c[:, :-m]) / m
+    else:
+        ma = (c[:, m:] - c[:, :-m]) / m              # mean of y[i:i+m], i = 0..t-m
+        both = (ma[:, 1:] + ma[:, :-1]) / 2          # centred at i + m/2
+        half = m // 2
+        if both.shape[1]:
+            out[:, half:half + both.shape[1]] = both
+    return out
+
+
+def seasonal_indices(y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal indices (n, m) by position t % m, and whether each series is multiplicative."""
+    y = np.asarray(y, float)
+    n, t = y.shape
+    mult = (y > 0).all(axis=1)
+    trend = _centred_ma(y, m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        detr = np.where(mult[:, None], y / trend, y - trend)
+    pos = np.arange(t) % m
+    idx = np.empty((n, m))
+    for p in range(m):
+        col = detr[:, pos == p]
+        with np.errstate(all="ignore"):
+            idx[:, p] = np.nanmean(col, axis=1) if col.shape[1] else np.nan
+    neutral = np.where(mult, 1.0, 0.0)[:, None]
+    idx = np.where(np.isfinite(idx), idx, neutral)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm_m = idx / idx.mean(axis=1, keepdims=True)
+    idx = np.where(mult[:, None], norm_m, idx - idx.mean(axis=1, keepdims=True))
+    idx = np.where(np.isfinite(idx), idx, neutral)
+    return idx, mult
+
+
+def deseasonalise(y: np.ndarray, m: int):
+    idx, mult = seasonal_indices(y, m)
+    s = idx[:, np.arange(y.shape[1]) % m]
+    adjusted = np.where(mult[:, None], y / np.where(s == 0, 1.0, s), y - s)
+    return adjusted, idx, mult
+
+
+def reseasonalise(forecast: np.ndarray, idx: np.ndarray, mult: np.ndarray, t: int) -> np.ndarray:
+    m = idx.shape[1]
+    s = idx[:, (t + np.arange(forecast.shape[1])) % m]
+    return np.where(mult[:, None], forecast * s, forecast + s)

@@ -1,0 +1,231 @@
+"""Rolling-origin backtest and per-series auto-selection, for a block of equally long series.
+
+Series that share a length, a season length and a demand class share their backtest
+windows and candidate methods, so each candidate is fitted once per window for the whole
+block (the models are vectorised). The winner per series is the candidate with the lowest
+backtest metric; ties go to the candidate listed first (the more robust one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import accuracy
+from .classify import NO_DEMAND, Profile
+from .models import (
+    Arima, Combination, Croston, Deseasonalised, HistoricAverage, Holt, HoltWinters, Model, MovingAverage,
+    Naive, SeasonalNaive, SimpleExponentialSmoothing, StatsmodelsHoltWinters, Theta, TSB,
+)
+
+# ---------------------------------------------------------------- the method catalogue
+
+
+def _combo(m: int) -> Model:
+    members = [SimpleExponentialSmoothing(), Holt(damped=True), Theta()]
+    if m > 1:
+        return Combination([Deseasonalised(x, m) for x in members], m, name="combo")
+    return Combination(members, 1, name="combo")
+
+
+FACTORIES = {
+    "naive": lambda m: Naive(),
+    "seasonal_naive": lambda m: SeasonalNaive(m) if m > 1 else Naive(),
+    "mean": lambda m: HistoricAverage(),
+    "moving_average": lambda m: MovingAverage(),
+    "ses": lambda m: SimpleExponentialSmoothing(),
+    "holt": lambda m: Holt(),
+    "holt_damped": lambda m: Holt(damped=True),
+    "theta": lambda m: Theta(),
+    "croston": lambda m: Croston(),
+    "sba": lambda m: Croston(variant="sba"),
+    "tsb": lambda m: TSB(),
+    "hw_add": lambda m: HoltWinters(m, "add", "add"),
+    "hw_add_damped": lambda m: HoltWinters(m, "add", "damped"),
+    "hw_mul": lambda m: HoltWinters(m, "mul", "add"),
+    "hw_mul_damped": lambda m: HoltWinters(m, "mul", "damped"),
+    "ses_ds": lambda m: Deseasonalised(SimpleExponentialSmoothing(), m),
+    "holt_damped_ds": lambda m: Deseasonalised(Holt(damped=True), m),
+    "theta_ds": lambda m: Deseasonalised(Theta(), m),
+    "combo": _combo,
+    "arima": lambda m: Arima(),
+    "hw_statsmodels": lambda m: StatsmodelsHoltWinters(m, "add" if m > 1 else None),
+}
+SEASONAL_ONLY = {"hw_add", "hw_add_damped", "hw_mul", "hw_mul_damped", "ses_ds", "holt_damped_ds", "theta_ds"}
+METHODS = tuple(FACTORIES)
+
+LABELS = {
+    "naive": "Naive", "seasonal_naive": "Seasonal naive", "mean": "Average", "moving_average": "Moving average",
+    "ses": "Simple exp. smoothing", "holt": "Holt", "holt_damped": "Holt damped", "theta": "Theta",
+    "croston": "Croston", "sba": "Croston SBA", "tsb": "TSB", "hw_add": "Holt-Winters additive",
+    "hw_add_damped": "Holt-Winters additive damped", "hw_mul": "Holt-Winters multiplicative",
+    "hw_mul_damped": "Holt-Winters multiplicative damped", "ses_ds": "SES seasonally adjusted",
+    "holt_damped_ds": "Holt damped seasonally adjusted", "theta_ds": "Theta seasonally adjusted",
+    "combo": "Combination (SES, Holt damped, Theta)", "arima": "ARIMA", "hw_statsmodels": "Holt-Winters (statsmodels)",
+    "zero": "Zero (no demand)",
+}
+
+# candidates of the auto-selection by kind of series, robust ones first (they win ties)
+AUTO = {
+    "seasonal": ("combo", "theta_ds", "holt_damped_ds", "ses_ds", "hw_add_damped", "hw_mul_damped",
+                 "seasonal_naive"),
+    "plain": ("combo", "theta", "holt_damped", "ses", "holt", "moving_average", "naive"),
+    "sparse": ("sba", "tsb", "croston", "ses", "moving_average", "mean"),
+}
+
+
+def make(name: str, m: int) -> Model:
+    return FACTORIES[name](m)
+
+
+def kind_of(p: Profile) -> str:
+    if p.sparse:
+        return "sparse"
+    return "seasonal" if p.seasonal else "plain"
+
+
+def auto_candidates(p: Profile, candidates: dict | None = None) -> tuple[str, ...]:
+    table = {**AUTO, **(candidates or {})}
+    return tuple(table[kind_of(p)])
+
+
+# ---------------------------------------------------------------- backtest windows
+
+def windows(t: int, h: int, n_windows: int, min_train: int) -> tuple[int, list[int]]:
+    """Backtest horizon and origins (training lengths), most recent first.
+
+    The horizon is the forecast horizon, shortened so that at least a third of a short history
+    stays for training; windows step back by half a horizon; windows whose training would be
+    shorter than `min_train` are dropped.
+    """
+    hb = max(1, min(h, t // 3))
+    step = max(1, hb // 2)
+    origins = [t - hb - i * step for i in range(max(1, n_windows))]
+    return hb, [o for o in origins if o >= max(1, min_train)]
+
+
+# ---------------------------------------------------------------- one block of series
+
+@dataclass
+class Outcome:
+    """What the selection found for one series (plain arrays: cheap to send between processes)."""
+
+    method: str
+    reason: str
+    forecast: np.ndarray                 # (h,)
+    origins: list[int] = field(default_factory=list)  # training lengths of the backtest windows
+    actual: np.ndarray | None = None     # (w, hb) backtest actuals
+    fitted: np.ndarray | None = None     # (w, hb) backtest forecasts of the chosen method
+    scale: float = 1.0                   # MASE scale
+    scores: dict = field(default_factory=dict)  # method -> {metric: value} over the backtest
+    flags: list[str] = field(default_factory=list)
+
+
+def _safe_forecast(name: str, m: int, y: np.ndarray, h: int) -> np.ndarray:
+    """Forecast with a candidate; rows that come out non-finite get the naive forecast."""
+    try:
+        f = make(name, m).forecast(y, h)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        f = np.full((y.shape[0], h), np.nan)
+    bad = ~np.isfinite(f).all(axis=1)
+    if bad.any():
+        f[bad] = np.repeat(y[bad, -1:], h, axis=1)
+    return f
+
+
+def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metric: str = "mase",
+                 n_windows: int = 3) -> list[Outcome]:
+    """Backtest `names` on every series of `y` (n, t) and forecast each with its winner."""
+    n, t = y.shape
+    level = np.abs(y).mean(axis=1)
+    level = np.where(level > 0, level, 1.0)
+    ys = y / level[:, None]  # fitted on a common scale: no overflow, same grid for all
+    bench = "seasonal_naive"
+    names = tuple(x for x in names if make(x, m).min_length <= t) or ("naive",)
+    min_train = max(make(x, m).min_length for x in names)
+    hb, origins = windows(t, h, n_windows, min_train)
+    if not origins:
+        # too short to backtest every candidate: keep the ones the longest window can fit
+        hb, origins = windows(t, h, 1, 1)
+        origins = [o for o in origins if o >= 1]
+        names = tuple(x for x in names if origins and make(x, m).min_length <= origins[0]) or ("naive",)
+    if not origins:
+        return [_fallback(y[i], h, "history too short to backtest") for i in range(n)]
+
+    scale = np.array([accuracy.seasonal_naive_scale(y[i, :origins[-1]], m) for i in range(n)])
+    actual = np.stack([y[:, o:o + hb] for o in origins], axis=1)  # (n, w, hb)
+    every = names if bench in names or make(bench, m).min_length > origins[-1] else (*names, bench)
+    fc = {}
+    for name in every:
+        fc[name] = np.stack([_safe_forecast(name, m, ys[:, :o], hb) * level[:, None] for o in origins], axis=1)
+        np.maximum(fc[name], 0, out=fc[name])
+    score = np.vstack([accuracy.metric(metric, actual, fc[x], scale) for x in names]).T  # (n, c)
+    score = np.where(np.isfinite(score), score, np.inf)
+    best = np.argmin(score, axis=1)
+
+    final = np.empty((n, h))
+    for j, name in enumerate(names):
+        rows = np.flatnonzero(best == j)
+        if len(rows):
+            final[rows] = _safe_forecast(name, m, ys[rows], h) * level[rows, None]
+    np.maximum(final, 0, out=final)
+
+    kpis = {x: accuracy.all_metrics(actual, fc[x], scale) for x in every}
+    out = []
+    for i in range(n):
+        j = best[i]
+        chosen = names[j]
+        scores = {x: {k: float(v[i]) for k, v in kpis[x].items()} for x in every}
+        out.append(Outcome(
+            method=chosen, reason=_reason(metric, chosen, i, names, score, scores, len(origins), hb, bench),
+            forecast=final[i], origins=list(origins), actual=actual[i], fitted=fc[chosen][i],
+            scale=float(scale[i]), scores=scores))
+    return out
+
+
+def _reason(metric, chosen, i, names, score, scores, w, hb, bench) -> str:
+    text = f"lowest {metric.upper()} {score[i, names.index(chosen)]:.2f} over {w} backtest window(s) of {hb}"
+    order = np.argsort(score[i])
+    runner = [names[k] for k in order if names[k] != chosen][:1]
+    if runner and np.isfinite(score[i, names.index(runner[0])]):
+        text += f"; runner-up {runner[0]} {score[i, names.index(runner[0])]:.2f}"
+    if bench in scores and chosen != bench:
+        b = scores[bench].get(metric if metric in scores[bench] else "mase")
+        if b is not None and np.isfinite(b):
+            text += f"; seasonal naive {b:.2f}"
+    finite = score[i][np.isfinite(score[i])]
+    if len(names) > 1 and len(finite) == len(names) and np.ptp(finite) == 0:
+        text = f"all candidates tie ({metric.upper()} {score[i, 0]:.2f}); kept the most robust"
+    return text
+
+
+def _fallback(y: np.ndarray, h: int, why: str) -> Outcome:
+    """Forecast for a series the backtest cannot judge: SES from 2 points on, else the last value."""
+    if len(y) == 0:
+        return Outcome("zero", f"{why}; zero forecast", np.zeros(h), flags=["fallback_method"])
+    name = "ses" if len(y) >= 2 else "naive"
+    f = np.maximum(_safe_forecast(name, 1, y[None, :], h)[0], 0)
+    return Outcome(name, f"{why} ({len(y)} period(s)); {LABELS[name]}", f, flags=["fallback_method"])
+
+
+def forecast_block(y: np.ndarray, m: int, name: str, h: int, *, metric: str = "mase",
+                   n_windows: int = 3) -> list[Outcome]:
+    """One named method for every series of the block, still backtested for accuracy/intervals."""
+    n, t = y.shape
+    model = make(name, m)
+    if model.min_length > t:
+        return [_fallback(row, h, f"{name} needs {model.min_length} periods") for row in y]
+    outs = select_block(y, m, (name,), h, metric=metric, n_windows=n_windows)
+    for o in outs:
+        if o.method == name:
+            o.reason = f"method set to {name} in Settings"
+    return outs
+
+
+def zero_outcome(h: int, why: str, flags=()) -> Outcome:
+    return Outcome("zero", why, np.zeros(h), flags=list(flags))
+
+
+def is_no_demand(p: Profile) -> bool:
+    return p.demand_class == NO_DEMAND
