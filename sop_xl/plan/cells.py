@@ -3,8 +3,8 @@
 Frames read from a workbook carry the Excel row number as index. Frames built in Python
 (the API, tests) have a 0-based RangeIndex: we then name the cell the row would have if
 the frame were pasted into the contract's table, which is what a planner would do.
-The column letter is the column's position in the frame's ``attrs["column_letters"]``
-(set by the reader when the sheet's columns are not in contract order) or in the contract.
+The column letter comes from the frame's ``attrs["letters"]`` (set by `sop_xl.io.tables`
+from the header it found), else from the column's position in the contract.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def excel_row(frame: pd.DataFrame, sheet: Sheet, index_value: Any) -> int:
 
 
 def cell(frame: pd.DataFrame, sheet: Sheet, column: str, index_value: Any) -> str:
-    letters = frame.attrs.get("column_letters", {}) if hasattr(frame, "attrs") else {}
+    letters = frame.attrs.get("letters", {})
     letter = letters.get(column)
     if not letter:
         names = sheet.column_names()
@@ -41,6 +41,8 @@ def cell(frame: pd.DataFrame, sheet: Sheet, column: str, index_value: Any) -> st
 
 
 def _has_excel_rows(frame: pd.DataFrame, sheet: Sheet) -> bool:
+    if "letters" in frame.attrs:  # read from a workbook: the index is the Excel row
+        return True
     if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0:
         return False
     try:

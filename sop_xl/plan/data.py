@@ -117,9 +117,10 @@ def build_plan_data(
     routing_ok = routing[routing["resource"].isin(known_resources) & routing["item"].notna()]
     sku_table = sku_items.join(inv)
     sku_routing = _sku_routing(routing_ok, sku_table)
-    _check_unroutable(sku_table, sku_routing, sku_demand, items, log)
+    item_rows = dict(zip(items["sku"][::-1], items.index[::-1]))  # first row of each SKU
+    _check_unroutable(sku_table, sku_routing, sku_demand, items, item_rows, log)
     if check_costs:  # the rough-cut check needs hours only
-        _check_costs(sku_table, sku_demand, settings, items, log)
+        _check_costs(sku_table, sku_demand, settings, items, item_rows, log)
 
     if log.has_errors:
         return None, list(log)
@@ -166,14 +167,14 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
         # a labour pool's capacity comes from Workforce, so _check_resources judges that cell
         if col.required and not (sheet is RESOURCES and col.name == "regular_capacity"):
             for idx in values.index[values.map(_missing)]:
-                log.error(IssueCode.MISSING_VALUE, f"{sheet.name}: {col.header} is empty.",
+                log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
                           f"Fill in {col.header}.", sheet=sheet.name, cell=cell(frame, sheet, col.name, idx),
                           column=col.header, row_key=_key(frame, sheet, idx))
         if col.minimum is not None and values.dtype.kind == "f":
             for idx in values.index[values < col.minimum]:
                 what = "capacity" if "capacity" in col.name else col.header.lower()
                 log.error(IssueCode.OUT_OF_RANGE,
-                          f"{sheet.name}: negative {what} {values[idx]:g} for {_key(frame, sheet, idx)}.",
+                          f"Negative {what} {values[idx]:g} for {_key(frame, sheet, idx)}.",
                           f"Enter a number >= {col.minimum:g}.", sheet=sheet.name,
                           cell=cell(frame, sheet, col.name, idx), column=col.header,
                           row_key=_key(frame, sheet, idx), value=values[idx])
@@ -189,19 +190,18 @@ def _check_items(items: pd.DataFrame, settings: PlanSettings, log: IssueLog) -> 
     items = items[items["sku"].notna()]
     dup = items["sku"].duplicated()
     for idx in items.index[dup]:
-        log.error(IssueCode.DUPLICATE_KEY, f"Items: SKU {items.at[idx, 'sku']} is listed twice.",
+        log.error(IssueCode.DUPLICATE_KEY, f"SKU {items.at[idx, 'sku']} is listed twice.",
                   "Keep one row per SKU.", sheet="Items", cell=cell(items, ITEMS, "sku", idx),
                   row_key=items.at[idx, "sku"])
     items = items[~dup]
     if settings.lot_sizing:
         bad = items["max_lot"].notna() & (items["max_lot"] < items["min_lot"])
         for idx in items.index[bad]:
-            log.error(IssueCode.OUT_OF_RANGE, f"Items: max lot of {items.at[idx, 'sku']} is below its min lot.",
+            log.error(IssueCode.OUT_OF_RANGE, f"Max lot of {items.at[idx, 'sku']} is below its min lot.",
                       "Make Max lot >= Min lot or leave it blank.", sheet="Items",
                       cell=cell(items, ITEMS, "max_lot", idx), row_key=items.at[idx, "sku"])
     table = items.set_index("sku")
     table.index.name = "item"
-    table.attrs["rows"] = dict(zip(table.index, items.index))
     return table
 
 
@@ -209,19 +209,19 @@ def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: Issu
     resources = resources[resources["resource"].notna()]
     pools = set(workforce["resource"].dropna())
     for idx in resources.index[resources["resource"].duplicated()]:
-        log.error(IssueCode.DUPLICATE_KEY, f"Resources: {resources.at[idx, 'resource']} is listed twice.",
+        log.error(IssueCode.DUPLICATE_KEY, f"{resources.at[idx, 'resource']} is listed twice.",
                   "Keep one row per resource.", sheet="Resources", cell=cell(resources, RESOURCES, "resource", idx))
     resources = resources[~resources["resource"].duplicated()]
     is_labour = (resources["kind"].astype(str).str.lower() == "labour") | resources["resource"].isin(pools)
     for idx in resources.index[(resources["kind"].astype(str).str.lower() == "labour")
                                & ~resources["resource"].isin(pools)]:
         log.error(IssueCode.MISSING_VALUE,
-                  f"Resources: labour pool {resources.at[idx, 'resource']} has no row on the Workforce sheet.",
+                  f"Labour pool {resources.at[idx, 'resource']} has no row on the Workforce sheet.",
                   "Add its headcount and hours to Workforce, or change Kind to machine.",
                   sheet="Resources", cell=cell(resources, RESOURCES, "kind", idx),
                   row_key=resources.at[idx, "resource"])
     for idx in resources.index[~is_labour & resources["regular_capacity"].isna()]:
-        log.error(IssueCode.MISSING_VALUE, f"Resources: regular capacity of {resources.at[idx, 'resource']} "
+        log.error(IssueCode.MISSING_VALUE, f"Regular capacity of {resources.at[idx, 'resource']} "
                   "is empty.", "Enter the hours available per period.", sheet="Resources",
                   cell=cell(resources, RESOURCES, "regular_capacity", idx), row_key=resources.at[idx, "resource"])
     table = resources.set_index("resource")[["kind", "regular_capacity", "overtime_capacity", "regular_cost",
@@ -237,17 +237,17 @@ def _check_workforce(workforce: pd.DataFrame, res: pd.DataFrame, settings: PlanS
         pool = workforce.at[idx, "resource"]
         where = dict(sheet="Workforce", row_key=pool)
         if pool not in res.index:
-            log.error(IssueCode.UNKNOWN_KEY, f"Workforce: labour pool {pool} is not on the Resources sheet.",
+            log.error(IssueCode.UNKNOWN_KEY, f"Labour pool {pool} is not on the Resources sheet.",
                       "Add it to Resources with Kind = labour, or fix the name.",
                       cell=cell(workforce, WORKFORCE, "resource", idx), **where)
         lo, hi = workforce.at[idx, "min_headcount"], workforce.at[idx, "max_headcount"]
         if not math.isnan(hi) and hi < lo:
-            log.error(IssueCode.OUT_OF_RANGE, f"Workforce: max headcount of {pool} is below its min headcount.",
+            log.error(IssueCode.OUT_OF_RANGE, f"Max headcount of {pool} is below its min headcount.",
                       "Make Max headcount >= Min headcount.", cell=cell(workforce, WORKFORCE, "max_headcount", idx),
                       **where)
         initial = workforce.at[idx, "initial_headcount"]
         if settings.whole_headcount and not math.isnan(initial) and initial != round(initial):
-            log.error(IssueCode.NOT_AN_INTEGER, f"Workforce: initial headcount {initial:g} of {pool} is not a "
+            log.error(IssueCode.NOT_AN_INTEGER, f"Initial headcount {initial:g} of {pool} is not a "
                       "whole number, but Settings whole_headcount is yes.", "Enter whole people.",
                       cell=cell(workforce, WORKFORCE, "initial_headcount", idx), **where)
     pools = workforce.drop_duplicates("resource").set_index("resource")
@@ -263,11 +263,11 @@ def _check_routing(routing: pd.DataFrame, items: pd.DataFrame, res: pd.DataFrame
     for idx in routing.index:
         item, resource = routing.at[idx, "item"], routing.at[idx, "resource"]
         if resource is not None and resource not in res.index:
-            log.error(IssueCode.UNKNOWN_KEY, f"Routing: {item} is routed to resource {resource}, which is not on "
+            log.error(IssueCode.UNKNOWN_KEY, f"{item} is routed to resource {resource}, which is not on "
                       "the Resources sheet.", "Add the resource to Resources or fix the name.", sheet="Routing",
                       cell=cell(routing, ROUTING, "resource", idx), row_key=f"{item}, {resource}", value=resource)
         if item is not None and item not in items.index and item not in families:
-            log.warning(IssueCode.UNKNOWN_KEY, f"Routing: {item} is neither a SKU nor a family on Items; "
+            log.warning(IssueCode.UNKNOWN_KEY, f"{item} is neither a SKU nor a family on Items; "
                         "the row is ignored.", "Fix the name or delete the row.", sheet="Routing",
                         cell=cell(routing, ROUTING, "item", idx), row_key=item, value=item)
 
@@ -285,24 +285,24 @@ def _capacity(res: pd.DataFrame, calendar: pd.DataFrame, periods: pd.DatetimeInd
         resource = calendar.at[idx, "resource"]
         where = dict(sheet="CapacityCalendar", row_key=resource)
         if resource not in res.index:
-            log.error(IssueCode.UNKNOWN_KEY, f"CapacityCalendar: resource {resource} is not on the Resources sheet.",
+            log.error(IssueCode.UNKNOWN_KEY, f"Resource {resource} is not on the Resources sheet.",
                       "Add it to Resources or fix the name.", cell=cell(calendar, CAPACITY_CALENDAR, "resource", idx),
                       **where)
             continue
         ds = _period(calendar.at[idx, "period"], settings.period_type)
         if ds is None:
-            log.error(IssueCode.NOT_A_PERIOD, f"CapacityCalendar: {calendar.at[idx, 'period']!r} is not a period.",
+            log.error(IssueCode.NOT_A_PERIOD, f"{calendar.at[idx, 'period']!r} is not a period.",
                       "Enter a period like 2027-03.", cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
             continue
         if ds < first or ds > last:
-            log.warning(IssueCode.OUT_OF_RANGE, f"CapacityCalendar: period {label(ds, settings.period_type)} of "
+            log.warning(IssueCode.OUT_OF_RANGE, f"Period {label(ds, settings.period_type)} of "
                         f"{resource} is outside the plan horizon {label(first, settings.period_type)}.."
                         f"{label(last, settings.period_type)}; the row is ignored.",
                         "Check the period or Settings first_forecast_period/horizon.",
                         cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
             continue
         if bool(res.at[resource, "is_labour"]):
-            log.warning(IssueCode.IGNORED_COLUMN, f"CapacityCalendar: {resource} is a labour pool; its capacity "
+            log.warning(IssueCode.IGNORED_COLUMN, f"{resource} is a labour pool; its capacity "
                         "comes from headcount on the Workforce sheet, so this row is ignored.",
                         "Change hours or headcount limits on Workforce instead.",
                         cell=cell(calendar, CAPACITY_CALENDAR, "resource", idx), **where)
@@ -324,7 +324,7 @@ def _period(value, period_type: str) -> pd.Timestamp | None:
 def _inventory(inventory: pd.DataFrame, items: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
     inventory = inventory[inventory["sku"].notna()]
     for idx in inventory.index[~inventory["sku"].isin(items.index)]:
-        log.warning(IssueCode.UNKNOWN_KEY, f"Inventory: SKU {inventory.at[idx, 'sku']} is not on Items; "
+        log.warning(IssueCode.UNKNOWN_KEY, f"SKU {inventory.at[idx, 'sku']} is not on Items; "
                     "the row is ignored.", "Add the SKU to Items or delete the row.", sheet="Inventory",
                     cell=cell(inventory, INVENTORY, "sku", idx), row_key=inventory.at[idx, "sku"])
     table = inventory.drop_duplicates("sku").set_index("sku").reindex(items.index)
@@ -366,18 +366,18 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
 
     bad = demand["demand"].isna() | (demand["demand"] < 0)
     for _, row in demand[bad].iterrows():
-        log.error(IssueCode.OUT_OF_RANGE, f"{sheet}: demand of {row['sku']} in "
+        log.error(IssueCode.OUT_OF_RANGE, f"Demand of {row['sku']} in "
                   f"{label(row['ds'], settings.period_type)} is {row['demand']!r}.",
                   "Enter a number >= 0.", value=row["demand"], **where(row))
     unknown = ~demand["sku"].isin(items.index)
     for sku, rows in demand[unknown & ~bad].groupby("sku"):
-        log.error(IssueCode.UNKNOWN_KEY, f"{sheet}: demand for SKU {sku}, which is not on the Items sheet.",
+        log.error(IssueCode.UNKNOWN_KEY, f"Demand for SKU {sku}, which is not on the Items sheet.",
                   "Add the SKU to Items (family, costs) or remove its demand.", **where(rows.iloc[0]))
     outside = ~demand["ds"].isin(periods)
     if (outside & ~unknown & ~bad & (demand["demand"] > 0)).any():
         rows = demand[outside & ~unknown & ~bad & (demand["demand"] > 0)]
         first = rows.iloc[0]
-        log.warning(IssueCode.OUT_OF_RANGE, f"{sheet}: {len(rows)} demand value(s) fall outside the plan horizon "
+        log.warning(IssueCode.OUT_OF_RANGE, f"{len(rows)} demand value(s) fall outside the plan horizon "
                     f"{label(periods[0], settings.period_type)}..{label(periods[-1], settings.period_type)} (first: "
                     f"{first['sku']} {label(first['ds'], settings.period_type)}); they are not planned.",
                     "Check Settings first_forecast_period and horizon.", **where(first))
@@ -408,25 +408,23 @@ def _sku_routing(routing: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_unroutable(table: pd.DataFrame, routing: pd.DataFrame, demand: pd.DataFrame, items: pd.DataFrame,
-                      log: IssueLog) -> None:
+                      rows: dict, log: IssueLog) -> None:
     routed = set(routing["item"])
-    rows = table.attrs.get("rows", {})
     for sku in table.index:
         if sku in routed or demand.loc[sku].sum() <= 0:
             continue
         where = dict(sheet="Items", row_key=sku, cell=cell(items, ITEMS, "sku", rows[sku]) if sku in rows else "")
         if pd.notna(table.at[sku, "subcontract_cost"]):
-            log.warning("plan_no_routing", f"Items: SKU {sku} has no routing; it can only be subcontracted.",
+            log.warning("plan_no_routing", f"SKU {sku} has no routing; it can only be subcontracted.",
                         "Add Routing rows for the SKU or its family.", **where)
         else:
-            log.error("plan_no_routing", f"Items: SKU {sku} has demand but no routing (no Routing row for the SKU "
+            log.error("plan_no_routing", f"SKU {sku} has demand but no routing (no Routing row for the SKU "
                       f"or its family {table.at[sku, 'family']}), so it cannot be made.",
                       "Add Routing rows (resource and hours per unit), or a subcontract cost.", **where)
 
 
 def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettings, items: pd.DataFrame,
-                 log: IssueLog) -> None:
-    rows = table.attrs.get("rows", {})
+                 rows: dict, log: IssueLog) -> None:
     has_demand = demand.sum(axis=1) > 0
 
     def where(sku, column):
@@ -438,15 +436,15 @@ def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettin
         margin = row["price"] - row["unit_cost"]
         if settings.objective == "min_cost" and not settings.allow_backlog and pd.isna(row["lost_sales_cost"]) \
                 and not margin > 0:
-            log.error("plan_missing_cost", f"Items: lost-sales cost of {sku} is missing and cannot be derived "
+            log.error("plan_missing_cost", f"Lost-sales cost of {sku} is missing and cannot be derived "
                       "(price is not above unit cost), so the plan would rather lose all its sales.",
                       "Enter a Lost sales cost, or a Price above Unit cost.", **where(sku, "lost_sales_cost"))
         if settings.objective == "min_cost" and settings.allow_backlog and not row["backorder_cost"] > 0:
-            log.warning("plan_missing_cost", f"Items: backorder cost of {sku} is 0, so backorders are free and "
+            log.warning("plan_missing_cost", f"Backorder cost of {sku} is 0, so backorders are free and "
                         "the plan may delay its demand to the end of the horizon.",
                         "Enter a Backorder cost per unit per period.", **where(sku, "backorder_cost"))
         if settings.objective == "max_margin" and not row["price"] > 0:
-            log.warning("plan_missing_cost", f"Items: price of {sku} is 0; maximising margin will leave its "
+            log.warning("plan_missing_cost", f"Price of {sku} is 0; maximising margin will leave its "
                         "demand unmet.", "Enter the Price.", **where(sku, "price"))
 
 
