@@ -113,13 +113,13 @@ def make_demo(seed: int = 7, *, n_per_family: tuple[int, int, int] = (12, 14, 10
     star = max(bp, key=lambda k: history[k].sum())
     history[star, HISTORY_MONTHS - 5] *= 2.6
     # new product: launched 8 months ago, ramping up
-    new = [k for k, it in enumerate(items) if it["family"] == "Tents"][-1]
+    new = [k for k, it in enumerate(items) if it["sku"].startswith("TN")][-1]
     history[new, : HISTORY_MONTHS - 8] = np.nan
     history[new, HISTORY_MONTHS - 8:] = np.round(np.linspace(40, 160, 8) * rng.uniform(0.9, 1.1, 8))
     items[new]["status"] = "new"
     items[new]["description"] = "Trail 3 Pro tent (new)"
     # discontinued: sales stopped 6 months ago
-    disc = [k for k, it in enumerate(items) if it["family"] == "Sleeping bags"][-1]
+    disc = [k for k, it in enumerate(items) if it["sku"].startswith("SB")][-1]
     history[disc, HISTORY_MONTHS - 6:] = 0
     items[disc]["status"] = "discontinued"
     # a few missing cells (someone forgot to paste them)

@@ -115,7 +115,7 @@ def _lookup_header(col: Column) -> str:
 
 
 def _excel_value(value: Any, kind: Kind, period_type: str) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, str) and value == ""):
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

@@ -121,7 +121,8 @@ def _dtype(kind: Kind) -> str:
 
 
 def parse_table(sheet: Sheet, grid: list[list[Any]], log: IssueLog, *, columns: tuple[Column, ...] | None = None,
-                period_type: str = periods.MONTH, required: bool = True) -> pd.DataFrame:
+                period_type: str = periods.MONTH, required: bool = True,
+                key: tuple[str, ...] | None = None) -> pd.DataFrame:
     columns = columns or sheet.columns
     header = find_header(grid, columns)
     if header is None or not any(c.name in header.columns for c in columns if c.required):
@@ -155,7 +156,7 @@ def parse_table(sheet: Sheet, grid: list[list[Any]], log: IssueLog, *, columns: 
             frame[col.name] = _typed(frame[col.name], col.kind)
     frame.attrs["letters"] = {name: get_column_letter(c + 1) for name, c in header.columns.items()}
     frame.attrs["sheet"] = sheet.name
-    _check_keys(sheet, frame, log)
+    _check_keys(sheet, frame, log, sheet.key if key is None else key)
     return frame
 
 
@@ -228,17 +229,17 @@ def _typed(series: pd.Series, kind: Kind) -> pd.Series:
     return series.astype(object)
 
 
-def _check_keys(sheet: Sheet, frame: pd.DataFrame, log: IssueLog) -> None:
-    if not sheet.key or frame.empty:
+def _check_keys(sheet: Sheet, frame: pd.DataFrame, log: IssueLog, key: tuple[str, ...]) -> None:
+    if not key or frame.empty:
         return
-    keys = frame[list(sheet.key)]
+    keys = frame[list(key)]
     dup = keys.duplicated(keep="first")
     if not dup.any():
         return
     first_row = {}
     for row, values in zip(frame.index, keys.itertuples(index=False)):
         first_row.setdefault(tuple(values), row)
-    letter = frame.attrs["letters"].get(sheet.key[0], "A")
+    letter = frame.attrs["letters"].get(key[0], "A")
     for row, values in zip(frame.index[dup], keys[dup].itertuples(index=False)):
         shown = ", ".join(_show(v) for v in values)
         log.error(IssueCode.DUPLICATE_KEY,
@@ -269,7 +270,8 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
     if sheet.long_columns:
         long_header = find_header(grid, sheet.long_columns)
         if long_header and all(c.name in long_header.columns for c in sheet.long_columns if c.required):
-            frame = parse_table(sheet, grid, log, columns=sheet.long_columns, period_type=period_type)
+            frame = parse_table(sheet, grid, log, columns=sheet.long_columns, period_type=period_type,
+                                key=tuple(c.name for c in sheet.long_columns if c.kind is not Kind.NUMBER))
             letters = frame.attrs.get("letters", {})
             frame = frame.rename(columns={"period": "ds"})
             frame["cell"] = [f"{letters.get(value_name, 'C')}{r}" for r in frame.index]
