@@ -76,6 +76,14 @@ SETTINGS = Sheet(
                 description="Who gets a review copy."),
         Setting("department_priority", Kind.TEXT, "Sales, Marketing, Operations, Finance", stage="consensus",
                 description="Who wins when two departments override the same number (first wins)."),
+        Setting("uplift_rule", Kind.TEXT, "priority", allowed=("priority", "add"), stage="consensus",
+                description="priority: a Marketing uplift and another department's volume for the same number "
+                            "conflict and the department priority decides; add: uplifts go on top of the volume."),
+        Setting("near_term_periods", Kind.INTEGER, 0, minimum=0, maximum=104, unit="periods", stage="consensus",
+                description="The first periods of the horizon in which Near-term priority applies (0: none)."),
+        Setting("near_term_priority", Kind.TEXT, None, stage="consensus",
+                description="Department priority in the near term (e.g. Operations, Sales, ...). Blank: the "
+                            "department priority."),
     ),
 )
 
