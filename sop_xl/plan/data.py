@@ -433,12 +433,11 @@ def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettin
 
     for sku in table.index[has_demand.reindex(table.index).fillna(False).to_numpy()]:
         row = table.loc[sku]
-        margin = row["price"] - row["unit_cost"]
-        if settings.objective == "min_cost" and not settings.allow_backlog and pd.isna(row["lost_sales_cost"]) \
-                and not margin > 0:
-            log.error("plan_missing_cost", f"Lost-sales cost of {sku} is missing and cannot be derived "
-                      "(price is not above unit cost), so the plan would rather lose all its sales.",
-                      "Enter a Lost sales cost, or a Price above Unit cost.", **where(sku, "lost_sales_cost"))
+        lost_cost = row["lost_sales_cost"] if pd.notna(row["lost_sales_cost"]) else row["price"]
+        if settings.objective == "min_cost" and not settings.allow_backlog and not lost_cost > 0:
+            log.error("plan_missing_cost", f"Lost-sales cost of {sku} is missing and there is no price to "
+                      "derive it from, so the plan would rather lose all its sales.",
+                      "Enter a Lost sales cost (per unit), or the Price.", **where(sku, "lost_sales_cost"))
         if settings.objective == "min_cost" and settings.allow_backlog and not row["backorder_cost"] > 0:
             log.warning("plan_missing_cost", f"Backorder cost of {sku} is 0, so backorders are free and "
                         "the plan may delay its demand to the end of the horizon.",
@@ -449,11 +448,16 @@ def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettin
 
 
 def _lost_sales_cost(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
-    # max_margin already loses the price of a lost unit, so only an explicit goodwill cost is added
+    """Penalty per lost unit in the objective.
+
+    max_margin already loses the price of a lost unit, so only an explicit (goodwill) cost is added.
+    min_cost counts no revenue: a blank cost becomes the price, the revenue lost. (Using the margin
+    there would make losing a sale look as good as making it whenever any cost besides material
+    applies, since not making the unit also saves its unit cost.)
+    """
     if settings.objective == "max_margin":
         return table["lost_sales_cost"].fillna(0.0)
-    derived = (table["price"] - table["unit_cost"]).clip(lower=0.0)
-    return table["lost_sales_cost"].where(table["lost_sales_cost"].notna(), derived)
+    return table["lost_sales_cost"].where(table["lost_sales_cost"].notna(), table["price"])
 
 
 # ---------------------------------------------------------------------------------- families

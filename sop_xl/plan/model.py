@@ -15,8 +15,8 @@ Notation (i item, t period, r resource, p labour pool; all variables >= 0):
     overtime     ot[p,t] <= overtime_hours_per_worker x workers[p,t]   (machines: ot <= calendar overtime)
     subcontract  sub[i,t] <= subcontract limit
     backlog      back[i,T] = 0 when Settings no_backlog_at_end
-    safety stock inv[i,t] + short[i,t] >= safety stock target   (short costs a penalty: soft)
-    end target   inv[i,T] >= target end stock
+    safety stock inv[i,t] - back[i,t] + short[i,t] >= safety stock target   (short is penalised: soft)
+    end target   inv[i,T] - back[i,T] >= target end stock
     storage      inv[i,t] <= max stock; sum_i inv[i,t] <= storage capacity
     lot sizing   min_lot setup[i,t] <= make[i,t] <= big_m setup[i,t]
 
@@ -301,23 +301,28 @@ def add_backlog_rules(m: PlanModel) -> None:
 
 
 def add_safety_stock(m: PlanModel) -> None:
-    """inv[i,t] + short[i,t] >= safety stock (soft: short is penalised, never forbidden)."""
+    """inv[i,t] - back[i,t] + short[i,t] >= safety stock (soft: short is penalised, never forbidden)."""
     d = m.data
     for i, item in enumerate(d.items.index):
         for t, lab in enumerate(d.labels):
             if (item, t) in m.short:
+                # on net stock: units held while orders wait do not count as safety stock
                 terms = {m.inv[(item, t)]: 1.0, m.short[(item, t)]: 1.0}
+                if (item, t) in m.back:
+                    terms[m.back[(item, t)]] = -1.0
                 m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(d.safety_stock.iat[i, t]))
 
 
 def add_end_targets(m: PlanModel) -> None:
-    """inv[i,T] >= target end stock."""
+    """inv[i,T] - back[i,T] >= target end stock."""
     d = m.data
     last, lab = len(d.labels) - 1, d.labels[-1]
     for item, target in d.items["target_end_stock"].items():
         if math.isnan(target) or target <= 0:
             continue
         terms: Terms = {m.inv[(item, last)]: 1.0}
+        if (item, last) in m.back:  # net stock: a target is not met by stock held against open orders
+            terms[m.back[(item, last)]] = -1.0
         missing = m.slack("end_stock", (item, lab), "units")
         if missing is not None:
             terms[missing] = 1.0
@@ -383,13 +388,21 @@ def set_objective(m: PlanModel) -> None:
                 total[v] += c
     constant = 0.0
     if m.data.settings.objective == "max_margin":
-        price = m.data.items["price"].to_numpy(float)
-        for i, item in enumerate(m.data.items.index):
-            for t in range(len(m.data.labels)):
-                q = float(m.data.demand.iat[i, t])
-                m.revenue_constant[t] += price[i] * q
-                if (item, t) in m.lost and price[i]:
+        # revenue of the units shipped within the horizon: demand (and opening backlog) less what is
+        # lost, less what is still backordered at the end
+        d = m.data
+        price = d.items["price"].to_numpy(float)
+        last = len(d.labels) - 1
+        for i, item in enumerate(d.items.index):
+            if not price[i]:
+                continue
+            m.revenue_constant[0] += price[i] * float(d.items.at[item, "opening_backlog"])
+            for t in range(len(d.labels)):
+                m.revenue_constant[t] += price[i] * float(d.demand.iat[i, t])
+                if (item, t) in m.lost:
                     m.revenue[t][m.lost[(item, t)]] -= price[i]
+            if (item, last) in m.back:
+                m.revenue[last][m.back[(item, last)]] -= price[i]
         total = {v: -c for v, c in total.items()}
         for t, terms in m.revenue.items():
             for v, c in terms.items():

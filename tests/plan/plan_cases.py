@@ -51,7 +51,7 @@ def column(result, table: str, name: str, key: str | None = None) -> list[float]
     frame = getattr(result, table)
     if key is not None:
         frame = frame[frame.iloc[:, 0] == key]
-    return [round(float(x), 6) for x in frame[name]]
+    return [round(float(x), 4) + 0.0 for x in frame[name]]
 
 
 __all__ = ["case", "data_of", "solved", "column", "build_plan_model", "solve_model", "START"]
