@@ -1,0 +1,73 @@
+"""Infeasible plans come back with the requirements that must give, by how much, and where to change them."""
+
+from __future__ import annotations
+
+import pytest
+
+from sop_xl.issues import IssueCode, Severity
+from sop_xl.plan import INFEASIBLE
+
+from .plan_cases import case, solved
+
+
+def item(**changes) -> list[dict]:
+    base = dict(sku="A-12", family="F", unit_cost=10.0, holding_cost=1.0, backorder_cost=1.0, safety_stock_rule="none")
+    return [{**base, **changes}]
+
+
+def test_missing_hours_are_named_by_resource_and_period():
+    # 250 units with 100 h in each of two months and a 50-unit end target: Line2 lacks 100 h,
+    # and only the last month can make up for it
+    r = solved(**case({"A-12": [100, 150]}, items=item(), resources=[dict(resource="Line2", regular_capacity=100.0)],
+                      routing=[dict(item="A-12", resource="Line2", hours_per_unit=1.0)],
+                      inventory=[dict(sku="A-12", target_end_stock=50)]))
+    assert r.status == INFEASIBLE
+    assert r.supply_plan.empty
+    (row,) = r.explanation.to_dict("records")
+    assert (row["requirement"], row["key"], row["period"]) == ("capacity", "Line2", "2027-02")
+    assert row["violation"] == pytest.approx(100)
+    assert row["message"] == "Line2 lacks 100 h in 2027-02."
+    assert (row["sheet"], row["cell"]) == ("Resources", "D4")
+    (issue,) = r.issues
+    assert issue.severity is Severity.ERROR and issue.code is IssueCode.PLAN_INFEASIBLE
+    assert str(issue).startswith("ERROR Resources!D4: Line2 lacks 100 h in 2027-02.")
+
+
+def test_end_target_against_storage_limit():
+    # the end target of 80 cannot be held under a max stock of 60: the target is what gives
+    r = solved(**case({"A-12": [10]}, items=item(), inventory=[dict(sku="A-12", target_end_stock=80, max_stock=60)]))
+    assert r.status == INFEASIBLE
+    (row,) = r.explanation.to_dict("records")
+    assert row["requirement"] == "end_stock" and row["violation"] == pytest.approx(20)
+    assert row["message"].startswith("End inventory target of SKU A-12 unreachable: 20 units short")
+    assert (row["sheet"], row["cell"]) == ("Inventory", "D4")
+
+
+def test_two_independent_problems_are_both_reported():
+    items = item() + [dict(sku="B", family="F", unit_cost=1.0, backorder_cost=1.0, safety_stock_rule="none")]
+    r = solved(**case({"A-12": [130], "B": [40]}, items=items,
+                      resources=[dict(resource="L1", regular_capacity=100.0), dict(resource="L2", regular_capacity=30.0)],
+                      routing=[dict(item="A-12", resource="L1", hours_per_unit=1.0),
+                               dict(item="B", resource="L2", hours_per_unit=1.0)]))
+    assert r.status == INFEASIBLE
+    found = {(row["key"], round(row["violation"], 6)) for row in r.explanation.to_dict("records")}
+    # each shortfall either as missing hours or as backorders left at the end - both name the item's line
+    assert len(found) == 2
+    messages = " ".join(r.explanation["message"])
+    assert ("L1" in messages or "A-12" in messages) and ("L2" in messages or "B " in messages)
+
+
+def test_labour_pool_shortage_points_at_the_workforce_sheet():
+    pool = [dict(resource="Crew", initial_headcount=1, hours_per_worker=100, max_headcount=1)]
+    r = solved(**case({"A-12": [100, 150]}, items=item(), resources=[dict(resource="Crew", kind="labour")],
+                      routing=[dict(item="A-12", resource="Crew", hours_per_unit=1.0)], workforce=pool,
+                      inventory=[dict(sku="A-12", target_end_stock=50)]))
+    assert r.status == INFEASIBLE
+    (row,) = r.explanation.to_dict("records")
+    assert row["message"] == "Crew lacks 100 h in 2027-02."
+    assert (row["sheet"], row["cell"]) == ("Workforce", "J4")
+
+
+def test_a_feasible_plan_has_no_explanation():
+    r = solved(**case({"A-12": [10]}, items=item()))
+    assert r.status == "optimal" and r.explanation.empty
