@@ -1,0 +1,214 @@
+"""`XlwingsWorkbook`: the workbook contract over an open `xlwings.Book`.
+
+The same `WorkbookAdapter` as the file adapter, so a ribbon button runs exactly the
+command the CLI runs. Transfers are whole blocks: `read_grid` is one 2-D read of a sheet
+from A1 to the last used cell; `save` writes each staged table as one 2-D value transfer
+(titles, header and rows), then one number-format call per column, then creates or
+resizes the sheet's real Excel Table (ListObject) and, for Settings, the defined names.
+
+Writes are staged (a stage that fails half way leaves the workbook as it was) and applied
+by `save()`. `save()` does NOT save the file: in Excel the planner sees the results at once
+and decides when to save (and can still close without saving to go back). The xlwings
+objects used are listed in `tests/excel/fake_xlwings.py`, the stand-in the tests run on.
+
+Text is written with a leading apostrophe, Excel's "this is text" prefix (it is not part of
+the value): otherwise Excel would turn "2027-03" into a date, "=x" into a formula and
+"00123" into a number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Sequence
+
+import pandas as pd
+from openpyxl.utils import get_column_letter, range_boundaries
+
+from ..charts import ChartSpec
+from ..contract import WORKBOOK, Layout, Sheet
+from ..io.layout import TableBlock, layout_table
+from ..io.memory import MemoryWorkbook
+from ..io.xlsx_writer import TABLE_STYLE
+from ..issues import Issue, IssueCode, Severity, WorkbookAccessError
+
+
+class XlwingsWorkbook:
+    """An open workbook. `book` is an `xlwings.Book` (or the test stand-in)."""
+
+    def __init__(self, book: Any):
+        self.book = book
+        self.name = book.name
+        self.path = getattr(book, "fullname", book.name)
+        self._overlay = MemoryWorkbook(name=self.name)
+        self._staged: dict[str, tuple[Sheet, pd.DataFrame, tuple[ChartSpec, ...], str]] = {}
+
+    # ------------------------------------------------------------------ reading
+    def sheet_names(self) -> list[str]:
+        live = [s.name for s in self.book.sheets]
+        lower = {n.lower() for n in live}
+        return live + [n for n in self._overlay.grids if n.lower() not in lower]
+
+    def read_grid(self, sheet_name: str) -> list[list[Any]]:
+        if sheet_name in self._overlay.grids:
+            return self._overlay.read_grid(sheet_name)
+        return _read_live(self.book.sheets[sheet_name])
+
+    # ------------------------------------------------------------------ writing
+    def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),
+                    period_type: str = "month") -> None:
+        layout_table(sheet, frame, period_type=period_type)  # fail now, not at save time
+        if sheet.name not in self._overlay.grids:
+            live = self._live_sheet(sheet.name)
+            self._overlay.grids[sheet.name] = _read_live(live) if live is not None else []
+        self._overlay.write_table(sheet, frame, charts=charts, period_type=period_type)
+        self._staged[sheet.name] = (sheet, frame.copy(), tuple(charts), period_type)
+
+    def discard_staged(self) -> None:
+        self._staged.clear()
+        self._overlay = MemoryWorkbook(name=self.name)
+
+    @property
+    def staged(self) -> list[str]:
+        return list(self._staged)
+
+    def save(self) -> str:
+        """Write every staged table into the open workbook (the file itself is not saved)."""
+        app = getattr(self.book, "app", None)
+        screen = _swap(app, "screen_updating", False)
+        calculation = _swap(app, "calculation", "manual")
+        try:
+            for sheet, frame, charts, period_type in self._staged.values():
+                block = layout_table(sheet, frame, period_type=period_type)
+                _write_block(self.book, self._ensure_sheet(sheet), block)
+        finally:
+            _restore(app, "calculation", calculation)
+            _restore(app, "screen_updating", screen)
+        self.discard_staged()
+        return self.path
+
+    # ------------------------------------------------------------------ sheets
+    def _live_sheet(self, name: str):
+        for s in self.book.sheets:
+            if s.name.lower() == name.lower():
+                return s
+        return None
+
+    def _ensure_sheet(self, sheet: Sheet):
+        live = self._live_sheet(sheet.name)
+        if live is not None:
+            return live
+        # place it after the last sheet that precedes it in the contract, so tabs follow the cycle
+        order = [s.name.lower() for s in WORKBOOK.sheets]
+        existing = list(self.book.sheets)
+        key = sheet.name.lower()
+        if key in order:
+            before = set(order[: order.index(key)])
+            after = set(order[order.index(key) + 1:])
+            preceding = [s for s in existing if s.name.lower() in before]
+            following = [s for s in existing if s.name.lower() in after]
+            if preceding:
+                return self.book.sheets.add(sheet.name, after=preceding[-1])
+            if following:
+                return self.book.sheets.add(sheet.name, before=following[0])
+        return self.book.sheets.add(sheet.name, after=existing[-1]) if existing else self.book.sheets.add(sheet.name)
+
+
+def _swap(app: Any, attr: str, value: Any) -> Any:
+    if app is None:
+        return None
+    try:
+        old = getattr(app, attr)
+        setattr(app, attr, value)
+        return old
+    except Exception:  # not every engine exposes every switch; they only make it faster
+        return None
+
+
+def _restore(app: Any, attr: str, old: Any) -> None:
+    if app is not None and old is not None:
+        try:
+            setattr(app, attr, old)
+        except Exception:
+            pass
+
+
+def _read_live(sheet: Any) -> list[list[Any]]:
+    """One transfer: A1 to the last used cell, as a list of rows; [] for an empty sheet."""
+    last = sheet.used_range.last_cell
+    grid = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+    grid = [[_from_excel(v) for v in row] for row in grid]
+    while grid and all(v is None for v in grid[-1]):
+        grid.pop()
+    return grid
+
+
+def _from_excel(value: Any) -> Any:
+    if isinstance(value, str) and value == "":
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _to_excel(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) else value
+
+
+def _find_table(sheet: Any, table_name: str):
+    for table in sheet.tables:
+        if table.name.lower() == table_name.lower():
+            return table
+    return None
+
+
+def _write_block(book: Any, ws: Any, block: TableBlock) -> None:
+    sheet = block.sheet
+    n = block.n_columns
+    h = block.header_row
+    old = _find_table(ws, sheet.table)
+    if old is not None:
+        min_col, min_row, max_col, max_row = range_boundaries(old.range.address.replace("$", ""))
+        if min_row != h or min_col != 1:
+            raise _moved_table(sheet, old.range.address.replace("$", ""), block)
+        ws.range((1, 1), (max_row, max_col)).clear_contents()
+    else:
+        ws.range((1, 1), (sheet.title_rows, 2)).clear_contents()
+    last_row = block.last_row
+    # formats first: a cell formatted as text keeps what is typed into it verbatim
+    for c, fmt in enumerate(block.formats, start=1):
+        ws.range((h + 1, c), (last_row, c)).number_format = fmt
+    top = [[None] * n for _ in range(h - 1)]
+    top[0][0] = block.title
+    if h - 1 >= 2:
+        top[1][0] = block.subtitle
+    values = top + [list(block.header)] + [list(row) for row in block.rows]
+    ws.range((1, 1)).value = [[_to_excel(v) for v in row] for row in values]
+    target = ws.range((h, 1), (last_row, n))
+    if old is not None:
+        old.resize(target)
+    else:
+        ws.tables.add(source=target, name=sheet.table, table_style_name=TABLE_STYLE)
+        for c, width in enumerate(block.widths, start=1):
+            ws.range((1, c)).column_width = width
+    if sheet.layout is Layout.SETTINGS:
+        _settings_names(book, ws, block)
+
+
+def _settings_names(book: Any, ws: Any, block: TableBlock) -> None:
+    sheet = block.sheet
+    letter = get_column_letter(sheet.column_names().index("value") + 1)
+    for r, row in enumerate(block.rows, start=block.header_row + 1):
+        spec = next((s for s in sheet.settings if s.matches(row[0])), None)
+        if spec is not None:
+            book.names.add(spec.range_name, f"='{ws.name}'!${letter}${r}")
+
+
+def _moved_table(sheet: Sheet, where: str, block: TableBlock) -> WorkbookAccessError:
+    expected = block.ref.split(":")[0]
+    message = (f"The table {sheet.table} on sheet {sheet.name} was moved to {where}; sop_xl keeps its header "
+               f"on row {block.header_row} starting in column A.")
+    hint = f"Move the table back so its header starts in {expected} (or delete the sheet to let sop_xl recreate it)."
+    err = WorkbookAccessError(f"{message} {hint}")
+    err.issues = [Issue(Severity.ERROR, IssueCode.MISSING_TABLE, message, hint, sheet=sheet.name,
+                        cell=where.split(":")[0])]
+    return err

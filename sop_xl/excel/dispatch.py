@@ -1,0 +1,202 @@
+"""The one Python entry point of the ribbon: `on_action(control_id)`.
+
+Every S&OP button calls the same VBA callback, which runs
+`import sop_xl.excel.dispatch as d; d.on_action('<button id>')` through xlwings' RunPython.
+Here the button id becomes a stage name, and the stage runs through `execute`, exactly as
+`sop-xl <stage> workbook.xlsx` runs it, but against the open workbook. Adding a stage to
+`sop_xl.commands.base.STAGES` makes its button work; until then the button says the stage
+is not available yet. Nothing here raises into Excel: every outcome is a message box.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from ..issues import InputError, Severity, SopError
+
+
+@dataclass(frozen=True)
+class Button:
+    id: str          # the customUI control id (what VBA passes on)
+    stage: str       # the stage name in sop_xl.commands.base.STAGES
+    label: str
+    group: str
+    image: str       # Office's built-in imageMso icon
+    screentip: str
+    supertip: str
+
+
+# The ribbon, declared once: macros/customUI14.xml is generated from this list
+# (`sop_xl.excel.ribbon`), and tests cross-check both against the VBA callback.
+BUTTONS: tuple[Button, ...] = (
+    Button("sop_validate", "validate", "Validate", "Data", "DataValidation",
+           "Check every input sheet",
+           "Reads all input sheets and lists each problem with its cell on the Issues sheet. Changes nothing else."),
+    Button("sop_forecast", "forecast", "Forecast", "Demand", "ChartTrendline",
+           "Statistical demand forecast",
+           "Picks a method per SKU by back-testing, writes forecasts with intervals to the forecast sheets."),
+    Button("sop_accuracy", "accuracy", "Accuracy", "Demand", "ErrorChecking",
+           "Forecast accuracy",
+           "Compares past forecasts with actual sales (WAPE, bias, MASE) per SKU and family."),
+    Button("sop_send_review", "send_review", "Send for review", "Consensus", "FileSendAsAttachment",
+           "Send the forecast for review",
+           "Writes one review workbook per reviewer (sales, marketing) with the numbers they may change."),
+    Button("sop_merge", "merge", "Merge returns", "Consensus", "ReviewCompareTwoVersions",
+           "Merge returned reviews",
+           "Reads the returned review workbooks, merges accepted overrides into the consensus forecast, "
+           "and lists rejected ones with the reason."),
+    Button("sop_roughcut", "roughcut", "Rough-cut", "Supply", "ChartTypeColumnInsertGallery",
+           "Rough-cut capacity check",
+           "Load versus capacity per resource and period from the forecast and the routings; flags overloads."),
+    Button("sop_plan", "plan", "Plan", "Supply", "CalculateNow",
+           "Capacity-constrained supply plan",
+           "Solves the production and inventory plan within capacity, workforce and inventory limits."),
+    Button("sop_financials", "financials", "Financials", "Finance", "DollarSign",
+           "Financial view of the plan",
+           "Revenue, cost and margin of the plan per month, against the budget."),
+    Button("sop_scenarios", "scenarios", "Scenarios", "Executive", "PivotChart",
+           "Compare scenarios",
+           "Runs the plan for each scenario row and compares service, cost and inventory side by side."),
+    Button("sop_dashboard", "dashboard", "Dashboard", "Executive", "ChartInsert",
+           "Executive dashboard",
+           "One page with the key figures and charts for the executive S&OP meeting."),
+    Button("sop_export_pdf", "export_pdf", "Export PDF", "Executive", "FileSaveAsPdfOrXps",
+           "Export the meeting pack as PDF",
+           "Saves the dashboard and the executive sheets as one PDF beside the workbook."),
+)
+
+GROUPS: tuple[str, ...] = ("Data", "Demand", "Consensus", "Supply", "Finance", "Executive")
+BY_ID: dict[str, Button] = {b.id: b for b in BUTTONS}
+TITLE = "sop_xl"
+ERROR_LOG = Path(tempfile.gettempdir()) / "sop_xl-error.log"
+
+
+class UI(Protocol):
+    def alert(self, message: str, *, title: str = TITLE, critical: bool = False) -> None: ...
+    def status(self, text: str | None) -> None: ...
+
+
+class ExcelUI:
+    """Message boxes and the status bar of the Excel application running the workbook."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    def alert(self, message: str, *, title: str = TITLE, critical: bool = False) -> None:
+        self.app.alert(message, title=title, mode="critical" if critical else "info")
+
+    def status(self, text: str | None) -> None:
+        try:
+            self.app.status_bar = text if text else False  # False gives the bar back to Excel
+        except Exception:  # a status bar is a nicety; never fail a run over it
+            pass
+
+
+class StatusBarProgress:
+    """The `Progress` protocol on Excel's status bar ("sop_xl: forecasting 12/40")."""
+
+    def __init__(self, ui: UI, prefix: str = "sop_xl"):
+        self.ui, self.prefix = ui, prefix
+        self._description, self._total, self._done, self._shown = "", 0, 0, -1
+
+    def start(self, description: str, total: int) -> None:
+        self._description, self._total, self._done, self._shown = description, max(total, 1), 0, -1
+        self._show()
+
+    def advance(self, n: int = 1) -> None:
+        self._done = min(self._total, self._done + n)
+        self._show()
+
+    def finish(self) -> None:
+        self.ui.status(None)
+
+    def _show(self) -> None:
+        percent = int(100 * self._done / self._total) if self._total else 0
+        if percent // 5 != self._shown // 5 or self._done == self._total:  # at most ~20 updates per task
+            self._shown = percent
+            self.ui.status(f"{self.prefix}: {self._description} {self._done}/{self._total}")
+
+
+def on_action(control_id: str, *, book: Any = None, ui: UI | None = None,
+              adapter_factory: Callable[[Any], Any] | None = None) -> str:
+    """Run the button's stage on the workbook that called; returns the message shown.
+
+    `book`, `ui` and `adapter_factory` are for tests; from Excel only the id is given and
+    the calling workbook comes from `xlwings.Book.caller()`.
+    """
+    if book is None:
+        import xlwings as xw
+        book = xw.Book.caller()
+    ui = ui or ExcelUI(book.app)
+    button = BY_ID.get(control_id)
+    if button is None:
+        message = (f"The button '{control_id}' is not known to this version of sop_xl. Rebuild the workbook "
+                   "from the current template (sop-xl build-template), or update sop_xl.")
+        ui.alert(message, critical=True)
+        return message
+    if adapter_factory is None:
+        from .adapter import XlwingsWorkbook
+        adapter_factory = XlwingsWorkbook
+    try:
+        message, critical = run_button(button, adapter_factory(book), ui)
+    except Exception:  # a bug: one message box, details in a file, never a traceback in Excel
+        ERROR_LOG.write_text(traceback.format_exc(), encoding="utf-8")
+        message = (f"{button.label} stopped because of an internal error in sop_xl. The workbook was not changed. "
+                   f"Details for a bug report are in {ERROR_LOG}.")
+        critical = True
+    finally:
+        ui.status(None)
+    ui.alert(message, title=f"{TITLE} - {button.label}", critical=critical)
+    if critical:
+        _show_issues(book)
+    return message
+
+
+def run_button(button: Button, adapter: Any, ui: UI) -> tuple[str, bool]:
+    """(message, critical) for a button press; the stage runs through `execute` like the CLI."""
+    from ..commands.base import StageUnavailable, execute, stage_function
+    try:
+        stage_function(button.stage)
+    except StageUnavailable:
+        return (f"{button.label} is not available in this version of sop_xl yet. "
+                "Nothing was changed. Other buttons work as usual."), False
+    ui.status(f"sop_xl: {button.label.lower()}...")
+    try:
+        results = execute(adapter, [button.stage], progress=StatusBarProgress(ui))
+    except InputError as err:
+        return _problems_message(button, err.issues), True
+    except SopError as err:
+        return f"{button.label} could not run: {err}", True
+    issues = [i for r in results for i in r.issues]
+    if any(r.status == "failed" for r in results):
+        return _problems_message(button, issues), True
+    lines = [line for r in results for line in r.summary]
+    warnings = sum(1 for i in issues if i.severity is Severity.WARNING)
+    if warnings:
+        lines.append(f"{warnings} warning(s): see the Issues sheet.")
+    lines.append("The workbook is not saved yet: save it when you are happy with the results.")
+    return "\n".join(lines), False
+
+
+def _problems_message(button: Button, issues: list) -> str:
+    errors = [i for i in issues if i.severity is Severity.ERROR]
+    lines = [f"{button.label} found {len(errors)} problem(s) to fix; no results were written."]
+    for issue in errors[:5]:
+        lines.append(f"- {issue.location()}: {issue.message}")
+    if len(errors) > 5:
+        lines.append(f"... and {len(errors) - 5} more.")
+    lines.append("The Issues sheet lists every problem with the cell to change and how to fix it.")
+    return "\n".join(lines)
+
+
+def _show_issues(book: Any) -> None:
+    try:
+        for sheet in book.sheets:
+            if sheet.name.lower() == "issues":
+                sheet.activate()
+    except Exception:
+        pass

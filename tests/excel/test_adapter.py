@@ -1,0 +1,182 @@
+"""The live-workbook adapter: same contract, same cells as the file adapter, whole-block transfers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from sop_xl.commands.base import CYCLE, available_stages, execute
+from sop_xl.commands.demo import write_demo_inputs
+from sop_xl.contract import ITEMS, SETTINGS, WORKBOOK
+from sop_xl.demo import make_demo
+from sop_xl.excel.adapter import XlwingsWorkbook
+from sop_xl.io import FileWorkbook, MemoryWorkbook, WorkbookAdapter, read_table
+from sop_xl.issues import IssueLog, WorkbookAccessError
+
+from .fake_xlwings import FakeBook, Formula
+
+VOLATILE = {"RunLog": {"Time", "Seconds"}}  # wall-clock columns differ between any two runs
+
+
+def _norm(value):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return round(float(value), 9) if math.isfinite(value) else value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _normalised(book: WorkbookAdapter, sheet_name: str) -> list[list]:
+    grid = [[_norm(v) for v in row] for row in book.read_grid(sheet_name)]
+    width = max((len(r) for r in grid), default=0)
+    grid = [r + [None] * (width - len(r)) for r in grid]
+    while grid and all(v is None for v in grid[-1]):
+        grid.pop()
+    while width and all(r[width - 1] is None for r in grid):
+        width -= 1
+        grid = [r[:width] for r in grid]
+    header_row = next((i for i, r in enumerate(grid) if set(VOLATILE.get(sheet_name, ())) <= set(r)), None)
+    if sheet_name in VOLATILE and header_row is not None:
+        drop = [i for i, v in enumerate(grid[header_row]) if v in VOLATILE[sheet_name]]
+        grid = [r if i <= header_row else [None if j in drop else v for j, v in enumerate(r)]
+                for i, r in enumerate(grid)]
+    return grid
+
+
+def _run_cycle(book) -> list[str]:
+    """Demo inputs, then every available stage pressed one after the other (like the ribbon)."""
+    write_demo_inputs(book, make_demo(7))
+    book.save()
+    statuses = []
+    for stage in [s for s in CYCLE if s in available_stages()]:
+        results = execute(book, [stage])
+        statuses += [r.status for r in results]
+    return statuses
+
+
+@pytest.fixture(scope="module")
+def three_books(tmp_path_factory):
+    path = tmp_path_factory.mktemp("eq") / "cycle.xlsx"
+    file_book = FileWorkbook(path, create=True, backup=False)
+    fake = FakeBook("cycle.xlsm")
+    memory = MemoryWorkbook()
+    statuses = [_run_cycle(b) for b in (file_book, XlwingsWorkbook(fake), memory)]
+    return FileWorkbook(path), XlwingsWorkbook(fake), memory, fake, statuses
+
+
+def test_every_command_gives_the_same_sheets_through_excel_file_and_memory(three_books):
+    file_book, excel_book, memory, fake, statuses = three_books
+    assert statuses[0] == statuses[1] == statuses[2]
+    assert "failed" not in statuses[0]
+    assert file_book.sheet_names() == excel_book.sheet_names()  # tabs in the same (contract) order
+    assert set(memory.sheet_names()) == set(file_book.sheet_names())
+    for name in file_book.sheet_names():
+        expected = _normalised(file_book, name)
+        assert expected, name
+        assert _normalised(excel_book, name) == expected, name
+        assert _normalised(memory, name) == expected, name
+
+
+def test_excel_tables_names_and_no_accidental_formulas(three_books):
+    _, _, memory, fake, _ = three_books
+    for sheet in fake.sheets:
+        contract = WORKBOOK.sheet(sheet.name)
+        assert [t.name for t in sheet.tables] == [contract.table]
+        assert sheet.tables[contract.table].range.address.replace("$", "") == memory.tables[sheet.name].ref
+        assert not [v for v in sheet.cells.values() if isinstance(v, Formula)]
+    assert {n.name: n.refers_to.replace("'", "") for n in fake.names} == \
+        {k: "=" + v for k, v in memory.names.items()}
+
+
+def test_reads_and_writes_are_one_transfer_per_sheet():
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    write_demo_inputs(book, make_demo(7))
+    book.save()
+    history = fake.sheets["DemandHistory"]
+    assert history.writes == 1
+    before = history.reads
+    log = IssueLog()
+    frame = read_table(XlwingsWorkbook(fake), ITEMS, log)
+    assert not log.has_errors and len(frame) > 10
+    XlwingsWorkbook(fake).read_grid("DemandHistory")
+    assert history.reads == before + 1
+
+
+def test_text_that_looks_like_a_number_date_or_formula_stays_text():
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    demo = make_demo(7)
+    items = demo.items.copy()
+    items.loc[items.index[0], "description"] = "=1+2"
+    items.loc[items.index[1], "description"] = "2027-03"
+    items.loc[items.index[2], "description"] = "00123"
+    book.write_table(ITEMS, items)
+    book.save()
+    log = IssueLog()
+    back = read_table(XlwingsWorkbook(fake), ITEMS, log)
+    assert back["description"].tolist()[:3] == ["=1+2", "2027-03", "00123"]
+    assert not [v for v in fake.sheets["Items"].cells.values() if isinstance(v, Formula)]
+
+
+def test_rewriting_a_shorter_table_resizes_it_and_clears_old_rows():
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    items = make_demo(7).items
+    book.write_table(ITEMS, items)
+    book.save()
+    book.write_table(ITEMS, items.head(3))
+    book.save()
+    table = fake.sheets["Items"].tables["tblItems"]
+    assert table.resizes == 1 and table.range.shape[0] == 4
+    assert len(fake.sheets["Items"].grid()) == ITEMS.header_row + 3
+
+
+def test_staged_writes_are_invisible_until_save_and_can_be_discarded():
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    book.write_table(ITEMS, make_demo(7).items)
+    assert "Items" in book.sheet_names() and "Items" not in fake.sheets
+    assert book.read_grid("Items")[ITEMS.header_row - 1][0] == "SKU"
+    book.discard_staged()
+    book.save()
+    assert "Items" not in fake.sheets and "Items" not in book.sheet_names()
+
+
+def test_save_leaves_the_file_unsaved_and_restores_app_switches():
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    write_demo_inputs(book, make_demo(7))
+    book.save()
+    assert fake.saves == 0
+    assert fake.app.screen_updating is True and fake.app.calculation == "automatic"
+
+
+def test_a_moved_table_is_reported_with_its_cell_not_overwritten():
+    fake = FakeBook()
+    ws = fake.sheets.add("Items")
+    ws.range("C10").value = [["SKU", "Description"], ["A", "x"]]
+    ws.tables.add(source=ws.range("C10:D11"), name="tblItems")
+    book = XlwingsWorkbook(fake)
+    book.write_table(ITEMS, make_demo(7).items)
+    with pytest.raises(WorkbookAccessError) as err:
+        book.save()
+    assert err.value.issues[0].sheet == "Items" and err.value.issues[0].cell == "C10"
+    assert "A3" in err.value.issues[0].hint
+
+
+def test_settings_keep_their_named_ranges_after_edits_in_excel():
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    write_demo_inputs(book, make_demo(7))
+    book.save()
+    ref = fake.names["sop_horizon"].refers_to
+    cell = ref.split("!")[1].replace("$", "")
+    assert fake.sheets["Settings"].range(cell).value == pytest.approx(
+        read_table(XlwingsWorkbook(fake), SETTINGS, IssueLog()).set_index("setting")
+        .filter(like="orizon", axis=0)["value"].astype(float).iloc[0])

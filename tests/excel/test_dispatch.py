@@ -1,0 +1,107 @@
+"""Ribbon buttons -> one dispatcher -> the same `execute` the CLI uses, with message boxes."""
+
+from __future__ import annotations
+
+import pytest
+
+from sop_xl.commands.base import STAGES, available_stages
+from sop_xl.commands.demo import write_demo_inputs
+from sop_xl.demo import make_demo
+from sop_xl.excel import dispatch
+from sop_xl.excel.adapter import XlwingsWorkbook
+from sop_xl.excel.dispatch import BUTTONS, ExcelUI, StatusBarProgress, on_action
+
+from .fake_xlwings import FakeBook
+
+
+class RecordingUI:
+    def __init__(self):
+        self.alerts, self.statuses = [], []
+
+    def alert(self, message, *, title="sop_xl", critical=False):
+        self.alerts.append((title, message, critical))
+
+    def status(self, text):
+        self.statuses.append(text)
+
+
+@pytest.fixture
+def demo_book():
+    fake = FakeBook("plan.xlsm")
+    book = XlwingsWorkbook(fake)
+    write_demo_inputs(book, make_demo(7))
+    book.save()
+    return fake
+
+
+def test_validate_button_runs_the_stage_on_the_open_workbook(demo_book):
+    ui = RecordingUI()
+    message = on_action("sop_validate", book=demo_book, ui=ui)
+    assert "validate:" in message and "not saved yet" in message
+    assert ui.alerts == [("sop_xl - Validate", message, False)]
+    assert "Issues" in demo_book.sheets and "RunLog" in demo_book.sheets
+    run_log = demo_book.sheets["RunLog"].grid()
+    assert run_log[-1][1:3] == ["validate", "ok"]
+    assert ui.statuses[-1] is None and demo_book.saves == 0
+
+
+def test_every_cli_stage_has_a_button_and_ids_are_unique():
+    assert {b.stage for b in BUTTONS} >= set(STAGES)
+    assert len({b.id for b in BUTTONS}) == len(BUTTONS)
+    assert [b.stage for b in BUTTONS][:2] == ["validate", "forecast"]
+
+
+@pytest.mark.parametrize("button", [b for b in BUTTONS if b.stage not in available_stages()], ids=lambda b: b.id)
+def test_buttons_of_stages_not_built_yet_say_so_and_change_nothing(demo_book, button):
+    before = {s.name: dict(s.cells) for s in demo_book.sheets}
+    ui = RecordingUI()
+    message = on_action(button.id, book=demo_book, ui=ui)
+    assert "not available in this version" in message and button.label in message
+    assert ui.alerts[0][2] is False
+    assert {s.name: dict(s.cells) for s in demo_book.sheets} == before
+
+
+def test_problems_in_the_inputs_give_one_message_with_cells_and_open_the_issues_sheet(demo_book):
+    items = demo_book.sheets["Items"]
+    header = items.grid()[2]
+    col = header.index("Price") + 1 if "Price" in header else len(header)
+    items.range((4, col)).value = "'not a number"
+    ui = RecordingUI()
+    message = on_action("sop_validate", book=demo_book, ui=ui)
+    assert ui.alerts[0][2] is True
+    assert "problem(s) to fix" in message and "Items!" in message
+    assert demo_book.sheets["Issues"].activated == 1
+    assert any(row[0] == "error" for row in demo_book.sheets["Issues"].grid()[3:])
+
+
+def test_unknown_button_and_internal_errors_are_message_boxes_not_tracebacks(demo_book, tmp_path, monkeypatch):
+    ui = RecordingUI()
+    assert "not known" in on_action("sop_nonsense", book=demo_book, ui=ui)
+    monkeypatch.setattr(dispatch, "ERROR_LOG", tmp_path / "err.log")
+
+    def broken(book):
+        raise RuntimeError("boom")
+
+    message = on_action("sop_validate", book=demo_book, ui=ui, adapter_factory=broken)
+    assert "internal error" in message and str(tmp_path / "err.log") in message
+    assert "RuntimeError: boom" in (tmp_path / "err.log").read_text()
+    assert ui.alerts[-1][2] is True
+
+
+def test_excel_ui_uses_app_alert_and_gives_the_status_bar_back(demo_book):
+    message = on_action("sop_validate", book=demo_book)  # default UI: the book's app
+    app = demo_book.app
+    assert app.alerts[-1]["prompt"] == message and app.alerts[-1]["mode"] == "info"
+    assert app.status_bar is False
+    assert any(isinstance(s, str) and s.startswith("sop_xl:") for s in app.status_history)
+
+
+def test_status_bar_progress_updates_at_most_about_twenty_times():
+    ui = RecordingUI()
+    progress = StatusBarProgress(ui)
+    progress.start("forecasting", 400)
+    for _ in range(400):
+        progress.advance()
+    progress.finish()
+    assert 20 <= len(ui.statuses) <= 23
+    assert ui.statuses[-2] == "sop_xl: forecasting 400/400" and ui.statuses[-1] is None
