@@ -1,0 +1,135 @@
+"""The manifest hidden in every review copy, and the fingerprint of the master it was cut from.
+
+A return is trusted only as far as its manifest matches the record the master kept when
+the copy was sent (the ReviewLog row of its copy id): same digest (nothing edited), same
+cycle, a known department, and a master fingerprint that still holds (keys, statistical
+forecast and horizon settings unchanged since the copy was issued).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+import pandas as pd
+
+FORMAT_VERSION = 1
+TITLE = "sop_xl review manifest"
+# the settings that decide what a department sees; merge rules may change without making copies stale
+FINGERPRINT_SETTINGS = ("cycle", "period_type", "horizon", "first_forecast_period")
+
+
+class ManifestError(Exception):
+    """The manifest sheet is missing or unreadable (the copy was not made by sop_xl, or was edited)."""
+
+
+def _sha(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _number(x: Any) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "nan"
+    return "nan" if math.isnan(v) else f"{v:.4f}"
+
+
+def row_keys(skus: Iterable[str], families: Iterable[str], period_labels: Iterable[str],
+             resources: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
+    """The keys a copy was issued with, as (kind, key) pairs in a stable order."""
+    return (*(("sku", str(s)) for s in skus), *(("family", str(f)) for f in families),
+            *(("period", str(p)) for p in period_labels), *(("resource", str(r)) for r in resources))
+
+
+def fingerprint(statistical: pd.DataFrame, keys: Iterable[tuple[str, str]], settings: dict[str, Any]) -> str:
+    """Hash of the master's keys, statistical forecast (sku, ds, forecast) and horizon settings."""
+    stat = statistical.sort_values(["sku", "ds"])
+    values = [f"{s}|{pd.Timestamp(d).date()}|{_number(v)}"
+              for s, d, v in zip(stat["sku"], stat["ds"], stat["forecast"])]
+    chosen = {k: (str(settings.get(k)) if settings.get(k) is not None else "") for k in FINGERPRINT_SETTINGS}
+    return _sha({"keys": sorted(f"{k}:{v}" for k, v in keys), "forecast": values, "settings": chosen})[:32]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    copy_id: str
+    cycle: str
+    department: str
+    fingerprint: str
+    issued_at: str
+    input_sheet: str
+    master: str
+    keys: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    version: int = FORMAT_VERSION
+
+    def digest(self) -> str:
+        data = asdict(self)
+        data["keys"] = [list(k) for k in self.keys]
+        return _sha(data)[:32]
+
+    # ------------------------------------------------------------ sheet form
+    def to_rows(self) -> list[list[Any]]:
+        """The cells of the hidden sheet: title, field/value pairs, the digest, then the keys."""
+        rows: list[list[Any]] = [[TITLE, None], ["field", "value"]]
+        for name in ("version", "copy_id", "cycle", "department", "fingerprint", "issued_at", "input_sheet",
+                     "master"):
+            rows.append([name, str(getattr(self, name))])
+        rows.append(["digest", self.digest()])
+        rows.append(["key kind", "key"])
+        rows.extend([kind, key] for kind, key in self.keys)
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: list[list[Any]]) -> tuple["Manifest", str]:
+        """(manifest, the digest written in the sheet). Raises ManifestError."""
+        cells = [[("" if v is None else str(v)).strip() for v in (list(r) + [None, None])[:2]] for r in rows]
+        if not cells or cells[0][0] != TITLE:
+            raise ManifestError("the manifest sheet does not start with its title")
+        values: dict[str, str] = {}
+        keys: list[tuple[str, str]] = []
+        in_keys = False
+        for a, b in cells[2:]:
+            if not a and not b:
+                continue
+            if (a, b) == ("key kind", "key"):
+                in_keys = True
+                continue
+            if in_keys:
+                keys.append((a, b))
+            else:
+                values[a] = b
+        needed = ("version", "copy_id", "cycle", "department", "fingerprint", "issued_at", "input_sheet",
+                  "master", "digest")
+        missing = [n for n in needed if not values.get(n)]
+        if missing:
+            raise ManifestError(f"the manifest lacks {', '.join(missing)}")
+        try:
+            version = int(float(values["version"]))
+        except ValueError:
+            raise ManifestError(f"the manifest version {values['version']!r} is not a number") from None
+        manifest = cls(copy_id=values["copy_id"], cycle=values["cycle"], department=values["department"],
+                       fingerprint=values["fingerprint"], issued_at=values["issued_at"],
+                       input_sheet=values["input_sheet"], master=values["master"], keys=tuple(keys),
+                       version=version)
+        return manifest, values["digest"]
+
+
+def key_changes(issued: Iterable[tuple[str, str]], current: Iterable[tuple[str, str]]) -> str:
+    """A readable summary of how the master's keys moved since a copy was issued ("" when equal)."""
+    a, b = set(issued), set(current)
+    if a == b:
+        return ""
+    parts = []
+    for kind in ("sku", "family", "period", "resource"):
+        added = sorted(k for t, k in b - a if t == kind)
+        removed = sorted(k for t, k in a - b if t == kind)
+        if added:
+            parts.append(f"{kind} added: {', '.join(added[:5])}" + (" ..." if len(added) > 5 else ""))
+        if removed:
+            parts.append(f"{kind} removed: {', '.join(removed[:5])}" + (" ..." if len(removed) > 5 else ""))
+    return "; ".join(parts)

@@ -1,0 +1,471 @@
+"""Merge the values departments offered into one consensus demand plan.
+
+Rules (from Settings):
+- a volume (Sales' volume, Finance's budget) replaces the statistical forecast of its SKU
+  and period; when two departments give one, the one higher in `department_priority` wins
+  (in the first `near_term_periods` periods `near_term_priority` decides, when set);
+- a Marketing uplift (% and/or units) either competes with the volumes by the same priority
+  (`uplift_rule = priority`: the department higher in the list decides the number) or goes
+  on top of whichever volume won (`uplift_rule = add`);
+- a family value is spread over the family's SKUs by their share of the statistical
+  forecast in that period; SKUs the same department listed itself keep their number and
+  the rest share what is left;
+- Finance's prices set the consensus price; Operations' capacities update the calendar.
+
+Each offered value is either merged (Audit) or rejected with its reason (Rejected):
+merged + rejected = offered, checked on every call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import periods
+from ..contract.consensus import CONSENSUS
+from .audit import audit_rows, check_accounting, rejected_rows, safe_text, show_period
+
+VOLUME, PCT, UNITS, PRICE, CAPACITY = "volume", "pct", "units", "price", "capacity"
+
+# (department, offered field) -> (state column, kind)
+FIELDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("Sales", "override"): ("sales", VOLUME),
+    ("Finance", "budget"): ("finance", VOLUME),
+    ("Marketing", "uplift_pct"): ("marketing_pct", PCT),
+    ("Marketing", "uplift_units"): ("marketing_units", UNITS),
+    ("Finance", "price"): ("price", PRICE),
+    ("Operations", "regular_capacity"): ("regular_capacity", CAPACITY),
+    ("Operations", "overtime_capacity"): ("overtime_capacity", CAPACITY),
+}
+VOLUME_COLUMNS = {"sales": "Sales", "finance": "Finance"}
+UPLIFT_DEPARTMENT = "Marketing"
+FIELD_LABELS = {"override": "volume", "budget": "budget volume", "uplift_pct": "uplift %",
+                "uplift_units": "uplift units", "price": "price", "regular_capacity": "regular capacity",
+                "overtime_capacity": "overtime capacity"}
+
+
+@dataclass(frozen=True)
+class MergeRules:
+    priority: tuple[str, ...] = ("Sales", "Marketing", "Operations", "Finance")
+    near_term_priority: tuple[str, ...] = ()
+    near_term_periods: int = 0
+    uplift_rule: str = "priority"  # or "add"
+
+    def order(self, position: int) -> tuple[str, ...]:
+        if self.near_term_priority and position < self.near_term_periods:
+            return self.near_term_priority
+        return self.priority
+
+    def rank(self, department: str, position: int) -> tuple[int, str]:
+        order = [d.lower() for d in self.order(position)]
+        name = department.lower()
+        return (order.index(name) if name in order else len(order), name)
+
+
+def parse_priority(text: Any) -> tuple[str, ...]:
+    if isinstance(text, (tuple, list)):
+        return tuple(str(t).strip() for t in text if str(t).strip())
+    return tuple(p.strip() for p in str(text or "").replace(";", ",").split(",") if p.strip())
+
+
+@dataclass
+class MergeResult:
+    consensus: pd.DataFrame
+    audit: pd.DataFrame
+    rejected: pd.DataFrame
+    merged: dict[int, dict[str, Any]] = field(default_factory=dict)   # offer_id -> level, old, detail
+    reasons: dict[int, str] = field(default_factory=dict)             # offer_id -> why rejected
+    calendar: pd.DataFrame | None = None                               # new CapacityCalendar when changed
+    offered: int = 0
+
+
+@dataclass
+class _Cell:
+    """One SKU-period a (possibly family) offer lands on."""
+    offer_id: int
+    department: str
+    column: str
+    kind: str
+    sku: str
+    ds: pd.Timestamp
+    value: float
+    note: str
+
+
+def base_state(statistical: pd.DataFrame, items: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per SKU-period of the horizon: the statistical forecast plus what earlier merges of
+    this cycle accepted (`previous`: the Consensus sheet of the same cycle)."""
+    stat = statistical[["sku", "ds", "forecast"]].rename(columns={"forecast": "statistical"})
+    info = items.drop_duplicates("sku").set_index("sku")
+    state = stat.copy()
+    state["family"] = state["sku"].map(info["family"]).fillna("").astype(object)
+    state["price"] = state["sku"].map(info["price"]).astype("float64") if "price" in info else np.nan
+    for col in ("sales", "finance", "marketing_pct", "marketing_units"):
+        state[col] = np.nan
+    for col in ("note_sales", "note_finance", "note_marketing"):
+        state[col] = ""
+    state = state.set_index(["sku", "ds"]).sort_index()
+    if previous is not None and not previous.empty:
+        prev = previous.rename(columns={"period": "ds"}).drop_duplicates(["sku", "ds"]).set_index(["sku", "ds"])
+        common = state.index.intersection(prev.index)
+        for col in ("sales", "finance", "marketing_pct", "marketing_units", "price"):
+            if col in prev:
+                values = pd.to_numeric(prev.loc[common, col], errors="coerce")
+                if col == "price":
+                    values = values.where(values.notna(), state.loc[common, "price"])
+                state.loc[common, col] = values.to_numpy(dtype="float64")
+        if "note" in prev and "source" in prev:
+            for key in common:
+                src = str(prev.at[key, "source"] or "")
+                for col, dept in (*VOLUME_COLUMNS.items(), ("marketing", UPLIFT_DEPARTMENT)):
+                    if dept in src:
+                        state.at[key, f"note_{col}"] = safe_text(prev.at[key, "note"])
+    return state
+
+
+def finalize(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]) -> pd.DataFrame:
+    """final, source and note of every SKU-period from the department columns."""
+    position = {ds: i for i, ds in enumerate(horizon)}
+    finals, sources, notes = [], [], []
+    for (sku, ds), row in zip(state.index, state.itertuples(index=False)):
+        pos = position.get(ds, 0)
+        value, source, note = _decide(row, rules, pos)
+        finals.append(value)
+        sources.append(source)
+        notes.append(note)
+    out = state.copy()
+    out["final"] = finals
+    out["source"] = sources
+    out["note"] = notes
+    return out
+
+
+def _present(row, rules: MergeRules, pos: int) -> list[str]:
+    """Departments with a number on this SKU-period, strongest first."""
+    depts = [dept for col, dept in VOLUME_COLUMNS.items() if not _nan(getattr(row, col))]
+    if not (_nan(row.marketing_pct) and _nan(row.marketing_units)):
+        depts.append(UPLIFT_DEPARTMENT)
+    return sorted(depts, key=lambda d: rules.rank(d, pos))
+
+
+def _decide(row, rules: MergeRules, pos: int) -> tuple[float, str, str]:
+    stat = 0.0 if _nan(row.statistical) else float(row.statistical)
+    present = _present(row, rules, pos)
+    volumes = [d for d in present if d != UPLIFT_DEPARTMENT]
+    has_uplift = UPLIFT_DEPARTMENT in present
+    pct = 0.0 if _nan(row.marketing_pct) else float(row.marketing_pct)
+    units = 0.0 if _nan(row.marketing_units) else float(row.marketing_units)
+    if rules.uplift_rule == "add":
+        base_dept = volumes[0] if volumes else ""
+        base = float(getattr(row, base_dept.lower())) if base_dept else stat
+        value = base * (1 + pct) + units if has_uplift else base
+        source = " + ".join(x for x in (base_dept or "Statistical", UPLIFT_DEPARTMENT if has_uplift else "") if x)
+        note = "; ".join(n for n in (getattr(row, f"note_{base_dept.lower()}") if base_dept else "",
+                                     row.note_marketing if has_uplift else "") if n)
+    else:
+        winner = present[0] if present else ""
+        if winner == UPLIFT_DEPARTMENT:
+            value, source, note = stat * (1 + pct) + units, "Statistical + Marketing", row.note_marketing
+        elif winner:
+            value, source = float(getattr(row, winner.lower())), winner
+            note = getattr(row, f"note_{winner.lower()}")
+        else:
+            value, source, note = stat, "Statistical", ""
+    return max(0.0, value), source, note
+
+
+def _nan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or (x is not None and pd.isna(x))
+
+
+def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFrame, rules: MergeRules,
+          cycle: str, period_type: str = periods.MONTH, time: str = "", previous: pd.DataFrame | None = None,
+          resources: pd.DataFrame | None = None, calendar: pd.DataFrame | None = None) -> MergeResult:
+    """Merge `offers` (see `audit.OFFER_COLUMNS`) into the consensus of `cycle`.
+
+    statistical: long sku, ds, forecast (the horizon); items: sku, family, price;
+    resources / calendar: the master's Resources and CapacityCalendar (Operations' changes).
+    """
+    horizon = sorted(pd.Timestamp(d) for d in pd.to_datetime(statistical["ds"]).unique())
+    state = base_state(statistical, items, previous)
+    before = finalize(state, rules, horizon)
+    reasons: dict[int, str] = {}
+    merged: dict[int, dict[str, Any]] = {}
+    valid = _validate(offers, state, horizon, resources, period_type, reasons)
+    valid = _drop_repeats(valid, reasons, period_type)
+
+    demand = valid[valid["kind"] != CAPACITY]
+    cells = _expand(demand, state, reasons)
+    lost = _apply(cells, state, before, rules, horizon)
+    by_offer: dict[int, list[_Cell]] = defaultdict(list)
+    for c in cells:
+        by_offer[c.offer_id].append(c)
+    for offer in demand.itertuples(index=False):
+        if offer.offer_id in reasons:
+            continue
+        mine = by_offer[offer.offer_id]
+        lost_here = [c for c in mine if (c.offer_id, c.sku, c.ds) in lost]
+        if len(lost_here) == len(mine):
+            winners = sorted({lost[(c.offer_id, c.sku, c.ds)] for c in lost_here})
+            reasons[offer.offer_id] = (f"conflicts with a higher-priority department ({', '.join(winners)}) "
+                                       f"on {_where(lost_here, period_type)}")
+            continue
+        merged[offer.offer_id] = _merged_info(offer, mine, lost_here, before, state, lost)
+
+    new_calendar = None
+    capacity = valid[valid["kind"] == CAPACITY]
+    if not capacity.empty:
+        new_calendar = _capacity(capacity, resources, calendar, cycle, merged, reasons)
+
+    after = finalize(state, rules, horizon)
+    check_accounting(offers, merged, reasons)
+    consensus = _consensus_frame(after, cycle)
+    return MergeResult(
+        consensus=consensus,
+        audit=audit_rows(offers, merged, cycle=cycle, time=time),
+        rejected=rejected_rows(offers, reasons, cycle=cycle, time=time, period_type=period_type),
+        merged=merged, reasons=reasons, calendar=new_calendar, offered=len(offers))
+
+
+# ------------------------------------------------------------------ validation
+
+def _validate(offers: pd.DataFrame, state: pd.DataFrame, horizon: list[pd.Timestamp],
+              resources: pd.DataFrame | None, period_type: str, reasons: dict[int, str]) -> pd.DataFrame:
+    skus = {str(s) for s in state.index.get_level_values(0).unique()}
+    families = {str(f) for f in state["family"].unique() if f}
+    resource_names = {str(r) for r in (resources["resource"] if resources is not None and "resource" in resources
+                                       else [])}
+    lookup_item = {s.lower(): s for s in families} | {s.lower(): s for s in skus}
+    lookup_res = {r.lower(): r for r in resource_names}
+    first, last = (periods.label(horizon[0], period_type), periods.label(horizon[-1], period_type)) \
+        if horizon else ("", "")
+    in_horizon = set(horizon)
+    rows = []
+    for o in offers.itertuples(index=False):
+        spec = FIELDS.get((o.department, o.field))
+        item = str(o.item or "").strip()
+        if o.problem:
+            reasons[o.offer_id] = o.problem
+            continue
+        if spec is None:
+            reasons[o.offer_id] = f"{o.department or 'an unknown department'} cannot offer {o.field!r}"
+            continue
+        column, kind = spec
+        if not item:
+            reasons[o.offer_id] = "no resource given" if kind == CAPACITY else "no SKU or family given"
+            continue
+        if kind == CAPACITY:
+            canonical = lookup_res.get(item.lower())
+            if canonical is None:
+                reasons[o.offer_id] = f"unknown resource {item!r} (not in Resources)"
+                continue
+            level = "resource"
+        else:
+            canonical = lookup_item.get(item.lower())
+            if canonical is None:
+                reasons[o.offer_id] = f"unknown SKU or family {item!r} (not in Items, or it has no forecast)"
+                continue
+            level = "SKU" if canonical in skus else "family"
+        if pd.isna(o.period):
+            reasons[o.offer_id] = "no period given"
+            continue
+        ds = periods.period_start(pd.Timestamp(o.period), period_type)
+        if ds not in in_horizon:
+            reasons[o.offer_id] = (f"period {periods.label(ds, period_type)} is outside the horizon "
+                                   f"{first} to {last}")
+            continue
+        value = float(o.value) if not pd.isna(o.value) else math.nan
+        if math.isnan(value) or math.isinf(value):
+            reasons[o.offer_id] = f"not a number: {o.raw!r}" if o.raw else "no value"
+            continue
+        problem = _range_problem(kind, value)
+        if problem:
+            reasons[o.offer_id] = problem
+            continue
+        rows.append(dict(offer_id=o.offer_id, department=o.department, field=o.field, column=column, kind=kind,
+                         item=canonical, level=level, ds=ds, value=value, note=_note(o), file=o.file,
+                         cell=o.cell))
+    return pd.DataFrame(rows, columns=["offer_id", "department", "field", "column", "kind", "item", "level", "ds",
+                                       "value", "note", "file", "cell"])
+
+
+def _range_problem(kind: str, value: float) -> str:
+    if kind in (VOLUME, PRICE, CAPACITY) and value < 0:
+        return f"{value:g} is below zero"
+    if kind == PCT and value < -1:
+        return f"an uplift of {value:.0%} would make demand negative"
+    if kind == PCT and value > 10:
+        return f"an uplift of {value:.0%} is above 1000% (typed 15 for 15%? that is read as 15%)"
+    return ""
+
+
+def _note(o) -> str:
+    if o.event and o.reason:
+        return safe_text(f"{o.event}: {o.reason}")
+    return safe_text(o.event or o.reason)
+
+
+def _drop_repeats(valid: pd.DataFrame, reasons: dict[int, str], period_type: str) -> pd.DataFrame:
+    """One value per department, key, period and field: the last one offered is used."""
+    if valid.empty:
+        return valid
+    key = ["department", "item", "ds", "field"]
+    last = valid.groupby(key, sort=False)["offer_id"].transform("max")
+    repeats = valid[valid["offer_id"] != last]
+    kept = valid.set_index("offer_id")
+    for r in repeats.itertuples(index=False):
+        winner = kept.loc[int(last[valid["offer_id"] == r.offer_id].iloc[0])]
+        where = f"{winner['file']} {winner['cell']}".strip()
+        reasons[r.offer_id] = (f"repeated: {r.item} {periods.label(r.ds, period_type)} "
+                               f"{FIELD_LABELS.get(r.field, r.field)} is given again later ({where}); "
+                               "the later value was used")
+    return valid[valid["offer_id"] == last]
+
+
+# ------------------------------------------------------------------ spreading and applying
+
+def _expand(demand: pd.DataFrame, state: pd.DataFrame, reasons: dict[int, str]) -> list[_Cell]:
+    cells: list[_Cell] = []
+    members: dict[str, list[str]] = defaultdict(list)
+    for sku, family in state["family"].groupby(level=0).first().items():
+        if family:
+            members[family].append(sku)
+    sku_level = demand[demand["level"] == "SKU"]
+    for o in sku_level.itertuples(index=False):
+        cells.append(_Cell(o.offer_id, o.department, o.column, o.kind, o.item, o.ds, o.value, o.note))
+    explicit = {(o.department, o.field, o.ds, o.item): o.value for o in sku_level.itertuples(index=False)}
+    for o in demand[demand["level"] == "family"].itertuples(index=False):
+        skus = members.get(o.item, [])
+        own = {s: explicit[(o.department, o.field, o.ds, s)] for s in skus
+               if (o.department, o.field, o.ds, s) in explicit}
+        rest = [s for s in skus if s not in own]
+        if not rest:
+            reasons[o.offer_id] = (f"every SKU of family {o.item} has its own "
+                                   f"{FIELD_LABELS.get(o.field, o.field)} for this period in the same returns")
+            continue
+        if o.kind in (PCT, PRICE):
+            cells.extend(_Cell(o.offer_id, o.department, o.column, o.kind, s, o.ds, o.value, o.note) for s in rest)
+            continue
+        remainder = o.value - sum(own.values())
+        if o.kind == VOLUME and remainder < 0:
+            reasons[o.offer_id] = (f"the family volume {o.value:g} is below the volumes given for its SKUs "
+                                   f"({sum(own.values()):g}) in the same returns")
+            continue
+        for sku, share in zip(rest, _shares(state, rest, o.ds)):
+            cells.append(_Cell(o.offer_id, o.department, o.column, o.kind, sku, o.ds, remainder * share, o.note))
+    return cells
+
+
+def _shares(state: pd.DataFrame, skus: list[str], ds: pd.Timestamp) -> list[float]:
+    """Each SKU's share of the family's statistical forecast in `ds` (equal when it is all zero)."""
+    weights = [max(0.0, float(state.at[(s, ds), "statistical"])) if (s, ds) in state.index
+               and not _nan(state.at[(s, ds), "statistical"]) else 0.0 for s in skus]
+    total = sum(weights)
+    if total <= 0:
+        return [1.0 / len(skus)] * len(skus)
+    return [w / total for w in weights]
+
+
+def _apply(cells: list[_Cell], state: pd.DataFrame, before: pd.DataFrame, rules: MergeRules,
+           horizon: list[pd.Timestamp]) -> dict[tuple[int, str, pd.Timestamp], str]:
+    """Write the new values into `state`; take back those that lose a priority conflict.
+
+    Returns (offer_id, sku, ds) -> the department that beat it."""
+    old = state.copy()
+    touched: dict[tuple[str, pd.Timestamp], list[_Cell]] = defaultdict(list)
+    for c in cells:
+        state.at[(c.sku, c.ds), c.column] = c.value
+        if c.kind != PRICE:
+            state.at[(c.sku, c.ds), "note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)] = c.note
+            touched[(c.sku, c.ds)].append(c)
+    position = {ds: i for i, ds in enumerate(horizon)}
+    lost: dict[tuple[int, str, pd.Timestamp], str] = {}
+    for (sku, ds), new in touched.items():
+        row = state.loc[(sku, ds)]
+        present = _present(row, rules, position.get(ds, 0))
+        if rules.uplift_rule == "add":
+            volumes = [d for d in present if d != UPLIFT_DEPARTMENT]
+            winner = volumes[0] if volumes else ""
+            losers = [c for c in new if c.kind == VOLUME and c.department != winner]
+        else:
+            winner = present[0] if present else ""
+            losers = [c for c in new if c.department != winner]
+        for c in losers:
+            lost[(c.offer_id, sku, ds)] = winner
+            for col in ([c.column] if c.kind == VOLUME else ["marketing_pct", "marketing_units"]):
+                state.at[(sku, ds), col] = old.at[(sku, ds), col]
+            note_col = "note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)
+            state.at[(sku, ds), note_col] = old.at[(sku, ds), note_col]
+    return lost
+
+
+def _where(cells: list[_Cell], period_type: str) -> str:
+    first = cells[0]
+    text = f"{first.sku} {periods.label(first.ds, period_type)}"
+    return text if len(cells) == 1 else f"{text} and {len(cells) - 1} more SKU-period(s)"
+
+
+def _merged_info(offer, mine: list[_Cell], lost_here: list[_Cell], before: pd.DataFrame, state: pd.DataFrame,
+                 lost: dict) -> dict[str, Any]:
+    keys = [(c.sku, c.ds) for c in mine]
+    if offer.kind == VOLUME:
+        old = float(before.loc[keys, "final"].sum())
+    elif offer.kind == UNITS:
+        vals = before.loc[keys, offer.column]
+        old = float(vals.sum()) if vals.notna().any() else None
+    else:
+        vals = before.loc[keys, offer.column]
+        old = float(vals.mean()) if vals.notna().any() else None
+    details = []
+    if offer.level == "family":
+        details.append(f"spread over {len(mine)} SKU(s) by forecast share" if offer.kind in (VOLUME, UNITS)
+                       else f"applied to {len(mine)} SKU(s)")
+    if lost_here:
+        winners = sorted({lost[(c.offer_id, c.sku, c.ds)] for c in lost_here})
+        details.append(f"{', '.join(winners)} decided {len(lost_here)} of {len(mine)} SKU(s)")
+    return dict(level=offer.level, old=old, detail="; ".join(details))
+
+
+def _capacity(capacity: pd.DataFrame, resources: pd.DataFrame | None, calendar: pd.DataFrame | None,
+              cycle: str, merged: dict, reasons: dict) -> pd.DataFrame:
+    res = resources.drop_duplicates("resource").set_index("resource") if resources is not None \
+        else pd.DataFrame(columns=["regular_capacity", "overtime_capacity"])
+    columns = ["resource", "period", "regular_capacity", "overtime_capacity", "reason"]
+    cal = calendar[columns].copy() if calendar is not None and not calendar.empty else pd.DataFrame(columns=columns)
+    rows = {(r.resource, pd.Timestamp(r.period)): dict(r._asdict()) for r in cal.itertuples(index=False)}
+    for o in capacity.itertuples(index=False):
+        key = (o.item, o.ds)
+        row = rows.get(key)
+        usual = res.at[o.item, o.column] if o.item in res.index and o.column in res else math.nan
+        if row is None:
+            row = dict(resource=o.item, period=o.ds, regular_capacity=res.at[o.item, "regular_capacity"]
+                       if o.item in res.index else math.nan, overtime_capacity=None, reason="")
+            rows[key] = row
+            old = usual
+        else:
+            cur = row.get(o.column)
+            old = usual if _nan(cur) else cur
+        row[o.column] = o.value
+        row["reason"] = safe_text(f"Operations review {cycle}: {o.note}" if o.note else f"Operations review {cycle}")
+        merged[o.offer_id] = dict(level="resource", old=None if _nan(old) else float(old),
+                                  detail="CapacityCalendar updated")
+    out = pd.DataFrame(list(rows.values()), columns=columns)
+    out["period"] = pd.to_datetime(out["period"])
+    return out.sort_values(["resource", "period"], kind="stable").reset_index(drop=True)
+
+
+def _consensus_frame(after: pd.DataFrame, cycle: str) -> pd.DataFrame:
+    out = after.reset_index().rename(columns={"ds": "period"})
+    out["revenue"] = out["final"] * out["price"]
+    out["cycle"] = cycle
+    out["note"] = out["note"].map(safe_text)
+    return out[CONSENSUS.column_names()].reset_index(drop=True)
+
+
+def show(ts: Any, period_type: str) -> str:
+    return show_period(ts, period_type)
