@@ -76,19 +76,21 @@ def solve_plan(data: PlanData, *, solver: str | None = None, time_limit: float |
 
 
 def _safety_stock_warnings(result: PlanResult) -> list[Issue]:
+    """One warning for all items below safety stock (the SupplyPlan sheet has the detail)."""
     plan_ = result.supply_plan
     if plan_.empty:
         return []
     short = plan_[plan_["safety_stock_shortfall"] > 1e-6]
-    out = []
-    for item, rows in short.groupby("item", sort=False):
-        first = rows.iloc[0]
-        out.append(Issue(Severity.WARNING, "plan_below_safety_stock",
-                         f"{item} is below safety stock in {len(rows)} period(s), first {first['period']} "
-                         f"({first['safety_stock_shortfall']:,.0f} units short).",
-                         "Add capacity, or raise Settings safety_stock_penalty if stock matters more than cost.",
-                         sheet="SupplyPlan", row_key=str(item)))
-    return out
+    if short.empty:
+        return []
+    worst = short.sort_values("safety_stock_shortfall", ascending=False).drop_duplicates("item").head(3)
+    examples = "; ".join(f"{r.item} {r.safety_stock_shortfall:,.0f} units short in {r.period}"
+                         for r in worst.itertuples())
+    items = short["item"].nunique()
+    return [Issue(Severity.WARNING, "plan_below_safety_stock",
+                  f"{items} item(s) fall below safety stock in {len(short)} item-period(s) (worst: {examples}).",
+                  "See column 'Below safety stock'; add capacity, or raise Settings safety_stock_penalty if stock "
+                  "matters more than cost.", sheet="SupplyPlan", row_key=str(worst.iloc[0]["item"]))]
 
 
 def plan(*, items: pd.DataFrame, resources: pd.DataFrame, routing: pd.DataFrame, demand: pd.DataFrame,

@@ -295,11 +295,12 @@ def _capacity(res: pd.DataFrame, calendar: pd.DataFrame, periods: pd.DatetimeInd
                       "Enter a period like 2027-03.", cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
             continue
         if ds < first or ds > last:
-            log.warning(IssueCode.OUT_OF_RANGE, f"Period {label(ds, settings.period_type)} of "
-                        f"{resource} is outside the plan horizon {label(first, settings.period_type)}.."
-                        f"{label(last, settings.period_type)}; the row is ignored.",
-                        "Check the period or Settings first_forecast_period/horizon.",
-                        cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
+            # calendars are kept for next year too: not a problem, just not used in this plan
+            log.info(IssueCode.OUT_OF_RANGE, f"Period {label(ds, settings.period_type)} of "
+                     f"{resource} is outside the plan horizon {label(first, settings.period_type)}.."
+                     f"{label(last, settings.period_type)}; the row is not used in this plan.",
+                     "Nothing, unless the period is a typo.",
+                     cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
             continue
         if bool(res.at[resource, "is_labour"]):
             log.warning(IssueCode.IGNORED_COLUMN, f"{resource} is a labour pool; its capacity "

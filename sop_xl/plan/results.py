@@ -143,6 +143,7 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "periods": len(m.data.labels),
         "resources": len(m.data.resources),
         "issues": issues,
+        "demand_source": "",
         "message": solved.message,
     }
 

@@ -1,0 +1,231 @@
+"""`sop-xl roughcut` and `sop-xl plan`: the supply review against a workbook.
+
+Demand comes from the first of: the Consensus sheet (its Final column), the Forecast sheet
+the forecast stage writes (wide: SKU, ..., one column per future period), the Demand input
+sheet. Everything else is the contract's input sheets.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..charts import ChartSpec, Series
+from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKBOOK, WORKFORCE
+from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SKU_ALIASES,
+                             SUPPLY_PLAN, WORKFORCE_PLAN)
+from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
+from ..io.protocol import WorkbookAdapter
+from ..io.tables import read_settings, read_table, read_wide
+from ..issues import InputError, Issue, IssueCode, IssueLog, Severity
+from ..progress import SILENT, Progress
+from .base import StageResult
+
+MAX_CHARTS = 4
+
+# how the plan reads sheets other stages own: only the columns it needs
+_CONSENSUS = Sheet(
+    name="Consensus", table="tblConsensus", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
+    description="consensus demand (read by the plan)", key=("sku", "period"),
+    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES),
+             Column("period", Kind.PERIOD, "Period", required=True, aliases=("ds", "month", "week")),
+             Column("final", Kind.NUMBER, "Final", required=True, aliases=("consensus", "final demand"))),
+)
+_FORECAST = Sheet(
+    name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING, layout=Layout.WIDE,
+    description="statistical forecast (read by the plan)", key=("sku",),
+    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES + ("unique_id",)),),
+    period_values=Column("forecast", Kind.NUMBER, "Forecast"),
+)
+
+
+def run_roughcut(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
+    from ..plan import build_plan_data, rough_cut
+
+    progress.start("Rough-cut capacity check", 3)
+    log = IssueLog()
+    inputs = _read_inputs(book, log)
+    progress.advance()
+    data, issues = build_plan_data(**inputs.frames, settings=inputs.settings, demand_sheet=inputs.source,
+                                   check_costs=False)
+    all_issues = _merge(log, issues)
+    if data is None:
+        raise InputError(all_issues)
+    table = rough_cut(data)
+    progress.advance()
+    book.write_table(ROUGH_CUT, table, charts=_load_charts(ROUGH_CUT, table, "load_hours"))
+    progress.finish()
+    over = table[table["status"] == "overload"]
+    overtime = table[table["status"] == "overtime"]
+    summary = [f"roughcut: {table['resource'].nunique()} resources x {len(data.labels)} periods, demand from "
+               f"{inputs.source}; {len(overtime)} need overtime, {len(over)} overloaded"]
+    for row in over.sort_values("shortfall_hours", ascending=False).head(5).itertuples():
+        summary.append(f"  {row.resource} overloaded in {row.period}: {row.shortfall_hours:,.0f} h beyond "
+                       "regular + overtime")
+    for row in over.itertuples():
+        all_issues.append(Issue(Severity.WARNING, "plan_overload", f"{row.resource} is overloaded in {row.period}: "
+                                f"load {row.load_hours:,.0f} h, regular + overtime "
+                                f"{row.regular_capacity + row.overtime_capacity:,.0f} h.",
+                                "Run the plan to level the load, or add capacity.", sheet=ROUGH_CUT.name,
+                                row_key=f"{row.resource}, {row.period}"))
+    return StageResult(stage="roughcut", summary=summary, issues=all_issues, sheets=[ROUGH_CUT.name],
+                       data={"roughcut": table})
+
+
+def run_plan(book: WorkbookAdapter, *, progress: Progress = SILENT, solver: str | None = None,
+             time_limit: float | None = None) -> StageResult:
+    from ..plan import build_plan_data, solve_plan
+
+    progress.start("Supply plan", 4)
+    log = IssueLog()
+    inputs = _read_inputs(book, log)
+    progress.advance()
+    data, issues = build_plan_data(**inputs.frames, settings=inputs.settings, demand_sheet=inputs.source)
+    all_issues = _merge(log, issues)
+    if data is None:
+        raise InputError(all_issues)
+    progress.advance()
+    result = solve_plan(data, solver=solver, time_limit=time_limit)
+    progress.advance()
+    result.run["demand_source"] = inputs.source
+    result.run["issues"] = len(all_issues) + len(result.issues)
+    run = pd.DataFrame([result.run])[PLAN_RUN.column_names()]
+    pt = data.settings.period_type
+    written = [PLAN_RUN.name, PLAN_EXPLAIN.name]
+    if result.supply_plan.empty:
+        book.write_table(PLAN_EXPLAIN, result.explanation[PLAN_EXPLAIN.column_names()], period_type=pt)
+    else:
+        book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=pt)
+        book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=pt,
+                         charts=_load_charts(CAPACITY, result.capacity, "used_hours"))
+        book.write_table(WORKFORCE_PLAN, result.workforce[WORKFORCE_PLAN.column_names()], period_type=pt)
+        book.write_table(PLAN_COST, result.cost[PLAN_COST.column_names()], period_type=pt)
+        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
+                         period_type=pt)  # clears an old explanation
+        written = [SUPPLY_PLAN.name, CAPACITY.name, WORKFORCE_PLAN.name, PLAN_COST.name, *written]
+    book.write_table(PLAN_RUN, run, period_type=pt)
+    progress.finish()
+    return StageResult(stage="plan", summary=_plan_summary(result, inputs.source), issues=all_issues + result.issues,
+                       sheets=written, data={"result": result, "plan_data": data})
+
+
+def _plan_summary(result, source: str) -> list[str]:
+    run = result.run
+    head = (f"plan: {run['status']} ({run['solver']}, {run['solve_seconds']:.2f} s solve, "
+            f"{run['build_seconds']:.2f} s build) - {run['items']} items x {run['periods']} periods x "
+            f"{run['resources']} resources, demand from {source}")
+    lines = [head]
+    if run.get("objective") is not None:
+        label = "margin" if run["objective_type"] == "max_margin" else "total cost"
+        gap = f", gap {run['gap']:.2%}" if run.get("gap") else ""
+        lines.append(f"  {label} {run['objective']:,.2f}{gap}")
+    if run.get("message"):
+        lines.append(f"  {run['message']}")
+    if not result.explanation.empty:
+        lines.append("  the plan is infeasible because:")
+        lines.extend(f"  - {m}" for m in result.explanation["message"])
+    return lines
+
+
+def _load_charts(sheet: Sheet, table: pd.DataFrame, load_column: str) -> list[ChartSpec]:
+    """Load vs capacity per resource, for the busiest resources (rows of one resource are contiguous)."""
+    if table.empty:
+        return []
+    peak = (table[load_column] / table["regular_capacity"].where(table["regular_capacity"] > 0)).groupby(
+        table["resource"], sort=False).max().fillna(0.0)
+    charts = []
+    positions = {r: i for i, r in enumerate(table["resource"].drop_duplicates())}
+    per = int((table["resource"] == table["resource"].iloc[0]).sum())
+    width = len(sheet.columns) + 2
+    for n, resource in enumerate(peak.sort_values(ascending=False).index[:MAX_CHARTS]):
+        start = positions[resource] * per
+        charts.append(ChartSpec(
+            title=f"{resource}: load vs capacity", data_sheet=sheet.name, categories="period",
+            series=(Series(load_column, "Load", "C0504D"),
+                    Series("regular_capacity", "Regular capacity", "1F77B4", dashed=True),
+                    Series("overtime_capacity", "Overtime capacity", "7F7F7F", dashed=True)),
+            kind="line", rows=(start, start + per), y_title="hours",
+            anchor=f"{_letter(width)}{4 + n * 16}"))
+    return charts
+
+
+def _letter(position: int) -> str:
+    letters = ""
+    while position > 0:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _merge(log: IssueLog, issues: list[Issue]) -> list[Issue]:
+    """Reader issues first; a plan issue about a cell the reader already reported is dropped."""
+    seen = {(i.sheet, i.cell) for i in log if i.cell}
+    return list(log) + [i for i in issues if not (i.cell and (i.sheet, i.cell) in seen)]
+
+
+# ---------------------------------------------------------------------------------- reading
+
+class _Inputs:
+    def __init__(self, frames: dict, settings, source: str):
+        self.frames, self.settings, self.source = frames, settings, source
+
+
+def _read_inputs(book: WorkbookAdapter, log: IssueLog) -> _Inputs:
+    from ..plan import PlanSettings
+
+    settings = read_settings(book, log)
+    pt = settings.period_type
+    frames = {
+        "items": read_table(book, ITEMS, log),
+        "resources": read_table(book, RESOURCES, log),
+        "routing": read_table(book, ROUTING, log),
+        "calendar": read_table(book, CAPACITY_CALENDAR, log, required=False, period_type=pt),
+        "workforce": read_table(book, WORKFORCE, log, required=False),
+        "inventory": read_table(book, INVENTORY, log, required=False),
+    }
+    demand, source = read_plan_demand(book, pt, log)
+    frames["demand"] = demand
+    return _Inputs(frames, PlanSettings.from_settings(settings), source)
+
+
+def read_plan_demand(book: WorkbookAdapter, period_type: str, log: IssueLog) -> tuple[pd.DataFrame, str]:
+    """Long `sku, ds, demand, sheet, cell` from Consensus, else Forecast, else Demand."""
+    names = set(book.sheet_names())
+    if _CONSENSUS.name in names:
+        private = IssueLog()
+        frame = read_table(book, _CONSENSUS, private, required=False, period_type=period_type)
+        _forward_errors(private, log)
+        if not frame.empty:
+            letters = frame.attrs.get("letters", {})
+            out = pd.DataFrame({"sku": frame["sku"], "ds": frame["period"], "demand": frame["final"],
+                                "sheet": _CONSENSUS.name,
+                                "cell": [f"{letters.get('final', '')}{r}" for r in frame.index]})
+            return out.dropna(subset=["sku", "ds"]).reset_index(drop=True), _CONSENSUS.name
+    forecast_sheet = _declared("Forecast") or _FORECAST
+    if forecast_sheet.name in names:
+        private = IssueLog()
+        long = read_wide(book, _FORECAST, private, period_type=period_type, required=False)
+        _forward_errors(private, log)
+        if not long.empty:
+            out = long.rename(columns={"forecast": "demand"})[["sku", "ds", "demand", "cell"]].assign(
+                sheet=forecast_sheet.name)
+            return out.dropna(subset=["demand"]).reset_index(drop=True), forecast_sheet.name
+    if DEMAND.name in names:
+        long = read_wide(book, DEMAND, log, period_type=period_type)
+        out = long[["sku", "ds", "demand", "cell"]].assign(sheet=DEMAND.name)
+        return out.dropna(subset=["demand"]).reset_index(drop=True), DEMAND.name
+    log.error(IssueCode.MISSING_SHEET, "There is no demand to plan: no Consensus, Forecast or Demand sheet.",
+              "Run the forecast (sop-xl forecast), or fill the Demand sheet with one row per SKU and one column "
+              "per future period.", sheet=DEMAND.name)
+    raise InputError(list(log))
+
+
+def _declared(name: str) -> Sheet | None:
+    try:
+        return WORKBOOK.sheet(name)
+    except KeyError:
+        return None
+
+
+def _forward_errors(private: IssueLog, log: IssueLog) -> None:
+    # other stages' sheets carry columns the plan does not read: only real errors matter here
+    log.extend(i for i in private if i.severity is Severity.ERROR)
