@@ -88,7 +88,7 @@ def run_plan(book: WorkbookAdapter, *, progress: Progress = SILENT, solver: str 
     progress.advance()
     result.run["demand_source"] = inputs.source
     result.run["issues"] = len(all_issues) + len(result.issues)
-    run = pd.DataFrame([result.run])[PLAN_RUN.column_names()]
+    run = pd.DataFrame([result.run]).reindex(columns=PLAN_RUN.column_names())
     pt = data.settings.period_type
     written = [PLAN_RUN.name, PLAN_EXPLAIN.name]
     if result.supply_plan.empty:

@@ -1,0 +1,136 @@
+"""The plan stage against a workbook: demand source, written tables, charts, issues."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sop_xl.commands.base import execute
+from sop_xl.commands.plan import run_plan, run_roughcut
+from sop_xl.contract import (CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, SETTINGS, WORKFORCE)
+from sop_xl.contract.plan import CAPACITY, DEMAND, PLAN_RUN, ROUGH_CUT, SUPPLY_PLAN
+from sop_xl.contract.schema import Column, Kind, Owner, Role, Sheet
+from sop_xl.io.memory import MemoryWorkbook
+from sop_xl.io.settings import settings_frame
+from sop_xl.issues import InputError, Severity
+from sop_xl.plan.data import defaults_filled
+
+MONTHS = [f"2027-{m:02d}" for m in range(1, 7)]
+RED_TOMATO = [1600, 3000, 3200, 3800, 2200, 2200]
+
+
+def red_tomato_book(**settings) -> MemoryWorkbook:
+    """Chopra & Meindl's Red Tomato Tools (see test_textbook.py) typed into the workbook contract."""
+    book = MemoryWorkbook()
+    book.write_table(SETTINGS, settings_frame({"first_forecast_period": pd.Timestamp("2027-01-01"), "horizon": 6,
+                                               **settings}))
+    tables = {
+        ITEMS: [dict(sku="Tools", family="Tools", unit_cost=10, holding_cost=2, backorder_cost=5,
+                     subcontract_cost=30, safety_stock_rule="none")],
+        RESOURCES: [dict(resource="Labour", kind="labour", regular_capacity=0)],
+        ROUTING: [dict(item="Tools", resource="Labour", hours_per_unit=4)],
+        WORKFORCE: [dict(resource="Labour", initial_headcount=80, hours_per_worker=160, wage=640,
+                         overtime_hours_per_worker=10, overtime_cost=6, hire_cost=300, layoff_cost=500)],
+        INVENTORY: [dict(sku="Tools", opening_stock=1000, target_end_stock=500)],
+        CAPACITY_CALENDAR: [],
+    }
+    for sheet, rows in tables.items():
+        book.write_table(sheet, defaults_filled(pd.DataFrame(rows), sheet)[sheet.column_names()])
+    book.write_table(DEMAND, pd.DataFrame([["Tools", *RED_TOMATO]], columns=["sku", *MONTHS]))
+    return book
+
+
+def read_back(book: MemoryWorkbook, sheet) -> pd.DataFrame:
+    """The table as laid out in the workbook's cells (headers mapped back to column names)."""
+    block = book.tables[sheet.name]
+    names = {c.header: c.name for c in sheet.columns}
+    return pd.DataFrame(block.rows, columns=[names.get(h, h) for h in block.header])
+
+
+def test_run_plan_writes_the_red_tomato_optimum():
+    book = red_tomato_book()
+    result = run_plan(book)
+    assert result.status == "ok", [str(i) for i in result.issues]
+    assert set(result.sheets) >= {"SupplyPlan", "Capacity", "WorkforcePlan", "PlanCost", "PlanRun", "PlanExplain"}
+    run = read_back(book, PLAN_RUN).iloc[0]
+    assert run["status"] == "optimal" and run["objective"] == pytest.approx(422_275, abs=0.5)
+    assert run["demand_source"] == "Demand"
+    plan_ = read_back(book, SUPPLY_PLAN)
+    assert plan_["demand"].tolist() == RED_TOMATO
+    assert plan_["period"].tolist() == MONTHS
+    capacity = read_back(book, CAPACITY)
+    assert capacity["shadow_price"].gt(0).all()  # labour is the bottleneck every month
+    (chart,) = book.charts["Capacity"]
+    assert chart.title == "Labour: load vs capacity" and chart.rows == (0, 6)
+    assert "optimal" in result.summary[0]
+
+
+def test_consensus_wins_over_forecast_and_demand():
+    book = red_tomato_book()
+    consensus = Sheet(name="Consensus", table="tblConsensus", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
+                      description="test", columns=(Column("sku", Kind.TEXT, "SKU"), Column("period", Kind.PERIOD),
+                                                   Column("statistical", Kind.NUMBER), Column("final", Kind.NUMBER)))
+    book.write_table(consensus, pd.DataFrame({"sku": "Tools", "period": MONTHS, "statistical": 1.0,
+                                              "final": [100.0] * 6}))
+    result = run_plan(book)
+    assert result.data["result"].run["demand_source"] == "Consensus"
+    assert result.data["result"].supply_plan["demand"].tolist() == [100.0] * 6
+
+
+def test_forecast_sheet_is_used_when_there_is_no_consensus():
+    book = red_tomato_book()
+    forecast = Sheet(name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
+                     description="test", layout=DEMAND.layout, key=("sku",),
+                     columns=(Column("sku", Kind.TEXT, "SKU"), Column("family", Kind.TEXT), Column("method", Kind.TEXT)),
+                     period_values=Column("forecast", Kind.NUMBER))
+    book.write_table(forecast, pd.DataFrame([["Tools", "Tools", "ets", *[200.0] * 6]],
+                                            columns=["sku", "family", "method", *MONTHS]))
+    result = run_plan(book)
+    assert result.data["result"].run["demand_source"] == "Forecast"
+    assert result.data["result"].supply_plan["demand"].tolist() == [200.0] * 6
+    assert not [i for i in result.issues if i.severity is Severity.INFO and i.sheet == "Forecast"]
+
+
+def test_no_demand_anywhere_is_one_clear_error():
+    book = red_tomato_book()
+    del book.grids["Demand"]
+    with pytest.raises(InputError) as err:
+        run_plan(book)
+    assert "no Consensus, Forecast or Demand sheet" in str(err.value)
+
+
+def test_run_roughcut_flags_overloads():
+    book = red_tomato_book()
+    result = run_roughcut(book)
+    table = read_back(book, ROUGH_CUT)
+    # 80 workers x 160 h = 12,800 h regular + 800 h overtime; month 4 needs 15,200 h
+    assert table["load_hours"].tolist() == [4 * d for d in RED_TOMATO]
+    assert table["status"].tolist() == ["ok", "ok", "ok", "overload", "ok", "ok"]
+    assert table["shortfall_hours"].tolist()[3] == pytest.approx(15_200 - 13_600)
+    assert any(i.code == "plan_overload" for i in result.issues) and "1 overloaded" in result.summary[0]
+    assert book.charts["RoughCut"][0].series[0].column == "load_hours"
+
+
+def test_bad_cell_in_the_workbook_is_reported_once_with_its_address():
+    book = red_tomato_book()
+    grid = book.grids["Routing"]
+    grid[3][2] = -4  # Routing!C4: hours per unit
+    with pytest.raises(InputError) as err:
+        run_plan(book)
+    cells = [(i.sheet, i.cell) for i in err.value.issues if i.severity is Severity.ERROR]
+    assert ("Routing", "C4") in cells and len(cells) == len(set(cells))
+
+
+def test_infeasible_plan_through_execute_reports_the_explanation():
+    book = red_tomato_book()
+    book.grids["Workforce"][3][9] = 60  # Workforce!J4: max headcount 60
+    grid = book.grids["Items"]
+    header = grid[2]
+    grid[3][header.index("Subcontract cost")] = None  # no subcontracting either
+    (result,) = execute(book, ["plan"])
+    assert result.status == "failed"
+    messages = [i.message for i in result.issues if i.severity is Severity.ERROR]
+    assert any("Labour lacks" in m for m in messages) or any("backorders" in m for m in messages)
+    from sop_xl.contract import ISSUES
+    issues = read_back(book, ISSUES)
+    assert any("lacks" in m or "backorders" in m for m in issues["message"])
