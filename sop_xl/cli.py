@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("docs", help="regenerate docs/workbook.md from the workbook contract")
     p.add_argument("--out", type=Path, default=Path("docs/workbook.md"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale instead of writing it")
+
+    p = sub.add_parser("build-template", help="build workbook_template.xlsm (demo data, ribbon, VBA, xlwings.conf)")
+    p.add_argument("--out", type=Path, default=None, help="where (default: workbook_template.xlsm in the repository)")
+    p.add_argument("--check", action="store_true", help="exit 1 if --out is stale instead of writing it")
     return parser
 
 
@@ -144,6 +148,10 @@ def _dispatch(args, out, err, progress) -> int:
         args.out.write_text(text, encoding="utf-8")
         out.print(f"wrote {args.out}")
         return EXIT_OK
+
+    if args.command == "build-template":
+        from .excel.template import run_build_template
+        return run_build_template(args.out, check=args.check, out=out, err=err)
 
     if args.command == "demo":
         from .commands.demo import create_demo_workbook
