@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -18,11 +19,18 @@ from sop_xl.issues import IssueLog, WorkbookAccessError
 
 from .fake_xlwings import FakeBook, Formula
 
-VOLATILE = {"RunLog": {"Time", "Seconds"}}  # wall-clock columns differ between any two runs
+
+
+def _volatile(header) -> bool:
+    """Wall-clock columns (run time stamps, seconds taken) differ between any two runs."""
+    text = str(header or "").lower()
+    return text == "time" or text.endswith("seconds")
 
 
 def _norm(value):
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, str):
+        return re.sub(r"\d+(\.\d+)? s\b", "<t> s", value)  # durations quoted in summaries
+    if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
         return round(float(value), 9) if math.isfinite(value) else value
@@ -40,17 +48,32 @@ def _normalised(book: WorkbookAdapter, sheet_name: str) -> list[list]:
     while width and all(r[width - 1] is None for r in grid):
         width -= 1
         grid = [r[:width] for r in grid]
-    header_row = next((i for i, r in enumerate(grid) if set(VOLATILE.get(sheet_name, ())) <= set(r)), None)
-    if sheet_name in VOLATILE and header_row is not None:
-        drop = [i for i, v in enumerate(grid[header_row]) if v in VOLATILE[sheet_name]]
-        grid = [r if i <= header_row else [None if j in drop else v for j, v in enumerate(r)]
-                for i, r in enumerate(grid)]
+    h = WORKBOOK.sheet(sheet_name).header_row - 1
+    if len(grid) > h:
+        drop = [j for j, v in enumerate(grid[h]) if _volatile(v)]
+        grid = [r if i <= h else [None if j in drop else v for j, v in enumerate(r)] for i, r in enumerate(grid)]
     return grid
+
+
+def _seasonal_naive_demand(company) -> pd.DataFrame:
+    """A Demand sheet (last year's months repeated) so the supply stages run without a forecast."""
+    history = company.history_wide()
+    last_year = list(history.columns[-12:])
+    horizon = int(company.settings["horizon"])
+    first = company.settings["first_forecast_period"]
+    labels = [(first + pd.DateOffset(months=i)).strftime("%Y-%m") for i in range(horizon)]
+    frame = pd.DataFrame({"sku": history["sku"]})
+    for i, label in enumerate(labels):
+        frame[label] = history[last_year[i % 12]].fillna(0).clip(lower=0)
+    return frame
 
 
 def _run_cycle(book) -> list[str]:
     """Demo inputs, then every available stage pressed one after the other (like the ribbon)."""
-    write_demo_inputs(book, make_demo(7))
+    company = make_demo(7)
+    write_demo_inputs(book, company)
+    if "Demand" in {s.name for s in WORKBOOK}:
+        book.write_table(WORKBOOK.sheet("Demand"), _seasonal_naive_demand(company))
     book.save()
     statuses = []
     for stage in [s for s in CYCLE if s in available_stages()]:
