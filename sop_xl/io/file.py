@@ -97,14 +97,23 @@ class FileWorkbook:
         return list(wb.sheet_names)
 
     def sheet_names(self) -> list[str]:
-        return self._sheet_names + [n for n in self._overlay.grids if n not in self._sheet_names]
+        return self._sheet_names + [n for n in self._staged if n not in self._sheet_names]
 
     def read_grid(self, sheet_name: str) -> list[list[Any]]:
+        if sheet_name in self._staged and sheet_name not in self._overlay.grids:
+            # a later stage reads what an earlier one staged: lay it over the file's cells
+            block, charts = self._staged[sheet_name]
+            self._overlay.grids[sheet_name] = ([list(r) for r in self._file_grid(sheet_name)]
+                                              if sheet_name in self._sheet_names else [])
+            self._overlay.write_block(block, charts)
         if sheet_name in self._overlay.grids:
             return self._overlay.read_grid(sheet_name)
+        return [list(r) for r in self._file_grid(sheet_name)]
+
+    def _file_grid(self, sheet_name: str) -> list[list[Any]]:
         if sheet_name not in self._grids:
             self._grids[sheet_name] = self._load_grid(sheet_name)
-        return [list(r) for r in self._grids[sheet_name]]
+        return self._grids[sheet_name]
 
     def _load_grid(self, sheet_name: str) -> list[list[Any]]:
         if self._new:
@@ -118,12 +127,9 @@ class FileWorkbook:
     # ------------------------------------------------------------------ writing
     def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),
                     period_type: str = "month") -> None:
-        layout_table(sheet, frame, period_type=period_type)  # fail now, not at save time
-        if sheet.name not in self._overlay.grids:
-            base = self.read_grid(sheet.name) if sheet.name in self._sheet_names else []
-            self._overlay.grids[sheet.name] = base
-        self._overlay.write_table(sheet, frame, charts=charts, period_type=period_type)
-        self._staged[sheet.name] = (sheet, frame.copy(), tuple(charts), period_type)
+        block = layout_table(sheet, frame, period_type=period_type)  # fails now, not at save time
+        self._staged[sheet.name] = (block, tuple(charts))
+        self._overlay.grids.pop(sheet.name, None)  # rebuilt when read again
 
     def discard_staged(self) -> None:
         """Forget staged writes (a stage failed): the file keeps its previous results."""
@@ -152,7 +158,7 @@ class FileWorkbook:
                 raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for writing "
                                     f"({type(exc).__name__}: {exc}).", "Open it in Excel and save it again.",
                                     self.path) from None
-        apply_tables(wb, [self._staged[k] for k in self._staged], WORKBOOK)
+        apply_tables(wb, list(self._staged.values()), WORKBOOK)
         if not wb.sheetnames:
             wb.create_sheet("Sheet1")
         target.parent.mkdir(parents=True, exist_ok=True)

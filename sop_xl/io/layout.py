@@ -88,8 +88,8 @@ def layout_table(sheet: Sheet, frame: pd.DataFrame, *, period_type: str = period
     if len(set(h.lower() for h in header)) != len(header):
         raise ValueError(f"duplicate headers in {sheet.name}: {header}")
     data = frame[order]
-    rows = [[_excel_value(v, col.kind, period_type) for v, col in zip(record, columns)]
-            for record in data.itertuples(index=False, name=None)]
+    by_column = [_column_values(data.iloc[:, i], col.kind, period_type) for i, col in enumerate(columns)]
+    rows = [list(r) for r in zip(*by_column)] if by_column else []
     validations = []
     for i, col in enumerate(declared):
         if col.choices:
@@ -112,6 +112,18 @@ def _lookup_header(col: Column) -> str:
     from ..contract import WORKBOOK
     sheet_name, _, column = col.lookup.partition(".")
     return WORKBOOK.sheet(sheet_name).column(column).header
+
+
+def _column_values(series: pd.Series, kind: Kind, period_type: str) -> list[Any]:
+    """One column as plain Python cell values; numeric columns without a per-cell loop."""
+    if pd.api.types.is_float_dtype(series.dtype) and kind is not Kind.BOOL:
+        values = series.to_numpy(dtype=float)
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return out.tolist()
+    if pd.api.types.is_integer_dtype(series.dtype) and series.dtype != object and not series.isna().any():
+        return series.astype("int64").tolist()
+    return [_excel_value(v, kind, period_type) for v in series.tolist()]
 
 
 def _excel_value(value: Any, kind: Kind, period_type: str) -> Any:

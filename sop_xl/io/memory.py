@@ -37,7 +37,10 @@ class MemoryWorkbook:
 
     def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),
                     period_type: str = "month") -> None:
-        block = layout_table(sheet, frame, period_type=period_type)
+        self.write_block(layout_table(sheet, frame, period_type=period_type), charts)
+
+    def write_block(self, block: TableBlock, charts: Sequence[ChartSpec] = ()) -> None:
+        sheet = block.sheet
         grid = self.grids.setdefault(sheet.name, [])
         old = self.tables.get(sheet.name)
         if old is not None:

@@ -50,7 +50,8 @@ def cell_of(frame: pd.DataFrame, row_label: Any, column: str) -> str:
 
 
 def _clean(grid: list[list[Any]]) -> list[list[Any]]:
-    return [[None if is_blank(v) else v for v in row] for row in grid]
+    # only text can be blank-but-not-None ("  "); numbers pass untouched (this runs on every cell)
+    return [[None if (v.__class__ is str and not v.strip()) else v for v in row] for row in grid]
 
 
 def _blank_row(row: list[Any]) -> bool:
@@ -319,20 +320,28 @@ def _check_period_header(sheet: Sheet, header: Header, log: IssueLog, period_typ
 
 def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog, period_type: str,
                  out_columns: list[str]) -> pd.DataFrame:
+    """The period cells of a wide sheet as a long frame. Plain numbers take a fast path (a
+    history of 10,000 SKUs x 60 months is 600,000 cells); anything else goes through `coerce`."""
     values_col = sheet.period_values
     keys = [c.name for c in sheet.columns]
     key_cols = [(c, header.columns.get(c.name)) for c in sheet.columns]
-    data: dict[str, list[Any]] = {name: [] for name in out_columns}
+    p_idx = [c for c, _ in period_cols]
+    stamps = [ts for _, ts in period_cols]
+    letters = [get_column_letter(c + 1) for c in p_idx]
+    key_rows: list[tuple] = []
+    excel_rows: list[int] = []
+    blocks: list[np.ndarray] = []
     first_seen: dict[tuple, int] = {}
+    width = max(p_idx) + 1 if p_idx else 0
     for r in range(header.row + 1, len(grid)):
         raw = grid[r]
-        def at(c: int | None) -> Any:
-            return raw[c] if c is not None and c < len(raw) else None
-        key_raw = [at(c) for _, c in key_cols]
-        cells = [at(c) for c, _ in period_cols]
+        if len(raw) < width:
+            raw = raw + [None] * (width - len(raw))
+        cells = [raw[c] for c in p_idx]
+        key_raw = [raw[c] if c is not None and c < len(raw) else None for _, c in key_cols]
         if all(v is None for v in key_raw) and all(v is None for v in cells):
             continue
-        key_values = [_value(sheet, col, at(c), r, c, log, period_type) for col, c in key_cols]
+        key_values = [_value(sheet, col, v, r, c, log, period_type) for (col, c), v in zip(key_cols, key_raw)]
         if any(v is None for v, (col, _) in zip(key_values, key_cols) if col.required):
             continue  # reported as missing; its numbers cannot be attributed to an SKU
         key = tuple(key_values)
@@ -343,24 +352,34 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
                       sheet=sheet.name, cell=cell(r, key_cols[0][1] or 0), row_key=", ".join(map(str, key)))
             continue
         first_seen[key] = r + 1
-        for (c, ts), raw_value in zip(period_cols, cells):
-            number = math.nan
-            if raw_value is not None:
-                got = coerce(raw_value, values_col.kind, period_type=period_type)
-                if got.problem:
-                    code = IssueCode.FORMULA_ERROR if got.problem.startswith("the cell shows") \
-                        else IssueCode.NOT_A_NUMBER
-                    log.error(code, f"{values_col.header} for {periods.label(ts, period_type)}: {got.problem}.",
-                              "Type a number, or clear the cell if the quantity is unknown.",
-                              sheet=sheet.name, cell=cell(r, c), row_key=", ".join(map(str, key)),
-                              value=raw_value)
-                else:
-                    number = float(got.value)
-            for name, v in zip(keys, key_values):
-                data[name].append(v)
-            data["ds"].append(ts)
-            data[values_col.name].append(number)
-            data["cell"].append(cell(r, c))
+        numbers = np.full(len(cells), np.nan)
+        for j, v in enumerate(cells):
+            if v is None:
+                continue
+            if v.__class__ is float or v.__class__ is int:
+                numbers[j] = v
+                continue
+            got = coerce(v, values_col.kind, period_type=period_type)
+            if got.problem:
+                code = IssueCode.FORMULA_ERROR if got.problem.startswith("the cell shows") \
+                    else IssueCode.NOT_A_NUMBER
+                log.error(code, f"{values_col.header} for {periods.label(stamps[j], period_type)}: {got.problem}.",
+                          "Type a number, or clear the cell if the quantity is unknown.",
+                          sheet=sheet.name, cell=f"{letters[j]}{r + 1}", row_key=", ".join(map(str, key)), value=v)
+            else:
+                numbers[j] = float(got.value)
+        key_rows.append(key)
+        excel_rows.append(r + 1)
+        blocks.append(numbers)
+    n, p = len(key_rows), len(p_idx)
+    data: dict[str, Any] = {}
+    for i, name in enumerate(keys):
+        data[name] = np.repeat(np.array([k[i] for k in key_rows], dtype=object), p)
+    data["ds"] = np.tile(np.array(stamps, dtype="datetime64[ns]"), n)
+    data[values_col.name] = np.concatenate(blocks) if blocks else np.array([], dtype=float)
+    data["cell"] = np.char.add(np.tile(np.array(letters, dtype=str), n),
+                               np.repeat(np.array(excel_rows, dtype=str), p)).astype(object) \
+        if n else np.array([], dtype=object)
     frame = pd.DataFrame(data, columns=out_columns)
     frame["ds"] = pd.to_datetime(frame["ds"])
     frame[values_col.name] = frame[values_col.name].astype("float64")
