@@ -87,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the whole cycle (every stage available) on a workbook")
     common(p)
 
+    p = sub.add_parser("send-review", help="write one review copy per department (Settings departments)")
+    common(p)
+    p.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder for the review copies")
+    p = sub.add_parser("merge", help="merge returned review copies into the Consensus sheet")
+    common(p)
+    p.add_argument("returns", type=Path, nargs="+", metavar="RETURNS", help="returned copies, or folders of them")
+    p = sub.add_parser("close-cycle", help="snapshot the plan of record into Versions; change report and FVA")
+    common(p)
+
     p = sub.add_parser("docs", help="regenerate docs/workbook.md from the workbook contract")
     p.add_argument("--out", type=Path, default=Path("docs/workbook.md"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale instead of writing it")
@@ -177,14 +186,16 @@ def _dispatch(args, out, err, progress) -> int:
         stages = [s for s in CYCLE if s in available_stages()]
     else:
         stages = [args.command]
+    options = {"send-review": {"to_dir": getattr(args, "to", None)},
+               "merge": {"returns": getattr(args, "returns", None)}}.get(args.command)
     try:
-        return _run(book, stages, out, err, progress)
+        return _run(book, stages, out, err, progress, options={args.command: options} if options else None)
     except StageUnavailable as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_UNAVAILABLE
 
 
-def _run(book, stages, out, err, progress, *, save: bool = True) -> int:
+def _run(book, stages, out, err, progress, *, save: bool = True, options: dict | None = None) -> int:
     from .commands.base import execute
 
     def report(result) -> None:
@@ -192,7 +203,7 @@ def _run(book, stages, out, err, progress, *, save: bool = True) -> int:
         for line in result.summary:
             out.print(line)
 
-    results = execute(book, stages, progress=progress, save=save, on_result=report)
+    results = execute(book, stages, progress=progress, save=save, on_result=report, options=options)
     progress.finish()
     issues = [i for r in results for i in r.issues]
     shown = [i for i in issues if i.severity is not Severity.INFO]

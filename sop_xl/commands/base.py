@@ -49,6 +49,9 @@ STAGES: dict[str, str] = {
     "forecast": "sop_xl.commands.forecast:run_forecast",
     "roughcut": "sop_xl.commands.plan:run_roughcut",
     "plan": "sop_xl.commands.plan:run_plan",
+    "send-review": "sop_xl.commands.consensus:run_send_review",
+    "merge": "sop_xl.commands.consensus:run_merge",
+    "close-cycle": "sop_xl.commands.consensus:run_close_cycle",
 }
 
 # the order of the monthly cycle, used by `sop-xl demo` and `sop-xl run`

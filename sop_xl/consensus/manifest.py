@@ -133,3 +133,40 @@ def key_changes(issued: Iterable[tuple[str, str]], current: Iterable[tuple[str, 
         if removed:
             parts.append(f"{kind} removed: {', '.join(removed[:5])}" + (" ..." if len(removed) > 5 else ""))
     return "; ".join(parts)
+
+
+def verify(manifest: Manifest | None, written_digest: str, record: dict[str, Any] | None, *, cycle: str,
+           departments: Iterable[str], fingerprint_now: str, keys_now: Iterable[tuple[str, str]],
+           seen: dict[str, str], manifest_problem: str = "") -> str:
+    """Why a return must be refused ("" when it may be merged).
+
+    record: the master's ReviewLog row of the copy id (copy_id, cycle, department, digest,
+    fingerprint, status, merged_at, merged_file) or None; seen: copy ids already taken in this
+    merge -> file name."""
+    if manifest is None:
+        return f"not a review copy from sop_xl: {manifest_problem or 'no manifest'}"
+    if written_digest != manifest.digest():
+        return "tampered: the hidden manifest was edited after the copy was sent"
+    if record is None:
+        return (f"unknown copy {manifest.copy_id[:8]}: it was not sent from this workbook (or its ReviewLog row "
+                "was deleted)")
+    if str(record.get("digest", "")) != manifest.digest():
+        return "tampered: the manifest does not match the copy this workbook sent"
+    wanted = {d.lower() for d in departments}
+    if manifest.department.lower() not in wanted:
+        return (f"unknown department {manifest.department!r}: Settings departments lists "
+                f"{', '.join(departments) or 'none'}")
+    if manifest.cycle != cycle:
+        return f"stale: this copy is for cycle {manifest.cycle}, the workbook is at cycle {cycle}"
+    moved = key_changes(manifest.keys, keys_now)
+    if moved:
+        return f"stale: the SKUs, periods or resources changed since the copy was sent ({moved})"
+    if manifest.fingerprint != fingerprint_now:
+        return ("stale: the statistical forecast or the horizon changed since the copy was sent "
+                f"({manifest.issued_at})")
+    if str(record.get("status", "")) == "merged":
+        return (f"duplicate return: this copy was already merged at {record.get('merged_at', '')} "
+                f"from {record.get('merged_file', '')}")
+    if manifest.copy_id in seen:
+        return f"duplicate return: the same copy is also in {seen[manifest.copy_id]} in this merge"
+    return ""

@@ -118,7 +118,7 @@ CONSENSUS = Sheet(
         C("price", Kind.MONEY, "Price", unit="per unit", width=10),
         C("revenue", Kind.MONEY, "Revenue", number_format="#,##0", width=12),
         C("note", Kind.TEXT, "Note", width=40, description="The reason given with the deciding input."),
-        C("cycle", Kind.TEXT, "Cycle", width=9),
+        C("cycle", Kind.TEXT, "Cycle", required=True, width=9),
     ),
 )
 
@@ -131,7 +131,7 @@ AUDIT = Sheet(
     description="One row per value merged from a review copy: who, from which file, when, old and new value, "
                 "and why. Appended by every merge, never rewritten.",
     columns=(
-        C("cycle", Kind.TEXT, "Cycle", width=9),
+        C("cycle", Kind.TEXT, "Cycle", required=True, width=9),
         C("time", Kind.TEXT, "Time", width=19),
         C("department", Kind.TEXT, "Department", width=12),
         C("file", Kind.TEXT, "File", width=28),
@@ -156,7 +156,7 @@ REJECTED = Sheet(
     description="Every value a review copy offered that did not go into the consensus, with the reason. "
                 "Appended by every merge.",
     columns=(
-        C("cycle", Kind.TEXT, "Cycle", width=9),
+        C("cycle", Kind.TEXT, "Cycle", required=True, width=9),
         C("time", Kind.TEXT, "Time", width=19),
         C("department", Kind.TEXT, "Department", width=12),
         C("file", Kind.TEXT, "File", width=28),
@@ -180,7 +180,7 @@ REVIEW_LOG = Sheet(
     key=("copy_id",),
     columns=(
         C("copy_id", Kind.TEXT, "Copy id", required=True, width=34),
-        C("cycle", Kind.TEXT, "Cycle", width=9),
+        C("cycle", Kind.TEXT, "Cycle", required=True, width=9),
         C("department", Kind.TEXT, "Department", width=12),
         C("file", Kind.TEXT, "File", width=30),
         C("issued_at", Kind.TEXT, "Issued at", width=20),
@@ -201,7 +201,7 @@ VERSIONS = Sheet(
     description="Plans of record of closed cycles (consensus, statistical forecast, supply plan when present). "
                 "Appended by close-cycle.",
     columns=(
-        C("cycle", Kind.TEXT, "Cycle", width=9),
+        C("cycle", Kind.TEXT, "Cycle", required=True, width=9),
         C("closed_at", Kind.TEXT, "Closed at", width=19),
         C("plan", Kind.TEXT, "Plan", allowed=("consensus", "statistical", "supply"), width=12),
         C("sku", Kind.TEXT, "SKU", width=12),
@@ -220,7 +220,7 @@ CHANGE_REPORT = Sheet(
     description="This cycle's consensus against the last closed one: by family and period, then the biggest "
                 "movers by SKU.",
     columns=(
-        C("section", Kind.TEXT, "Section", allowed=("family", "mover"), width=9),
+        C("section", Kind.TEXT, "Section", required=True, allowed=("family", "mover"), width=9),
         C("family", Kind.TEXT, "Family", width=14),
         C("sku", Kind.TEXT, "SKU", width=12),
         C("period", Kind.TEXT, "Period", width=9, description="Blank for movers: the overlapping periods summed."),
@@ -241,7 +241,7 @@ FORECAST_VALUE_ADDED = Sheet(
     description="Once actuals arrive: error of seasonal naive, statistical and consensus forecasts of each "
                 "closed cycle (WAPE), and the value the consensus added (positive = better).",
     columns=(
-        C("cycle", Kind.TEXT, "Cycle", width=9),
+        C("cycle", Kind.TEXT, "Cycle", required=True, width=9),
         C("family", Kind.TEXT, "Family", width=14, description="'All' for the whole portfolio."),
         C("points", Kind.INTEGER, "SKU-periods", width=10),
         C("actual", Kind.NUMBER, "Actual", unit="units", number_format="#,##0", width=11),

@@ -1,0 +1,347 @@
+"""Consensus commands: `send-review`, `merge`, `close-cycle` (and the demo round).
+
+    run_send_review(book, to_dir=...)   one review copy per department in Settings
+    run_merge(book, returns=[...])      validate returns, merge them, write Consensus/Audit/Rejected
+    run_close_cycle(book)               snapshot the plan of record, change report, FVA
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .. import periods
+from ..consensus import review_workbook
+from ..consensus.audit import append, offers_frame
+from ..consensus.manifest import Manifest, fingerprint, row_keys, verify
+from ..consensus.merge import MergeRules, merge, parse_priority
+from ..consensus.returns import ReturnRefused, expand, formula_summary, read_return
+from ..consensus.review import build_review, department
+from ..consensus.versions import (add_snapshot, change_report, forecast_value_added, plan_of, previous_cycle,
+                                  snapshot)
+from ..contract import CAPACITY_CALENDAR, ITEMS, RESOURCES, WORKBOOK
+from ..contract.consensus import (AUDIT, CHANGE_REPORT, CONSENSUS, FORECAST_VALUE_ADDED, REJECTED, REVIEW_LOG,
+                                  VERSIONS)
+from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
+from ..io.protocol import WorkbookAdapter
+from ..io.settings import Settings
+from ..io.tables import read_history, read_settings, read_table, read_wide
+from ..issues import IssueCode, IssueLog, Severity
+from ..progress import SILENT, Progress
+from .base import StageResult
+
+REFUSED = "consensus_return_refused"
+FORMULAS = "consensus_formulas_found"
+MACROS = "consensus_macros_ignored"
+
+# How this stage reads the statistical forecast: the Forecast sheet, wide (SKU, then any
+# descriptive columns, then one column per period) or long (SKU, Period, Forecast).
+FORECAST_READ = Sheet(
+    name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING, layout=Layout.WIDE,
+    description="statistical forecast", key=("sku",),
+    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "unique_id")),),
+    period_values=Column("forecast", Kind.NUMBER, "Forecast"),
+    long_columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "unique_id")),
+                  Column("period", Kind.PERIOD, "Period", required=True, aliases=("ds",)),
+                  Column("forecast", Kind.NUMBER, "Forecast", required=True, aliases=("mean", "value"))),
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# ------------------------------------------------------------------ reading the master
+
+class _Master:
+    """What every consensus command reads from the master workbook."""
+
+    def __init__(self, book: WorkbookAdapter, log: IssueLog):
+        self.settings: Settings = read_settings(book, log)
+        self.period_type = self.settings.period_type
+        pt = self.period_type
+        self.items = read_table(book, ITEMS, log).reset_index(drop=True)
+        self.statistical = read_statistical(book, self.settings, log)
+        self.resources = read_table(book, RESOURCES, log, required=False).reset_index(drop=True)
+        self.calendar = read_table(book, CAPACITY_CALENDAR, log, required=False, period_type=pt
+                                   ).reset_index(drop=True)
+        self.review_log = read_table(book, REVIEW_LOG, log, required=False).reset_index(drop=True)
+        self.versions = read_table(book, VERSIONS, log, required=False, period_type=pt).reset_index(drop=True)
+        first = self.statistical["ds"].min() if not self.statistical.empty else self.settings.first_forecast_period
+        self.cycle = str(self.settings.cycle or (periods.label(first, pt) if first is not None else ""))
+        horizon = sorted(self.statistical["ds"].unique()) if not self.statistical.empty else []
+        skus = [s for s in self.items["sku"] if s in set(self.statistical["sku"])]
+        families = sorted({f for s, f in zip(self.items["sku"], self.items["family"]) if s in set(skus) and f})
+        self.keys = row_keys(skus, families, periods.labels(horizon, pt),
+                             [str(r) for r in self.resources["resource"].dropna()])
+        self.fingerprint = fingerprint(self.statistical, self.keys, {
+            "cycle": self.cycle, "period_type": pt, "horizon": self.settings.horizon,
+            "first_forecast_period": self.settings.first_forecast_period})
+
+    def rules(self, log: IssueLog) -> MergeRules:
+        s = self.settings
+        near = parse_priority(s.get("near_term_priority"))
+        for key, names in (("department_priority", s.department_priority), ("near_term_priority", near)):
+            for name in names:
+                if department(name) is None:
+                    log.warning("consensus_unknown_department", f"Setting {key}: {name!r} is not a department "
+                                "sop_xl knows; it is ignored.", "Use Sales, Marketing, Finance, Operations.",
+                                sheet="Settings", cell=s.cell(key), value=name)
+        return MergeRules(priority=tuple(s.department_priority), near_term_priority=near,
+                          near_term_periods=int(s.get("near_term_periods") or 0),
+                          uplift_rule=str(s.get("uplift_rule") or "priority"))
+
+    def consensus_of_cycle(self, book: WorkbookAdapter, log: IssueLog) -> pd.DataFrame | None:
+        if CONSENSUS.name.lower() not in {n.lower() for n in book.sheet_names()}:
+            return None
+        frame = read_table(book, CONSENSUS, log, required=False, period_type=self.period_type)
+        frame = frame[frame["cycle"].astype(str) == self.cycle].reset_index(drop=True)
+        return frame if not frame.empty else None
+
+
+def read_statistical(book: WorkbookAdapter, settings: Settings, log: IssueLog) -> pd.DataFrame:
+    """The Forecast sheet as long sku, ds, forecast (blank cells are 0: no forecast, no demand)."""
+    scratch = IssueLog()
+    long = read_wide(book, FORECAST_READ, scratch, period_type=settings.period_type, required=False)
+    if FORECAST_READ.name.lower() not in {n.lower() for n in book.sheet_names()}:
+        log.error(IssueCode.MISSING_SHEET, "There is no Forecast sheet to review.",
+                  "Run `sop-xl forecast` (or the Forecast button) first.", sheet="Forecast")
+    log.extend(i for i in scratch if i.severity is Severity.ERROR)
+    frame = long[["sku", "ds", "forecast"]].copy()
+    frame["forecast"] = pd.to_numeric(frame["forecast"], errors="coerce").fillna(0.0).astype("float64")
+    frame["sku"] = frame["sku"].astype(str)
+    return frame.sort_values(["sku", "ds"]).reset_index(drop=True)
+
+
+def _departments(master: _Master, log: IssueLog) -> list:
+    depts = []
+    for name in master.settings.departments:
+        d = department(name)
+        if d is None:
+            log.error("consensus_unknown_department", f"Setting Departments: {name!r} has no review table.",
+                      "List only Sales, Marketing, Finance, Operations.", sheet="Settings",
+                      cell=master.settings.cell("departments"), value=name)
+        elif d not in depts:
+            depts.append(d)
+    if not depts and not log.has_errors:
+        log.error("consensus_unknown_department", "Setting Departments lists nobody to send a review copy to.",
+                  "List the departments, e.g. Sales, Marketing, Finance, Operations.", sheet="Settings",
+                  cell=master.settings.cell("departments"))
+    return depts
+
+
+# ------------------------------------------------------------------ send-review
+
+def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Progress = SILENT) -> StageResult:
+    log = IssueLog()
+    master = _Master(book, log)
+    depts = _departments(master, log)
+    log.raise_if_errors()
+    to_dir = Path(to_dir)
+    history = read_history(book, master.settings, log).rename(columns={"unique_id": "sku"})
+    before = previous_cycle(master.versions, master.cycle)
+    last = plan_of(master.versions, before) if before else None
+    issued = _now()
+    stem = Path(getattr(book, "name", "workbook")).stem
+    rows, files = [], []
+    progress.start("review copies", len(depts))
+    for dept in depts:
+        package = build_review(dept, cycle=master.cycle, period_type=master.period_type,
+                               statistical=master.statistical, history=history, items=master.items,
+                               last_consensus=last, last_cycle=before or "", resources=master.resources,
+                               calendar=master.calendar)
+        manifest = Manifest(copy_id=uuid.uuid4().hex, cycle=master.cycle, department=dept.name,
+                            fingerprint=master.fingerprint, issued_at=issued, input_sheet=dept.sheet.name,
+                            master=str(getattr(book, "name", "")), keys=master.keys)
+        path = review_workbook.write_review_copy(package, manifest, to_dir / f"{stem}-review-{master.cycle}-"
+                                                 f"{dept.name.lower()}.xlsx")
+        files.append(path)
+        rows.append(dict(copy_id=manifest.copy_id, cycle=master.cycle, department=dept.name, file=path.name,
+                         issued_at=issued, fingerprint=master.fingerprint, digest=manifest.digest(), status="sent",
+                         merged_at=None, merged_file=None))
+        progress.advance()
+    progress.finish()
+    book.write_table(REVIEW_LOG, append(master.review_log, pd.DataFrame(rows, columns=REVIEW_LOG.column_names())))
+    return StageResult(stage="send-review", issues=list(log), sheets=[REVIEW_LOG.name],
+                       summary=[f"send-review: {len(files)} review copies for cycle {master.cycle} in {to_dir}"] +
+                               [f"  {p.name}" for p in files],
+                       data={"files": files, "cycle": master.cycle})
+
+
+# ------------------------------------------------------------------ merge
+
+def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress: Progress = SILENT) -> StageResult:
+    log = IssueLog()
+    master = _Master(book, log)
+    rules = master.rules(log)
+    log.raise_if_errors()
+    paths = expand(list(returns))
+    if not paths:
+        log.error("consensus_no_returns", "No returned review copies were given (or the folder holds none).",
+                  "Give the returned .xlsx files, or the folder you saved them in.")
+        log.raise_if_errors()
+    records_by_id = {str(r.copy_id): r._asdict() for r in master.review_log.itertuples(index=False)}
+    seen: dict[str, str] = {}
+    records: list[dict[str, Any]] = []
+    taken: list[tuple[str, str]] = []
+    progress.start("returns", len(paths))
+    for path in paths:
+        progress.advance()
+        try:
+            rf = read_return(path, period_type=master.period_type)
+        except ReturnRefused as exc:
+            log.warning(REFUSED, f"{Path(path).name} refused: {exc.message}", exc.hint, value=str(path))
+            continue
+        copy_id = rf.manifest.copy_id if rf.manifest else ""
+        reason = verify(rf.manifest, rf.written_digest, records_by_id.get(copy_id), cycle=master.cycle,
+                        departments=master.settings.departments, fingerprint_now=master.fingerprint,
+                        keys_now=master.keys, seen=seen, manifest_problem=rf.manifest_problem)
+        _report_contents(rf, log)
+        if reason:
+            log.warning(REFUSED, f"{rf.name} refused: {reason}.", _hint(reason), value=str(path))
+            for r in rf.records:
+                r["problem"] = f"return refused: {reason}"
+        else:
+            seen[copy_id] = rf.name
+            taken.append((copy_id, rf.name))
+            if rf.department is None:
+                log.warning(REFUSED, f"{rf.name}: no department input table found; nothing to merge.",
+                            "Ask the department to keep the input sheet's name and header row.", value=str(path))
+        records.extend(rf.records)
+    progress.finish()
+    offers = offers_frame(records)
+    stamp = _now()
+    previous = master.consensus_of_cycle(book, log)
+    result = merge(offers, statistical=master.statistical, items=master.items, rules=rules, cycle=master.cycle,
+                   period_type=master.period_type, time=stamp, previous=previous, resources=master.resources,
+                   calendar=master.calendar)
+    book.write_table(CONSENSUS, result.consensus, period_type=master.period_type)
+    old_audit = read_table(book, AUDIT, IssueLog(), required=False, period_type=master.period_type)
+    book.write_table(AUDIT, append(old_audit, result.audit), period_type=master.period_type)
+    old_rejected = read_table(book, REJECTED, IssueLog(), required=False)
+    book.write_table(REJECTED, append(old_rejected, result.rejected))
+    sheets = [CONSENSUS.name, AUDIT.name, REJECTED.name]
+    if taken:
+        book.write_table(REVIEW_LOG, _mark_merged(master.review_log, taken, stamp))
+        sheets.append(REVIEW_LOG.name)
+    if result.calendar is not None:
+        book.write_table(CAPACITY_CALENDAR, result.calendar, period_type=master.period_type)
+        sheets.append(CAPACITY_CALENDAR.name)
+    merged, rejected = len(result.merged), len(result.reasons)
+    summary = [f"merge: {len(taken)} of {len(paths)} return(s) merged into cycle {master.cycle}: "
+               f"{result.offered} value(s) offered, {merged} merged (Audit), {rejected} rejected (Rejected)"]
+    return StageResult(stage="merge", issues=list(log), sheets=sheets, summary=summary,
+                       data={"result": result, "offers": offers, "merged_copies": [c for c, _ in taken]})
+
+
+def _report_contents(rf, log: IssueLog) -> None:
+    if rf.macros:
+        log.warning(MACROS, f"{rf.name} contains macros; they were not run and are ignored.",
+                    "Ask the department to save the copy as .xlsx (no macros are needed).", value=str(rf.path))
+    if rf.formulas:
+        first = rf.formulas[0]
+        log.warning(FORMULAS, f"{rf.name}: {len(rf.formulas)} formula(s) found; sop_xl never evaluates them and "
+                    f"used their last calculated values: {formula_summary(rf.formulas)}.",
+                    "Ask the department to type numbers instead of formulas.", sheet=first.sheet,
+                    cell=first.cell, value=rf.name)
+    for note in rf.notes:
+        log.warning(REFUSED, f"{rf.name}: {note}.", "Ask for a fresh copy.", value=str(rf.path))
+
+
+def _hint(reason: str) -> str:
+    if reason.startswith("stale"):
+        return "Send new review copies (sop-xl send-review) and ask the department to re-enter its changes."
+    if reason.startswith("duplicate"):
+        return "Nothing to do: its values are already in the consensus. They are listed in Rejected."
+    if reason.startswith("unknown department"):
+        return "Add the department to Settings departments, or ignore this return."
+    return "Ask the department to fill in the review copy sop_xl sent, unchanged apart from the input table."
+
+
+def _mark_merged(log_frame: pd.DataFrame, taken: list[tuple[str, str]], stamp: str) -> pd.DataFrame:
+    frame = log_frame.copy()
+    for copy_id, name in taken:
+        mask = frame["copy_id"].astype(str) == copy_id
+        frame.loc[mask, "status"] = "merged"
+        frame.loc[mask, "merged_at"] = stamp
+        frame.loc[mask, "merged_file"] = name
+    return frame[REVIEW_LOG.column_names()]
+
+
+# ------------------------------------------------------------------ close-cycle
+
+def read_supply(book: WorkbookAdapter, period_type: str) -> pd.DataFrame | None:
+    """The plan stage's SupplyPlan as sku, period, value (production + subcontract), when present."""
+    try:
+        sheet = WORKBOOK.sheet("SupplyPlan")
+    except KeyError:
+        return None
+    if sheet.name.lower() not in {n.lower() for n in book.sheet_names()}:
+        return None
+    frame = read_table(book, sheet, IssueLog(), required=False, period_type=period_type)
+    if frame.empty or "item" not in frame or "period" not in frame:
+        return None
+    value = sum(pd.to_numeric(frame[c], errors="coerce").fillna(0.0) for c in ("production", "subcontract")
+                if c in frame)
+    return pd.DataFrame({"sku": frame["item"].astype(str), "period": frame["period"], "value": value})
+
+
+def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
+    log = IssueLog()
+    master = _Master(book, log)
+    log.raise_if_errors()
+    pt = master.period_type
+    consensus = master.consensus_of_cycle(book, log)
+    if consensus is None:
+        log.info("consensus_statistical_only", f"No consensus was merged for cycle {master.cycle}: the "
+                 "statistical forecast is closed as the plan of record.", "Merge returns before closing next time.",
+                 sheet=CONSENSUS.name)
+        consensus = merge(offers_frame([]), statistical=master.statistical, items=master.items,
+                          rules=master.rules(log), cycle=master.cycle, period_type=pt).consensus
+    if master.cycle in set(master.versions["cycle"].astype(str)):
+        log.warning("consensus_cycle_reclosed", f"Cycle {master.cycle} was closed before; its snapshot in "
+                    "Versions was replaced.", "Change Settings cycle when a new cycle starts.", sheet="Settings",
+                    cell=master.settings.cell("cycle"))
+    supply = read_supply(book, pt)
+    snap = snapshot(master.cycle, _now(), consensus, supply)
+    versions = add_snapshot(master.versions, snap)
+    changes = change_report(consensus, versions, master.cycle, period_type=pt)
+    history = read_history(book, master.settings, IssueLog()).rename(columns={"unique_id": "sku"})
+    season = int(master.settings.get("season_length") or (12 if pt == periods.MONTH else 52))
+    fva = forecast_value_added(versions, history, season_length=season, period_type=pt)
+    book.write_table(VERSIONS, versions, period_type=pt)
+    book.write_table(CHANGE_REPORT, changes, period_type=pt)
+    book.write_table(FORECAST_VALUE_ADDED, fva, period_type=pt)
+    total = fva[fva["family"] == "All"]
+    lines = [f"close-cycle: cycle {master.cycle} snapshot in Versions ({len(snap)} rows"
+             f"{', supply plan included' if supply is not None else ''})",
+             f"  change report: {'against cycle ' + changes['compared_with'].iloc[0] if not changes.empty else 'no earlier cycle to compare with'}"]
+    for row in total.itertuples(index=False):
+        lines.append(f"  FVA cycle {row.cycle}: WAPE naive {row.wape_naive:.1%}, statistical "
+                     f"{row.wape_statistical:.1%}, consensus {row.wape_consensus:.1%} over {row.points} SKU-periods")
+    return StageResult(stage="close-cycle", issues=list(log), summary=lines,
+                       sheets=[VERSIONS.name, CHANGE_REPORT.name, FORECAST_VALUE_ADDED.name],
+                       data={"versions": versions, "change_report": changes, "fva": fva})
+
+
+# ------------------------------------------------------------------ the demo round
+
+def run_consensus_demo(book, *, review_dir: str | Path, seed: int = 7, progress: Progress = SILENT
+                       ) -> list[StageResult]:
+    """A whole consensus round on a saved workbook that has a Forecast: send the review copies,
+    let each department edit its copy (deterministic simulation), merge the returns. Saves."""
+    from ..consensus.simulate import simulate_returns
+    from .base import execute
+
+    review_dir = Path(review_dir)
+    results = execute(book, ["send-review"], progress=progress, options={"send-review": {"to_dir": review_dir}})
+    if results[-1].status == "failed":
+        return results
+    files = results[-1].data["files"]
+    returns = simulate_returns(files, review_dir / "returns", seed=seed)
+    results += execute(book, ["merge"], progress=progress, options={"merge": {"returns": returns}})
+    return results
