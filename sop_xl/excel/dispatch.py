@@ -42,19 +42,24 @@ BUTTONS: tuple[Button, ...] = (
     Button("sop_accuracy", "accuracy", "Accuracy", "Demand", "ErrorChecking",
            "Forecast accuracy",
            "Compares past forecasts with actual sales (WAPE, bias, MASE) per SKU and family."),
-    Button("sop_send_review", "send_review", "Send for review", "Consensus", "FileSendAsAttachment",
+    Button("sop_send_review", "send-review", "Send for review", "Consensus", "FileSendAsAttachment",
            "Send the forecast for review",
-           "Writes one review workbook per reviewer (sales, marketing) with the numbers they may change."),
+           "Writes one review workbook per department into the folder 'reviews' beside this workbook, "
+           "with the numbers each may change."),
     Button("sop_merge", "merge", "Merge returns", "Consensus", "ReviewCompareTwoVersions",
            "Merge returned reviews",
-           "Reads the returned review workbooks, merges accepted overrides into the consensus forecast, "
-           "and lists rejected ones with the reason."),
+           "Reads the review workbooks saved back into 'reviews\\returned' beside this workbook, merges accepted "
+           "overrides into the consensus forecast, and lists rejected ones with the reason."),
     Button("sop_roughcut", "roughcut", "Rough-cut", "Supply", "ChartTypeColumnInsertGallery",
            "Rough-cut capacity check",
            "Load versus capacity per resource and period from the forecast and the routings; flags overloads."),
     Button("sop_plan", "plan", "Plan", "Supply", "CalculateNow",
            "Capacity-constrained supply plan",
            "Solves the production and inventory plan within capacity, workforce and inventory limits."),
+    Button("sop_close_cycle", "close-cycle", "Close cycle", "Consensus", "Lock",
+           "Close the month's cycle",
+           "Keeps a snapshot of the agreed plan on the Versions sheet and reports what changed since last month "
+           "and how much each override added to accuracy."),
     Button("sop_financials", "financials", "Financials", "Finance", "DollarSign",
            "Financial view of the plan",
            "Revenue, cost and margin of the plan per month, against the budget."),
@@ -64,7 +69,7 @@ BUTTONS: tuple[Button, ...] = (
     Button("sop_dashboard", "dashboard", "Dashboard", "Executive", "ChartInsert",
            "Executive dashboard",
            "One page with the key figures and charts for the executive S&OP meeting."),
-    Button("sop_export_pdf", "export_pdf", "Export PDF", "Executive", "FileSaveAsPdfOrXps",
+    Button("sop_export_pdf", "export-pdf", "Export PDF", "Executive", "FileSaveAsPdfOrXps",
            "Export the meeting pack as PDF",
            "Saves the dashboard and the executive sheets as one PDF beside the workbook."),
 )
@@ -156,17 +161,51 @@ def on_action(control_id: str, *, book: Any = None, ui: UI | None = None,
     return message
 
 
+def stage_name(button: Button) -> str:
+    """The STAGES key of a button ("send-review" and "send_review" are the same stage)."""
+    from ..commands.base import STAGES
+    wanted = button.stage.replace("_", "-")
+    return next((name for name in STAGES if name.replace("_", "-") == wanted), button.stage)
+
+
+def review_folders(book_path: str) -> tuple[Path, Path]:
+    """Where Send for review writes the copies, and where Merge returns finds them back."""
+    out = Path(book_path).parent / "reviews"
+    return out, out / "returned"
+
+
+def stage_options(button: Button, book_path: str) -> dict[str, Any]:
+    """Arguments a button's stage needs that the CLI takes from its command line."""
+    stage = stage_name(button).replace("_", "-")
+    if stage not in ("send-review", "merge"):
+        return {}
+    if not Path(book_path).parent.is_dir() or not Path(book_path).is_absolute():
+        raise NeedsSavedWorkbook()
+    out, returned = review_folders(book_path)
+    return {"to_dir": out} if stage == "send-review" else {"returns": [returned]}
+
+
+class NeedsSavedWorkbook(Exception):
+    pass
+
+
 def run_button(button: Button, adapter: Any, ui: UI) -> tuple[str, bool]:
     """(message, critical) for a button press; the stage runs through `execute` like the CLI."""
     from ..commands.base import StageUnavailable, execute, stage_function
+    stage = stage_name(button)
     try:
-        stage_function(button.stage)
+        stage_function(stage)
     except StageUnavailable:
         return (f"{button.label} is not available in this version of sop_xl yet. "
                 "Nothing was changed. Other buttons work as usual."), False
+    try:
+        options = stage_options(button, str(getattr(adapter, "path", "")))
+    except NeedsSavedWorkbook:
+        return (f"{button.label} works with files beside this workbook: save the workbook first "
+                "(File > Save As), then press the button again."), False
     ui.status(f"sop_xl: {button.label.lower()}...")
     try:
-        results = execute(adapter, [button.stage], progress=StatusBarProgress(ui))
+        results = execute(adapter, [stage], progress=StatusBarProgress(ui), options={stage: options})
     except InputError as err:
         return _problems_message(button, err.issues), True
     except SopError as err:

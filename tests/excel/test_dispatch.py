@@ -9,7 +9,8 @@ from sop_xl.commands.demo import write_demo_inputs
 from sop_xl.demo import make_demo
 from sop_xl.excel import dispatch
 from sop_xl.excel.adapter import XlwingsWorkbook
-from sop_xl.excel.dispatch import BUTTONS, ExcelUI, StatusBarProgress, on_action
+from sop_xl.excel.dispatch import (BUTTONS, BY_ID, StatusBarProgress, on_action, review_folders, stage_name,
+                                   stage_options)
 
 from .fake_xlwings import FakeBook
 
@@ -46,12 +47,12 @@ def test_validate_button_runs_the_stage_on_the_open_workbook(demo_book):
 
 
 def test_every_cli_stage_has_a_button_and_ids_are_unique():
-    assert {b.stage for b in BUTTONS} >= set(STAGES)
+    assert {stage_name(b) for b in BUTTONS} >= set(STAGES)
     assert len({b.id for b in BUTTONS}) == len(BUTTONS)
     assert [b.stage for b in BUTTONS][:2] == ["validate", "forecast"]
 
 
-@pytest.mark.parametrize("button", [b for b in BUTTONS if b.stage not in available_stages()], ids=lambda b: b.id)
+@pytest.mark.parametrize("button", [b for b in BUTTONS if stage_name(b) not in available_stages()], ids=lambda b: b.id)
 def test_buttons_of_stages_not_built_yet_say_so_and_change_nothing(demo_book, button):
     before = {s.name: dict(s.cells) for s in demo_book.sheets}
     ui = RecordingUI()
@@ -105,3 +106,20 @@ def test_status_bar_progress_updates_at_most_about_twenty_times():
     progress.finish()
     assert 20 <= len(ui.statuses) <= 23
     assert ui.statuses[-2] == "sop_xl: forecasting 400/400" and ui.statuses[-1] is None
+
+
+def test_review_buttons_use_folders_beside_the_saved_workbook(tmp_path):
+    book_path = str(tmp_path / "plan.xlsm")
+    out, returned = review_folders(book_path)
+    assert stage_options(BY_ID["sop_send_review"], book_path) == {"to_dir": out}
+    assert stage_options(BY_ID["sop_merge"], book_path) == {"returns": [returned]}
+    assert out == tmp_path / "reviews" and returned == tmp_path / "reviews" / "returned"
+    assert stage_options(BY_ID["sop_forecast"], book_path) == {}
+
+
+@pytest.mark.skipif("send-review" not in available_stages(), reason="consensus stage not in this version")
+def test_review_button_on_a_never_saved_workbook_asks_to_save_first(demo_book):
+    demo_book.fullname = "Book1"  # what Excel reports before the first save
+    ui = RecordingUI()
+    message = on_action("sop_send_review", book=demo_book, ui=ui)
+    assert "save the workbook first" in message and ui.alerts[0][2] is False
