@@ -142,6 +142,7 @@ class FileWorkbook:
 
     def save(self) -> Path:
         """Apply every staged table and replace the file atomically; returns the path written."""
+        from .fast_rows import inject_rows
         from .xlsx_writer import apply_tables, restore_dropped_parts
         from openpyxl import Workbook, load_workbook
 
@@ -158,7 +159,7 @@ class FileWorkbook:
                 raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for writing "
                                     f"({type(exc).__name__}: {exc}).", "Open it in Excel and save it again.",
                                     self.path) from None
-        apply_tables(wb, list(self._staged.values()), WORKBOOK)
+        deferred = apply_tables(wb, list(self._staged.values()), WORKBOOK)
         if not wb.sheetnames:
             wb.create_sheet("Sheet1")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -168,6 +169,7 @@ class FileWorkbook:
         tmp = Path(tmp_name)
         try:
             wb.save(tmp)
+            inject_rows(tmp, deferred)
             if not self._new:
                 restore_dropped_parts(self.path, tmp)
             if self.backup and target.exists():

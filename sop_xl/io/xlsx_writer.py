@@ -23,6 +23,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..charts import ChartSpec
 from ..contract import Layout, Role, Sheet, Workbook
+from .fast_rows import is_big
 from .layout import TableBlock
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -33,17 +34,25 @@ TAB_COLORS = {Role.INPUT: "2E75B6", Role.OUTPUT: "70AD47", Role.BOTH: "ED7D31"}
 TABLE_STYLE = "TableStyleMedium2"
 
 
-def apply_tables(wb, staged: Sequence[tuple[TableBlock, tuple[ChartSpec, ...]]], contract: Workbook) -> None:
+def apply_tables(wb, staged: Sequence[tuple[TableBlock, tuple[ChartSpec, ...]]], contract: Workbook
+                 ) -> dict[str, TableBlock]:
+    """Write the staged tables; returns the big ones whose rows after the first are left for
+    `fast_rows.inject_rows` to add to the saved file."""
+    deferred: dict[str, TableBlock] = {}
     for block, charts in staged:
         sheet = block.sheet
         ws = _sheet(wb, sheet, contract)
         _clear_old(ws, sheet)
-        _write_block(ws, block)
+        big = is_big(block)
+        _write_block(ws, block, first_row_only=big)
+        if big:
+            deferred[ws.title] = block
         _add_table(ws, block)
         _add_validation(ws, block)
         if sheet.layout is Layout.SETTINGS:
             _settings_names(wb, ws, block)
         _replace_charts(ws, block, charts, staged)
+    return deferred
 
 
 def _sheet(wb, sheet: Sheet, contract: Workbook):
@@ -102,7 +111,7 @@ def _drop_validations(ws, min_col: int, max_col: int, min_row: int, max_row: int
     ws.data_validations.dataValidation = kept
 
 
-def _write_block(ws, block: TableBlock) -> None:
+def _write_block(ws, block: TableBlock, *, first_row_only: bool = False) -> None:
     title = ws.cell(row=1, column=1, value=block.title)
     title.font = TITLE_FONT
     sub = ws.cell(row=2, column=1, value=block.subtitle)
@@ -113,7 +122,7 @@ def _write_block(ws, block: TableBlock) -> None:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    _write_rows(ws, block)
+    _write_rows(ws, block, first_row_only=first_row_only)
     for c, width in enumerate(block.widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.row_dimensions[h].height = 30
@@ -121,7 +130,7 @@ def _write_block(ws, block: TableBlock) -> None:
     ws.freeze_panes = f"{get_column_letter(freeze_col)}{h + 1}"
 
 
-def _write_rows(ws, block: TableBlock) -> None:
+def _write_rows(ws, block: TableBlock, *, first_row_only: bool = False) -> None:
     """Data cells, created directly: ws.cell() and per-cell number_format assignment cost
     more than the rest of a save for a 600,000-cell table."""
     styles = []
@@ -131,10 +140,10 @@ def _write_rows(ws, block: TableBlock) -> None:
         styles.append(proto._style)
     cells = ws._cells
     first = block.header_row + 1
-    for r, row in enumerate(block.rows, start=first):
+    for r, row in enumerate(block.rows[:1] if first_row_only else block.rows, start=first):
         for c, value in enumerate(row):
-            if value is None:
-                continue
+            if value is None and not first_row_only:
+                continue  # (the first row of a big table keeps every cell: its styles are copied)
             cell = Cell(ws, row=r, column=c + 1, value=value)
             if value.__class__ is str and value.startswith("="):
                 cell.data_type = "s"  # text, never a formula

@@ -1,0 +1,138 @@
+"""Big tables bypass openpyxl's per-cell serialiser.
+
+openpyxl spends ~10 µs per cell saving a sheet; a 10,000 SKU x 60 period table is 600,000
+cells. For tables that large the writer lets openpyxl write everything except the data
+rows after the first (so styles, the table part, validation and the user's own cells
+are all openpyxl's), then splices the remaining rows into the saved sheet XML, reusing
+the style ids openpyxl gave the first data row's cells. Cells of the user's beside the
+table, in the same rows, are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
+
+from .layout import TableBlock
+
+FAST_CELLS = 20_000   # below this, openpyxl writes every cell itself
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ROW = re.compile(r'<row\b([^>]*?)(?:/>|>(.*?)</row>)', re.S)
+_CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+_STYLE = re.compile(r'\ss="(\d+)"')
+_RNUM = re.compile(r'\br="(\d+)"')
+
+
+def is_big(block: TableBlock) -> bool:
+    return len(block.rows) * block.n_columns > FAST_CELLS
+
+
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> part name of its XML inside the package."""
+    workbook = z.read("xl/workbook.xml").decode("utf-8")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {}
+    for rel in re.findall(r"<Relationship\b[^>]*/>", rels):
+        rid = re.search(r'\bId="([^"]+)"', rel).group(1)
+        target = re.search(r'\bTarget="([^"]+)"', rel).group(1)
+        targets[rid] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    out = {}
+    for sheet in re.findall(r"<sheet\b[^>]*/>", workbook):
+        name = re.search(r'\bname="([^"]*)"', sheet).group(1)
+        rid = re.search(r'\br:id="([^"]+)"|\bid="([^"]+)"', sheet)
+        rid = rid.group(1) or rid.group(2)
+        out[_unescape(name)] = targets[rid]
+    return out
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'") \
+        .replace("&amp;", "&")
+
+
+def inject_rows(path: Path, deferred: dict[str, TableBlock]) -> None:
+    """Write rows 2.. of each deferred block into the saved workbook at `path`."""
+    if not deferred:
+        return
+    with zipfile.ZipFile(path) as z:
+        parts = sheet_parts(z)
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    by_name = {info.filename: data for info, data in members}
+    replaced = {parts[title]: _splice(by_name[parts[title]].decode("utf-8"), block)
+                for title, block in deferred.items()}
+    tmp = path.with_suffix(path.suffix + ".rows")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
+        for info, data in members:
+            zinfo = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            zinfo.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(zinfo, replaced[info.filename].encode("utf-8") if info.filename in replaced else data)
+    tmp.replace(path)
+
+
+def _splice(xml: str, block: TableBlock) -> str:
+    start = xml.find("<sheetData")
+    end_tag = xml.find("</sheetData>", start)
+    if end_tag == -1:  # <sheetData/>
+        close = xml.find("/>", start) + 2
+        body, after = "", xml[close:]
+    else:
+        body, after = xml[xml.find(">", start) + 1:end_tag], xml[end_tag + len("</sheetData>"):]
+    before = xml[:start]
+    existing: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+    for m in _ROW.finditer(body):
+        attrs, inner = m.group(1), m.group(2) or ""
+        r = int(_RNUM.search(attrs).group(1))
+        cells = [(column_index_from_string(c.group(1)), c.group(0)) for c in _CELL.finditer(inner)]
+        existing[r] = (attrs, cells)
+    first = block.header_row + 1
+    styles = {}
+    for col, cell_xml in existing.get(first, ("", []))[1]:
+        s = _STYLE.search(cell_xml)
+        if s:
+            styles[col] = s.group(1)
+    n = block.n_columns
+    letters = [get_column_letter(c + 1) for c in range(n)]
+    style_attr = [f' s="{styles[c + 1]}"' if (c + 1) in styles else "" for c in range(n)]
+    ours: dict[int, list[tuple[int, str]]] = {}
+    for i, row in enumerate(block.rows[1:], start=first + 1):
+        cells = []
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            cells.append((c + 1, _cell_xml(f"{letters[c]}{i}", style_attr[c], value)))
+        ours[i] = cells
+    pieces = []
+    for r in sorted(set(existing) | set(ours)):
+        attrs, theirs = existing.get(r, (f' r="{r}"', []))
+        if r in ours:
+            theirs = [(c, x) for c, x in theirs if c > n]  # the table's columns are ours
+            cells = sorted(ours[r] + theirs, key=lambda t: t[0])
+        else:
+            cells = theirs
+        pieces.append(f"<row{attrs}>" + "".join(x for _, x in cells) + "</row>" if cells else f"<row{attrs}/>")
+    new_xml = before + "<sheetData>" + "".join(pieces) + "</sheetData>" + after
+    last = max([block.last_row, *existing.keys()]) if existing else block.last_row
+    max_col = max([n] + [c for _, cells in existing.values() for c, _ in cells])
+    return re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{get_column_letter(max_col)}{last}"/>',
+                  new_xml, count=1)
+
+
+def _cell_xml(ref: str, style: str, value) -> str:
+    cls = value.__class__
+    if cls is float or cls is int:
+        return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+    if cls is bool:
+        return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (dt.datetime, dt.date)):
+        return f'<c r="{ref}"{style}><v>{to_excel(value)!r}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"{style}><v>{float(value)!r}</v></c>'
+    text = escape(_ILLEGAL.sub("", str(value)))
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'

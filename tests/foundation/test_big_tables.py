@@ -1,0 +1,58 @@
+"""Large tables take the fast row writer; the result must be the same workbook a slow
+write gives: same values, styles, the user's cells beside the table, valid for openpyxl,
+calamine and LibreOffice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from sop_xl.contract import ISSUES, ITEMS
+from sop_xl.io import FileWorkbook, read_table
+from sop_xl.io import fast_rows
+from sop_xl.issues import IssueLog
+
+
+@pytest.fixture
+def tiny_threshold(monkeypatch):
+    monkeypatch.setattr(fast_rows, "FAST_CELLS", 10)
+
+
+def test_fast_path_gives_the_same_cells_as_the_slow_path(demo_copy, tmp_path, tiny_threshold):
+    wb = openpyxl.load_workbook(demo_copy)
+    wb["Items"]["Z7"] = "user note in a table row"
+    wb["Items"]["Z100"] = "user note below"
+    wb.save(demo_copy)
+    items = read_table(FileWorkbook(demo_copy), ITEMS, IssueLog())
+    items.loc[items.index[3], "description"] = "=not a formula & <xml> \"quoted\""
+    book = FileWorkbook(demo_copy)
+    book.write_table(ITEMS, items)
+    issues = pd.DataFrame([{c: f"{c} {i}" for c in ISSUES.column_names()} for i in range(5)])
+    issues.loc[2, "message"] = "tab\tand control \x01 char"
+    book.write_table(ISSUES, issues)
+    book.save()
+
+    wb = openpyxl.load_workbook(demo_copy)          # openpyxl can read it back
+    ws = wb["Items"]
+    assert ws["Z7"].value == "user note in a table row" and ws["Z100"].value == "user note below"
+    assert ws["F10"].number_format == "#,##0.00" and ws["H40"].number_format == "0.0%"
+    assert ws["B7"].value == "=not a formula & <xml> \"quoted\"" and ws["B7"].data_type == "s"
+    back = read_table(FileWorkbook(demo_copy), ITEMS, IssueLog())
+    pd.testing.assert_frame_equal(back.reset_index(drop=True), items.reset_index(drop=True), check_dtype=False)
+    assert wb["Issues"]["H6"].value == "tab\tand control  char"
+    assert wb["Items"].tables["tblItems"].ref == "A3:T43"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_reads_a_fast_written_table(demo_copy, tiny_threshold, libreoffice_convert, tmp_path):
+    book = FileWorkbook(demo_copy)
+    items = read_table(book, ITEMS, IssueLog())
+    book.write_table(ITEMS, items)
+    book.save()
+    resaved = libreoffice_convert(demo_copy, "xlsx", tmp_path / "lo")
+    back = read_table(FileWorkbook(resaved), ITEMS, IssueLog())
+    assert back["sku"].tolist() == items["sku"].tolist()
+    assert back["price"].tolist() == items["price"].tolist()
