@@ -22,3 +22,23 @@ def master(master_path, tmp_path) -> Path:
     target = tmp_path / "master.xlsx"
     shutil.copy(master_path, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def sent_path(master_path, tmp_path_factory) -> tuple[Path, dict[str, Path]]:
+    """The master after send-review, and its review copies, made once."""
+    from .helpers import send
+    root = tmp_path_factory.mktemp("sent")
+    path = root / "master.xlsx"
+    shutil.copy(master_path, path)
+    return path, send(path, root / "out")
+
+
+@pytest.fixture
+def sent(sent_path, tmp_path) -> tuple[Path, dict[str, Path]]:
+    path, copies = sent_path
+    target = tmp_path / "master.xlsx"
+    shutil.copy(path, target)
+    out = tmp_path / "out"
+    out.mkdir()
+    return target, {k: Path(shutil.copy(v, out / v.name)) for k, v in copies.items()}
