@@ -82,6 +82,12 @@ class PlanModel:
     revenue_constant: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     slacks: list[Slack] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # pandas scalar access is slow in loops: the model reads plain arrays and dicts
+        self.demand = self.data.demand.to_numpy(float)
+        self.safety = self.data.safety_stock.to_numpy(float)
+        self.item_rows = self.data.items.to_dict("index")
+
     # -------------------------------------------------------------------------- helpers
     def var(self, name: str, low: float | None = 0.0, up: float | None = None, integer: bool = False):
         return self.problem.add_variable(name, low, up, pulp.LpInteger if integer else pulp.LpContinuous)
@@ -108,7 +114,7 @@ class PlanModel:
 
     @property
     def is_mip(self) -> bool:
-        return any(v.cat == pulp.LpInteger for v in self.problem.variables())
+        return bool(self.setup) or (self.data.settings.whole_headcount and bool(self.workers))
 
 
 _PULP_TRANS = str.maketrans("-+[] ->/", "________")
@@ -144,7 +150,7 @@ def add_item_variables(m: PlanModel) -> None:
     routed = set(d.routing["item"])
     lots = s.lot_sizing
     for i, item in enumerate(d.items.index):
-        row = d.items.loc[item]
+        row = m.item_rows[item]
         need_lost = (not s.allow_backlog) or s.objective == "max_margin"
         has_sub = not math.isnan(row["subcontract_cost"])
         has_setup = lots and item in routed and (row["min_lot"] > 0 or row["setup_cost"] > 0
@@ -160,12 +166,12 @@ def add_item_variables(m: PlanModel) -> None:
                 m.back[k] = m.var(_name("back", item, lab))
                 m.cost("backlog", t, m.back[k], row["backorder_cost"])
             if need_lost:
-                m.lost[k] = m.var(_name("lost", item, lab), 0.0, float(d.demand.iat[i, t]))
+                m.lost[k] = m.var(_name("lost", item, lab), 0.0, float(m.demand[i, t]))
                 m.cost("lost_sales", t, m.lost[k], row["lost_sales_cost"])
             if has_sub:
                 m.sub[k] = m.var(_name("sub", item, lab))
                 m.cost("subcontract", t, m.sub[k], row["subcontract_cost"])
-            if d.safety_stock.iat[i, t] > 0:
+            if m.safety[i, t] > 0:
                 m.short[k] = m.var(_name("short", item, lab))
                 penalty = s.safety_stock_penalty or row["backorder_cost"] or row["holding_cost"]
                 m.cost("safety_stock", t, m.short[k], penalty)
@@ -200,11 +206,11 @@ def add_inventory_balance(m: PlanModel) -> None:
     """inv[t] - back[t] - inv[t-1] + back[t-1] - make[t-lead] - sub[t] - lost[t] = opening - demand."""
     d = m.data
     for i, item in enumerate(d.items.index):
-        row = d.items.loc[item]
+        row = m.item_rows[item]
         lead = int(row["lead_time"] or 0)
         for t, lab in enumerate(d.labels):
             terms: Terms = {m.inv[(item, t)]: 1.0}
-            rhs = -float(d.demand.iat[i, t])
+            rhs = -float(m.demand[i, t])
             if (item, t) in m.back:
                 terms[m.back[(item, t)]] = -1.0
             if t == 0:
@@ -222,16 +228,21 @@ def add_inventory_balance(m: PlanModel) -> None:
             m.row(_name("balance", item, lab), terms, pulp.LpConstraintEQ, rhs)
         if not d.settings.allow_backlog and float(row["opening_backlog"]) > 0:
             # without backlog the opening backlog must be shipped now or lost with period 1's demand
-            m.lost[(item, 0)].upBound = float(d.demand.iat[i, 0]) + float(row["opening_backlog"])
+            m.lost[(item, 0)].upBound = float(m.demand[i, 0]) + float(row["opening_backlog"])
 
 
 def add_capacity(m: PlanModel) -> None:
     """Hours used <= regular hours + overtime, per resource and period."""
     d = m.data
-    setup_hours = d.items["setup_hours"]
+    setup_hours = d.items["setup_hours"].to_dict()
     by_resource = {r: list(zip(g["item"], g["hours_per_unit"])) for r, g in d.routing.groupby("resource")}
     for resource, res in d.resources.iterrows():
         labour = bool(res["is_labour"])
+        if labour:
+            pool = d.workforce.loc[resource]
+        else:
+            cap = d.capacity.loc[resource].reindex(d.periods)
+            regular, overtime = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
         for t, lab in enumerate(d.labels):
             load: Terms = defaultdict(float)
             for item, hours in by_resource.get(resource, ()):
@@ -240,13 +251,10 @@ def add_capacity(m: PlanModel) -> None:
                     load[m.setup[(item, t)]] += float(setup_hours[item])
             m.load[(resource, t)] = load
             if labour:
-                pool = d.workforce.loc[resource]
                 ot_cap = None  # limited per worker by add_overtime
                 regular_rhs = 0.0
             else:
-                cap = d.capacity.loc[(resource, d.periods[t])]
-                ot_cap = float(cap["overtime"])
-                regular_rhs = float(cap["regular"])
+                ot_cap, regular_rhs = float(overtime[t]), float(regular[t])
             ot = m.var(_name("ot", resource, lab), 0.0, ot_cap)
             m.ot[(resource, t)] = ot
             terms: Terms = dict(load)
@@ -310,7 +318,7 @@ def add_safety_stock(m: PlanModel) -> None:
                 terms = {m.inv[(item, t)]: 1.0, m.short[(item, t)]: 1.0}
                 if (item, t) in m.back:
                     terms[m.back[(item, t)]] = -1.0
-                m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(d.safety_stock.iat[i, t]))
+                m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(m.safety[i, t]))
 
 
 def add_end_targets(m: PlanModel) -> None:
@@ -361,9 +369,9 @@ def add_lot_sizing(m: PlanModel) -> None:
     for i, item in enumerate(d.items.index):
         if (item, 0) not in m.setup:
             continue
-        row = d.items.loc[item]
+        row = m.item_rows[item]
         need = remaining[i] + float(row["opening_backlog"]) + np.nan_to_num(float(row["target_end_stock"] or 0)) \
-            + float(d.safety_stock.iloc[i].max())
+            + float(m.safety[i].max())
         for t, lab in enumerate(d.labels):
             big_m = float(row["max_lot"]) if not math.isnan(row["max_lot"]) else max(float(need[t]), 1.0)
             make, setup = m.make[(item, t)], m.setup[(item, t)]
@@ -398,7 +406,7 @@ def set_objective(m: PlanModel) -> None:
                 continue
             m.revenue_constant[0] += price[i] * float(d.items.at[item, "opening_backlog"])
             for t in range(len(d.labels)):
-                m.revenue_constant[t] += price[i] * float(d.demand.iat[i, t])
+                m.revenue_constant[t] += price[i] * float(m.demand[i, t])
                 if (item, t) in m.lost:
                     m.revenue[t][m.lost[(item, t)]] -= price[i]
             if (item, last) in m.back:

@@ -49,12 +49,13 @@ def _terms_value(terms: dict) -> float:
 def supply_plan_table(m: PlanModel) -> pd.DataFrame:
     d = m.data
     rows = []
+    families = d.items["family"].tolist()
     for i, item in enumerate(d.items.index):
-        family = d.items.at[item, "family"]
+        family = families[i]
         for t, lab in enumerate(d.labels):
             k = (item, t)
-            rows.append((item, family, lab, float(d.demand.iat[i, t]), _v(m.make.get(k)), _v(m.sub.get(k)),
-                         _v(m.inv[k]), _v(m.back.get(k)), _v(m.lost.get(k)), float(d.safety_stock.iat[i, t]),
+            rows.append((item, family, lab, float(m.demand[i, t]), _v(m.make.get(k)), _v(m.sub.get(k)),
+                         _v(m.inv[k]), _v(m.back.get(k)), _v(m.lost.get(k)), float(m.safety[i, t]),
                          _v(m.short.get(k)), _v(m.setup.get(k)) if k in m.setup else np.nan))
     return pd.DataFrame(rows, columns=["item", "family", "period", "demand", "production", "subcontract", "inventory",
                                        "backlog", "lost_sales", "safety_stock", "safety_stock_shortfall", "setups"])
@@ -66,15 +67,18 @@ def capacity_table(m: PlanModel, shadow_prices: bool) -> pd.DataFrame:
     rows = []
     for resource, res in d.resources.iterrows():
         labour = bool(res["is_labour"])
+        if labour:
+            pool = d.workforce.loc[resource]
+        else:
+            cap = d.capacity.loc[resource].reindex(d.periods)
+            regular_cap, overtime_caps = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
         for t, lab in enumerate(d.labels):
             if labour:
-                pool = d.workforce.loc[resource]
                 workers = _v(m.workers[(resource, t)])
                 regular = workers * float(pool["hours_per_worker"])
                 overtime_cap = workers * float(pool["overtime_hours_per_worker"])
             else:
-                cap = d.capacity.loc[(resource, d.periods[t])]
-                regular, overtime_cap = float(cap["regular"]), float(cap["overtime"])
+                regular, overtime_cap = float(regular_cap[t]), float(overtime_caps[t])
             used = _terms_value(m.load[(resource, t)])
             ot = _v(m.ot[(resource, t)])
             price = np.nan
@@ -136,6 +140,7 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "gap": solved.gap,
         "build_seconds": round(build_seconds, 3),
         "solve_seconds": round(solved.seconds, 3),
+        "solver_seconds": None if solved.solver_seconds is None else round(solved.solver_seconds, 3),
         "variables": len(variables),
         "integer_variables": sum(1 for v in variables if v.cat == pulp.LpInteger),
         "constraints": len(problem._constraints),

@@ -38,10 +38,18 @@ class SolveResult:
     seconds: float
     message: str = ""
     requested: str = ""         # the solver asked for, when a fallback answered instead
+    solver_seconds: float | None = None  # time inside the solver's own run (HiGHS), without pulp's share
 
     @property
     def has_plan(self) -> bool:
         return self.status in HAS_PLAN
+
+
+# Settings solver names that mean HiGHS, and the LP algorithm each asks for. The default follows
+# the usual advice for large planning LPs (interior point); on some models the dual simplex is
+# faster (bench/plan_bench.py prints both), so it can be chosen by name.
+HIGHS_NAMES = {"highs": "ipm", "highs_api": "ipm", "highspy": "ipm", "highs_ipm": "ipm",
+               "highs_simplex": "simplex", "highs_choose": "choose"}
 
 
 def highs_available() -> bool:
@@ -56,13 +64,13 @@ def solve_model(problem: pulp.LpProblem, solver: str = "highs", *, time_limit: f
                 mip_gap: float = 0.01, crossover: bool = True) -> SolveResult:
     """Solve `problem` in place (variable values, duals) and report the solver's own status."""
     name = (solver or "highs").strip()
-    key = name.lower()
-    if key in ("highs", "highs_api", "highspy"):
+    key = name.lower().replace("-", "_")
+    if key in HIGHS_NAMES:
         if not highs_available():
             result = _solve_cbc(problem, time_limit, mip_gap)
             return _fallback(result, name, "HiGHS (highspy) is not installed")
         try:
-            return _solve_highs(problem, time_limit, mip_gap, crossover)
+            return _solve_highs(problem, time_limit, mip_gap, crossover, HIGHS_NAMES[key])
         except Exception as exc:  # a solver crash must not lose the plan: CBC gets a try
             result = _solve_cbc(problem, time_limit, mip_gap)
             return _fallback(result, name, f"HiGHS failed ({exc})")
@@ -74,7 +82,7 @@ def solve_model(problem: pulp.LpProblem, solver: str = "highs", *, time_limit: f
 def _fallback(result: SolveResult, requested: str, why: str) -> SolveResult:
     message = f"{why}; solved with CBC instead." + (f" {result.message}" if result.message else "")
     return SolveResult(result.status, result.solver, result.objective, result.gap, result.seconds, message,
-                       requested)
+                       requested)  # CBC runs as a separate program: no separate solver time
 
 
 # ------------------------------------------------------------------------------ HiGHS
@@ -84,22 +92,37 @@ class FastHiGHS(pulp.HiGHS):
     addCol/addRow call per variable and row, duals signed like CBC (d objective / d rhs, in the
     problem's own sense), and every HiGHS model status understood."""
 
-    def __init__(self, *, crossover: bool = True, **kwargs):
+    def __init__(self, *, crossover: bool = True, lp_algorithm: str = "ipm", **kwargs):
         super().__init__(**kwargs)
         self.crossover = crossover
+        self.lp_algorithm = lp_algorithm
+        self.run_seconds = 0.0
+        self.variables: list = []  # lp.variables() costs a pass over every row: taken once per solve
+        self.is_mip = False
+
+    def actualSolve(self, lp):
+        self.variables = lp.variables()
+        self.is_mip = self.mip and any(v.cat == C.LpInteger for v in self.variables)
+        return super().actualSolve(lp)
 
     def createAndConfigureSolver(self, lp):
         super().createAndConfigureSolver(lp)
         h = lp.solverModel
-        if not any(v.cat == C.LpInteger for v in lp.variables()):
-            h.setOptionValue("solver", "ipm")
-            h.setOptionValue("run_crossover", "on" if self.crossover else "off")
+        if not self.is_mip:
+            h.setOptionValue("solver", self.lp_algorithm)
+            if self.lp_algorithm == "ipm":
+                h.setOptionValue("run_crossover", "on" if self.crossover else "off")
+
+    def callSolver(self, lp):
+        start = time.perf_counter()
+        lp.solverModel.run()
+        self.run_seconds = time.perf_counter() - start
 
     def buildSolverModel(self, lp):
         import highspy
         inf = highspy.kHighsInf
         sense = -1.0 if lp.sense == C.LpMaximize else 1.0
-        variables = lp.variables()
+        variables = self.variables
         for i, v in enumerate(variables):
             v.index = i
         n = len(variables)
@@ -112,7 +135,7 @@ class FastHiGHS(pulp.HiGHS):
         if objective.constant:
             h.changeObjectiveOffset(sense * float(objective.constant))
         integers = np.array([v.index for v in variables if v.cat == C.LpInteger], np.int32)
-        if len(integers) and self.mip:
+        if len(integers) and self.is_mip:
             h.changeColsIntegrality(len(integers), integers, np.ones(len(integers), np.uint8))
         rows = list(lp._constraints.values())
         starts, index, value = [], [], []
@@ -136,7 +159,7 @@ class FastHiGHS(pulp.HiGHS):
         solution = h.getSolution()
         sense = -1.0 if lp.sense == C.LpMaximize else 1.0
         values, duals = solution.col_value, solution.col_dual
-        for v in lp.variables():
+        for v in self.variables:
             v.varValue = values[v.index]
             v.dj = sense * duals[v.index] if len(duals) else None
         row_values, row_duals = solution.row_value, solution.row_dual
@@ -166,8 +189,10 @@ def _highs_status(h) -> tuple[str, tuple[int, int]]:
     return NO_SOLUTION, (C.LpStatusNotSolved, C.LpSolutionNoSolutionFound)
 
 
-def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, crossover: bool) -> SolveResult:
-    solver = FastHiGHS(msg=False, timeLimit=time_limit, gapRel=mip_gap, crossover=crossover)
+def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, crossover: bool,
+                 lp_algorithm: str = "ipm") -> SolveResult:
+    solver = FastHiGHS(msg=False, timeLimit=time_limit, gapRel=mip_gap, crossover=crossover,
+                       lp_algorithm=lp_algorithm)
     start = time.perf_counter()
     problem.solve(solver)
     h = problem.solverModel
@@ -182,7 +207,7 @@ def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, cro
             status = INFEASIBLE
     seconds = time.perf_counter() - start
     info = h.getInfo()
-    is_mip = any(v.cat == C.LpInteger for v in problem.variables())
+    is_mip = solver.is_mip
     objective = _objective(problem) if status in HAS_PLAN else None
     gap = None
     if status in HAS_PLAN:
@@ -194,7 +219,7 @@ def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, cro
         message = f"stopped at the time limit of {time_limit:g} s" + (f" with gap {gap:.2%}" if gap is not None else "")
     elif status == NO_SOLUTION:
         message = f"no plan found within the time limit of {time_limit:g} s"
-    return SolveResult(status, "HiGHS", objective, gap, seconds, message)
+    return SolveResult(status, "HiGHS", objective, gap, seconds, message, solver_seconds=solver.run_seconds)
 
 
 # ------------------------------------------------------------------------------ CBC

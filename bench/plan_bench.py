@@ -1,0 +1,236 @@
+"""Supply-plan benchmark: how long the plan takes, against the raw solver.
+
+1. A generated LP: 500 SKUs x 24 months x 20 resources (18 machines/lines, 2 labour pools).
+   Seconds to validate the frames, build the pulp model, solve it (HiGHS interior point with
+   crossover, through pulp), turn it into tables; then the same LP handed to highspy directly
+   as numpy arrays (the reference: pure solver time); then the whole `sop-xl plan` command on an
+   .xlsx (read inputs, plan, write tables, save).
+   Target: whole plan command <= 1.5 x the raw solver time.
+2. A lot-sizing MIP: 50 SKUs x 12 months on 3 resources with setup costs, setup times and
+   minimum lots. Target: within 1 % gap in <= 60 s.
+
+Run: python bench/plan_bench.py [--skus 500] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sop_xl.plan import PlanSettings, build_plan_data, build_plan_model, plan_tables, solve_model  # noqa: E402
+
+START = pd.Timestamp("2027-01-01")
+
+
+def generate(n_skus: int, n_periods: int, n_resources: int, *, seed: int = 11, lot_sizing: bool = False,
+             n_labour: int = 2) -> dict:
+    """Contract frames of a made-up plant where the peak season needs prebuild and overtime."""
+    rng = np.random.default_rng(seed)
+    skus = [f"SKU{k:04d}" for k in range(n_skus)]
+    families = [f"FAM{k % 12:02d}" for k in range(n_skus)]
+    price = rng.uniform(20, 200, n_skus)
+    items = pd.DataFrame({
+        "sku": skus, "family": families, "price": price, "unit_cost": price * rng.uniform(0.4, 0.6, n_skus),
+        "holding_cost_rate": 0.25, "backorder_cost": price * 0.05,
+        "subcontract_cost": np.where(rng.random(n_skus) < 0.3, price * 0.8, np.nan),
+        "subcontract_limit": np.where(rng.random(n_skus) < 0.5, 50.0, np.nan),
+        "safety_stock_rule": "periods_of_cover", "safety_stock_value": 0.5,
+    })
+    if lot_sizing:
+        items["setup_cost"] = rng.uniform(200, 1500, n_skus)
+        items["setup_hours"] = rng.uniform(2, 10, n_skus)
+        items["min_lot"] = rng.uniform(20, 80, n_skus).round()
+        items["safety_stock_rule"] = "none"
+    months = np.arange(n_periods)
+    base = rng.uniform(20, 400, n_skus)
+    season = 1 + 0.35 * np.sin(2 * np.pi * (months[None, :] + rng.integers(0, 12, n_skus)[:, None]) / 12)
+    demand = base[:, None] * season * rng.lognormal(0, 0.15, (n_skus, n_periods))
+    periods = pd.date_range(START, periods=n_periods, freq="MS")
+    demand_long = pd.DataFrame({"sku": np.repeat(skus, n_periods), "ds": np.tile(periods, n_skus),
+                                "demand": demand.round().ravel()})
+    resources = [f"R{k:02d}" for k in range(n_resources)]
+    labour = resources[:n_labour]
+    rows = []
+    for k, sku in enumerate(skus):
+        for r in rng.choice(n_resources, size=rng.integers(1, 4), replace=False):
+            rows.append((sku, resources[r], float(rng.uniform(0.05, 0.5))))
+    routing = pd.DataFrame(rows, columns=["item", "resource", "hours_per_unit"])
+    load = routing.merge(pd.DataFrame({"item": skus, "d": demand.mean(axis=1)}), on="item")
+    avg_load = (load["hours_per_unit"] * load["d"]).groupby(load["resource"]).sum().reindex(resources).fillna(1.0)
+    res = pd.DataFrame({
+        "resource": resources, "kind": ["labour" if r in labour else "machine" for r in resources],
+        "regular_capacity": (avg_load * rng.uniform(0.95, 1.1, n_resources)).round().to_numpy(),
+        "overtime_capacity": (avg_load * 0.15).round().to_numpy(),
+        "regular_cost": rng.uniform(10, 40, n_resources), "overtime_cost": rng.uniform(40, 80, n_resources),
+    })
+    workforce = pd.DataFrame({
+        "resource": labour, "initial_headcount": (avg_load[labour] / 160).round().to_numpy() + 1,
+        "hours_per_worker": 160.0, "wage": 3100.0, "overtime_hours_per_worker": 20.0, "overtime_cost": 28.0,
+        "hire_cost": 2500.0, "layoff_cost": 4000.0})
+    inventory = pd.DataFrame({"sku": skus, "opening_stock": (base * 0.5).round(),
+                              "target_end_stock": (base * 0.5).round()})
+    settings = PlanSettings(first_period=START, horizon=n_periods, lot_sizing=lot_sizing, mip_gap=0.01,
+                            time_limit=60.0)
+    return dict(items=items, resources=res, routing=routing, demand=demand_long, workforce=workforce,
+                inventory=inventory, settings=settings)
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def raw_highspy(problem, algorithm: str = "ipm") -> tuple[float, float, float]:
+    """The same LP (the arrays pulp's model holds) solved by highspy directly: seconds to pass and solve."""
+    import highspy
+
+    variables = problem.variables()
+    index = {v.name: i for i, v in enumerate(variables)}
+    n = len(variables)
+    inf = highspy.kHighsInf
+    cost = np.array([problem.objective.get(v, 0.0) for v in variables])
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables])
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables])
+    starts, idx, val, lo, up = [0], [], [], [], []
+    for c in problem._constraints.values():
+        for v, a in c.items():
+            idx.append(index[v.name])
+            val.append(a)
+        starts.append(len(idx))
+        lo.append(-inf if c.getLb() is None else c.getLb())
+        up.append(inf if c.getUb() is None else c.getUb())
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(lo)
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_, lp.row_upper_ = np.array(lo), np.array(up)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, np.int32)
+    lp.a_matrix_.index_ = np.array(idx, np.int32)
+    lp.a_matrix_.value_ = np.array(val, float)
+    lp.offset_ = float(problem.objective.constant)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", algorithm)
+    if algorithm == "ipm":
+        h.setOptionValue("run_crossover", "on")
+    start = time.perf_counter()
+    h.passModel(lp)
+    passed = time.perf_counter()
+    h.run()
+    solved = time.perf_counter()
+    return passed - start, solved - passed, h.getInfo().objective_function_value
+
+
+def write_workbook(path: Path, case: dict) -> None:
+    """The generated inputs as an .xlsx, through the lead's FileWorkbook."""
+    from sop_xl.contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, SETTINGS, WORKFORCE
+    from sop_xl.contract.plan import DEMAND
+    from sop_xl.io.file import FileWorkbook
+    from sop_xl.io.settings import settings_frame
+    from sop_xl.periods import label
+    from sop_xl.plan.data import defaults_filled
+
+    s = case["settings"]
+    book = FileWorkbook(path, create=True, backup=False)
+    book.write_table(SETTINGS, settings_frame({"first_forecast_period": s.first_period, "horizon": s.horizon,
+                                               "lot_sizing": s.lot_sizing}))
+    for sheet, key in ((ITEMS, "items"), (RESOURCES, "resources"), (ROUTING, "routing"), (WORKFORCE, "workforce"),
+                       (INVENTORY, "inventory")):
+        book.write_table(sheet, defaults_filled(case[key], sheet)[sheet.column_names()])
+    book.write_table(CAPACITY_CALENDAR, defaults_filled(None, CAPACITY_CALENDAR))
+    wide = case["demand"].pivot(index="sku", columns="ds", values="demand")
+    wide.columns = [label(c, "month") for c in wide.columns]
+    book.write_table(DEMAND, wide.reset_index())
+    book.save()
+
+
+def bench_lp(n_skus: int, n_periods: int, n_resources: int) -> None:
+    print(f"\n== LP: {n_skus} SKUs x {n_periods} months x {n_resources} resources ==")
+    case = generate(n_skus, n_periods, n_resources)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plan_bench.xlsx"
+        _, t_inputs = timed(write_workbook, path, case)
+        print(f"(generated inputs written to an xlsx in {t_inputs:.2f} s)")
+        for solver, algorithm in (("highs", "ipm"), ("highs-simplex", "simplex")):
+            _bench_lp_with(case, path, solver, algorithm)
+
+
+def _bench_lp_with(case: dict, path: Path, solver: str, algorithm: str) -> None:
+    print(f"\n-- Settings solver = {solver} (HiGHS {algorithm}) --")
+    (data, issues), t_data = timed(build_plan_data, **case)
+    assert data is not None, [str(i) for i in issues if i.severity.value == "error"]
+    model, t_build = timed(build_plan_model, data)
+    problem = model.problem
+    n_vars, n_rows = len(problem.variables()), len(problem._constraints)
+    solved, t_solve = timed(solve_model, problem, solver, time_limit=600)
+    result, t_tables = timed(plan_tables, model, solved, t_build)
+    t_pass, t_raw, raw_obj = raw_highspy(problem, algorithm)
+    print(f"variables {n_vars:,}, constraints {n_rows:,}; status {solved.status}, objective {solved.objective:,.2f}")
+    print(f"validate frames            {t_data:7.2f} s")
+    print(f"build pulp model           {t_build:7.2f} s")
+    print(f"solve through pulp         {t_solve:7.2f} s  (of which inside HiGHS run: {solved.solver_seconds:.2f} s)")
+    print(f"plan tables                {t_tables:7.2f} s")
+    core = t_data + t_build + t_solve + t_tables
+    print(f"pure core total            {core:7.2f} s")
+    print(f"raw highspy (reference)    {t_raw:7.2f} s solve (+{t_pass:.2f} s passModel), objective {raw_obj:,.2f}"
+          f" (diff {abs(raw_obj - solved.objective):.1e})")
+    print(f"core / raw solve           {core / t_raw:7.2f} x")
+
+    from sop_xl.commands.plan import run_plan
+    from sop_xl.io.file import FileWorkbook
+    start = time.perf_counter()
+    book = FileWorkbook(path, backup=False, out=path.with_name(f"out_{algorithm}.xlsx"))
+    stage = run_plan(book, solver=solver)
+    t_command = time.perf_counter() - start
+    _, t_save = timed(book.save)
+    run = stage.data["result"].run
+    print(f"plan command: read inputs, plan, stage tables  {t_command:7.2f} s  ({run['status']}, solver run "
+          f"{run['solver_seconds']:.2f} s)")
+    print(f"save xlsx with {len(stage.sheets)} sheets (lead's FileWorkbook)   {t_save:7.2f} s")
+    total = t_command + t_save
+    print(f"whole plan command incl. save  {total:7.2f} s = {total / t_raw:.2f} x raw solve "
+          f"(without save {t_command / t_raw:.2f} x; target <= 1.5 x)")
+
+
+def bench_mip(n_skus: int = 50, n_periods: int = 12, time_limit: float = 60.0) -> None:
+    print(f"\n== lot-sizing MIP: {n_skus} SKUs x {n_periods} months x 3 resources, 1% gap, {time_limit:g} s ==")
+    case = generate(n_skus, n_periods, 3, lot_sizing=True, seed=5, n_labour=0)
+    data, issues = build_plan_data(**case)
+    assert data is not None, [str(i) for i in issues if i.severity.value == "error"]
+    model, t_build = timed(build_plan_model, data)
+    ints = sum(1 for v in model.problem.variables() if v.cat == "Integer")
+    for solver in ("highs", "cbc"):
+        model = build_plan_model(data)
+        solved = solve_model(model.problem, solver, time_limit=time_limit, mip_gap=0.01)
+        gap = "n/a" if solved.gap is None else f"{solved.gap:.2%}"
+        print(f"{solver:5s}: {solved.status:10s} {solved.seconds:6.2f} s, gap {gap}, objective "
+              f"{solved.objective if solved.objective is None else round(solved.objective, 2)}  "
+              f"(build {t_build:.2f} s, {ints} binaries)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skus", type=int, default=500)
+    parser.add_argument("--periods", type=int, default=24)
+    parser.add_argument("--resources", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="50 SKUs and a 10 s MIP, for a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        bench_lp(50, 12, 5)
+        bench_mip(20, 6, 10.0)
+        return
+    bench_lp(args.skus, args.periods, args.resources)
+    bench_mip()
+
+
+if __name__ == "__main__":
+    main()
