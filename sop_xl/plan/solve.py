@@ -170,6 +170,34 @@ class FastHiGHS(pulp.HiGHS):
         return _highs_status(h)[1]
 
 
+_BANNER_SHOWN = False
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints a copyright banner on stdout from C++ when the first Highs object is made,
+    whatever the options; make that first object with stdout pointed at /dev/null."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return
+    _BANNER_SHOWN = True
+    import sys
+
+    import highspy
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no real stdout (e.g. inside Excel): nothing to hide
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _highs_status(h) -> tuple[str, tuple[int, int]]:
     import highspy
     S = highspy.HighsModelStatus
@@ -191,6 +219,7 @@ def _highs_status(h) -> tuple[str, tuple[int, int]]:
 
 def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, crossover: bool,
                  lp_algorithm: str = "ipm") -> SolveResult:
+    _silence_highs_banner()
     solver = FastHiGHS(msg=False, timeLimit=time_limit, gapRel=mip_gap, crossover=crossover,
                        lp_algorithm=lp_algorithm)
     start = time.perf_counter()
