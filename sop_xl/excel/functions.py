@@ -1,0 +1,275 @@
+"""What the worksheet functions compute, as plain Python (no xlwings): `udfs/sop_xl_udfs.py`
+only attaches the xlwings decorators to these.
+
+Arguments arrive as Excel hands them over (numbers as floats, blanks as None, ranges as
+lists); results are lists (spilled by Excel) or numbers. Bad arguments give an Excel error
+string ("#VALUE!", "#NUM!", "#N/A"), never an exception. Results are cached on the
+arguments (converted to tuples), so a recalculation with unchanged inputs is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import ets
+from .ets import ExcelError
+
+CACHE_SIZE = 4096
+METRICS = ("wape", "mape", "smape", "mae", "rmse", "bias", "mase")
+
+
+def excel_errors(fn: Callable) -> Callable:
+    """Turn ExcelError (and any other failure) into the error string a cell shows."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ExcelError as err:
+            return err.code
+        except Exception:  # a bug or an input we did not foresee: a cell error, not a traceback
+            return "#VALUE!"
+    return wrapper
+
+
+def flat(values: Any) -> tuple:
+    """A range (nested lists), a list or a scalar as one flat tuple (hashable, for the cache)."""
+    if values is None:
+        return ()
+    if isinstance(values, (list, tuple)):
+        out: list = []
+        for v in values:
+            out.extend(flat(v) if isinstance(v, (list, tuple)) else [v])
+        return tuple(out)
+    if isinstance(values, np.ndarray):
+        return tuple(values.ravel().tolist())
+    return (values,)
+
+
+def _numbers(values: tuple, what: str, *, allow_blank: bool = True) -> np.ndarray:
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, str) and v.strip() == ""):
+            if not allow_blank:
+                raise ExcelError("#VALUE!", f"{what} has a blank cell")
+            out.append(np.nan)
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ExcelError("#VALUE!", f"{what} holds {v!r}")
+        else:
+            out.append(float(v))
+    return np.array(out, float)
+
+
+def _int_arg(value: Any, what: str, low: int, high: int, default: int | None = None) -> int:
+    if value is None or value == "":
+        if default is None:
+            raise ExcelError("#VALUE!", f"{what} is missing")
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ExcelError("#VALUE!", f"{what} is not a whole number")
+    if not low <= int(value) <= high:
+        raise ExcelError("#NUM!", f"{what} is outside {low}..{high}")
+    return int(value)
+
+
+# ---------------------------------------------------------------- SOP_FORECAST
+
+@excel_errors
+def sop_forecast(values: Any, horizon: Any, season_length: Any = None, method: Any = None) -> list | str:
+    """Point forecasts for the next `horizon` periods of one series (the core's auto-selection
+    by default, or one of its methods by name)."""
+    return _sop_forecast(flat(values), horizon, season_length, method)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+@excel_errors
+def _sop_forecast(values: tuple, horizon: Any, season_length: Any, method: Any) -> list | str:
+    from ..forecast import METHODS, forecast
+    y = _numbers(values, "values")
+    while len(y) and np.isnan(y[-1]):
+        y = y[:-1]  # trailing blanks: the history simply ends earlier
+    if len(y) < 2 or np.isnan(y).all():
+        raise ExcelError("#NUM!", "values needs at least 2 numbers")
+    h = _int_arg(horizon, "horizon", 1, 1000)
+    m = None if season_length in (None, "", 0) else _int_arg(season_length, "season_length", 1, 8760)
+    name = "auto" if method in (None, "") else str(method).strip().lower()
+    if name != "auto" and name not in METHODS:
+        raise ExcelError("#VALUE!", f"method {method!r} is unknown")
+    history = pd.DataFrame({"unique_id": "udf", "ds": pd.date_range("2000-01-01", periods=len(y), freq="MS"),
+                            "y": y})
+    result = forecast(history, h, season_length=m, method=name, level=())
+    return [float(v) for v in result["yhat"].to_numpy()]
+
+
+# ---------------------------------------------------------------- SOP_FORECAST_ETS family
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _ets_fit(values: tuple, timeline: tuple, seasonality: Any, data_completion: Any, aggregation: Any,
+             horizon: int):
+    tl = ets.regular_series(list(values), list(timeline),
+                            data_completion=_int_arg(data_completion, "data_completion", 0, 1, 1),
+                            aggregation=_int_arg(aggregation, "aggregation", 1, 7, 1))
+    season = seasonality if seasonality not in (None, "") else 1
+    if isinstance(season, bool) or not isinstance(season, (int, float)):
+        raise ExcelError("#VALUE!", "seasonality is not a number")
+    m = ets.season_length(tl.y, season)
+    if m and len(tl.y) < 2 * m:
+        m = 0
+    if len(tl.y) < 4:
+        raise ExcelError("#NUM!", "at least 4 regular points are needed")
+    return tl, ets.fit_aaa(tl.y, m, horizon)
+
+
+def _targets(target_date: Any) -> tuple[tuple, bool]:
+    targets = flat(target_date)
+    if not targets:
+        raise ExcelError("#VALUE!", "target_date is missing")
+    return targets, isinstance(target_date, (list, tuple))
+
+
+def _per_target(target_date, values, timeline, seasonality, data_completion, aggregation, compute):
+    targets, many = _targets(target_date)
+    probe = ets.regular_series(list(flat(values)), list(flat(timeline)),
+                               data_completion=_int_arg(data_completion, "data_completion", 0, 1, 1),
+                               aggregation=_int_arg(aggregation, "aggregation", 1, 7, 1))
+    ks = [ets.steps_ahead(t, probe) for t in targets]
+    horizon = max(1, math.ceil(max(ks)))
+    tl, fit = _ets_fit(flat(values), flat(timeline), seasonality, data_completion, aggregation, horizon)
+    out = [compute(fit, k) for k in ks]
+    return _shape_like(target_date, out) if many else out[0]
+
+
+def _shape_like(template: Any, out: list) -> list:
+    """Results in the shape of the target range (a row, a column or a block)."""
+    if isinstance(template, (list, tuple)) and template and isinstance(template[0], (list, tuple)):
+        width = len(template[0])
+        return [out[i:i + width] for i in range(0, len(out), width)]
+    return out
+
+
+@excel_errors
+def sop_forecast_ets(target_date, values, timeline, seasonality=1, data_completion=1, aggregation=1):
+    return _per_target(target_date, values, timeline, seasonality, data_completion, aggregation,
+                       ets.point_forecast)
+
+
+@excel_errors
+def sop_forecast_ets_confint(target_date, values, timeline, confidence_level=0.95, seasonality=1,
+                             data_completion=1, aggregation=1):
+    level = 0.95 if confidence_level in (None, "") else confidence_level
+    if isinstance(level, bool) or not isinstance(level, (int, float)):
+        raise ExcelError("#VALUE!", "confidence_level is not a number")
+    return _per_target(target_date, values, timeline, seasonality, data_completion, aggregation,
+                       lambda fit, k: ets.confint(fit, k, float(level)))
+
+
+@excel_errors
+def sop_forecast_ets_seasonality(values, timeline, data_completion=1, aggregation=1):
+    tl, fit = _ets_fit(flat(values), flat(timeline), 1, data_completion, aggregation, 1)
+    return fit.m
+
+
+@excel_errors
+def sop_forecast_ets_stat(values, timeline, statistic_type, seasonality=1, data_completion=1, aggregation=1):
+    code = _int_arg(statistic_type, "statistic_type", 1, max(ets.STATISTICS))
+    tl, fit = _ets_fit(flat(values), flat(timeline), seasonality, data_completion, aggregation, 1)
+    return ets.statistic(fit, tl, code)
+
+
+# ---------------------------------------------------------------- accuracy, safety stock, load
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+@excel_errors
+def _accuracy(actuals: tuple, forecasts: tuple, metric: str) -> float | str:
+    from ..forecast import accuracy
+    if metric not in METRICS:
+        raise ExcelError("#VALUE!", f"metric is one of {', '.join(METRICS)}")
+    a, f = _numbers(actuals, "actuals"), _numbers(forecasts, "forecasts")
+    if len(a) != len(f):
+        raise ExcelError("#N/A", "actuals and forecasts differ in size")
+    both = ~(np.isnan(a) | np.isnan(f))
+    if not both.any():
+        raise ExcelError("#N/A", "no period has both an actual and a forecast")
+    a, f = a[both][None, :], f[both][None, :]
+    scale = accuracy.seasonal_naive_scale(a[0], 1) if metric == "mase" else None
+    value = float(accuracy.metric(metric, a, f, scale)[0])
+    if not math.isfinite(value):
+        raise ExcelError("#DIV/0!", "the metric is undefined for these actuals (all zero?)")
+    return value
+
+
+@excel_errors
+def sop_accuracy(actuals, forecasts, metric="wape"):
+    """wape, mape, smape, bias (in %), mae, rmse, or mase (scaled by the actuals' naive error)."""
+    name = "wape" if metric in (None, "") else str(metric).strip().lower()
+    return _accuracy(flat(actuals), flat(forecasts), name)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+@excel_errors
+def _safety_stock(demand: tuple, lead_time: Any, service_level: Any) -> float | str:
+    from ..plan.data import safety_stock_targets
+    d = _numbers(demand, "demand")
+    d = d[~np.isnan(d)]
+    if len(d) < 2:
+        raise ExcelError("#NUM!", "demand needs at least 2 periods")
+    if isinstance(lead_time, bool) or not isinstance(lead_time, (int, float)) or lead_time < 0:
+        raise ExcelError("#NUM!" if isinstance(lead_time, (int, float)) else "#VALUE!", "lead_time >= 0")
+    if isinstance(service_level, bool) or not isinstance(service_level, (int, float)):
+        raise ExcelError("#VALUE!", "service_level is not a number")
+    if not 0.5 <= service_level < 1:
+        raise ExcelError("#NUM!", "service_level is between 0.5 and 1 (e.g. 0.95)")
+    table = pd.DataFrame({"safety_stock_rule": ["service_level"], "safety_stock_value": [0.0],
+                          "lead_time": [float(lead_time)]}, index=["udf"])
+    frame = pd.DataFrame([d], index=["udf"])
+    out = safety_stock_targets(table, frame, pd.Series([np.nan], index=["udf"]), float(service_level))
+    return float(out.iloc[0, 0])
+
+
+@excel_errors
+def sop_safety_stock(demand, lead_time, service_level=0.95):
+    """Units of safety stock: z(service level) x demand standard deviation x sqrt(1 + lead time),
+    the plan stage's service-level rule (lead time in periods)."""
+    return _safety_stock(flat(demand), lead_time, 0.95 if service_level in (None, "") else service_level)
+
+
+def _matrix(values: Any, what: str) -> np.ndarray:
+    rows = values if isinstance(values, (list, tuple)) and values and isinstance(values[0], (list, tuple)) \
+        else [flat(values)]
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        raise ExcelError("#VALUE!", f"{what} is not rectangular")
+    return np.array([_numbers(tuple(r), what) for r in rows], float)
+
+
+@excel_errors
+def sop_roughcut_load(quantities, hours_per_unit, capacity=None):
+    """Hours of load per period (a row) from quantities (one row per item, one column per period)
+    and hours per unit (one per item); with `capacity` (one value, or one per period) the load
+    as a share of capacity instead, as on the RoughCut sheet's Utilisation column."""
+    q = np.nan_to_num(_matrix(quantities, "quantities"))
+    h = np.nan_to_num(_numbers(flat(hours_per_unit), "hours_per_unit"))
+    if len(h) != q.shape[0]:
+        if q.shape[0] == 1 and len(h) == q.shape[1]:
+            q = q.T  # one period: a column of quantities against a column of hours
+        else:
+            raise ExcelError("#N/A", "hours_per_unit needs one value per row of quantities")
+    load = h @ q
+    if capacity in (None, ""):
+        return [float(x) for x in load]
+    cap = _numbers(flat(capacity), "capacity")
+    if len(cap) not in (1, len(load)):
+        raise ExcelError("#N/A", "capacity needs one value, or one per period")
+    cap = np.broadcast_to(cap, load.shape)
+    if (cap <= 0).any() or np.isnan(cap).any():
+        raise ExcelError("#DIV/0!", "capacity must be positive")
+    return [float(x) for x in load / cap]
+
+
+def cache_clear() -> None:
+    for fn in (_sop_forecast, _ets_fit, _accuracy, _safety_stock):
+        fn.cache_clear()
