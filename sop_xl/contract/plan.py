@@ -89,7 +89,8 @@ CAPACITY = Sheet(
     owner=Owner.OPERATIONS,
     stage="plan",
     description="Hours available and used per resource and period in the optimised plan. Shadow price: what "
-                "one more regular hour would save (or earn), blank for whole-number plans.",
+                "one more regular hour would save (or earn); for whole-number plans, with setups and headcount "
+                "kept as planned. Blank when the plan is not proven optimal.",
     key=("resource", "period"),
     columns=(
         C("resource", Kind.TEXT, "Resource", width=16),

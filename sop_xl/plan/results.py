@@ -61,7 +61,35 @@ def supply_plan_table(m: PlanModel) -> pd.DataFrame:
                                        "backlog", "lost_sales", "safety_stock", "safety_stock_shortfall", "setups"])
 
 
-def capacity_table(m: PlanModel, shadow_prices: bool) -> pd.DataFrame:
+def capacity_duals(m: PlanModel) -> dict:
+    """pi of each capacity row, read from the LP just solved."""
+    return {key: m.rows[name].pi for key, name in m.capacity_rows.items()}
+
+
+def duals_with_integers_fixed(m: PlanModel) -> dict | None:
+    """Shadow prices of a whole-number plan: the LP left when every integer variable is fixed at its value.
+
+    They say what an hour is worth given the plan's setups and headcount. The plan's own values are put
+    back afterwards (the LP may pick another of several equally good continuous solutions).
+    """
+    from .solve import solve_model
+
+    variables = m.problem.variables()
+    kept = [(v, v.lowBound, v.upBound, v.cat, v.varValue) for v in variables]
+    try:
+        for v in variables:
+            if v.cat == pulp.LpInteger:
+                x = float(round(v.varValue or 0.0))
+                v.lowBound, v.upBound, v.cat = x, x, pulp.LpContinuous
+        solved = solve_model(m.problem, "highs-simplex", time_limit=60.0)
+        return capacity_duals(m) if solved.status == OPTIMAL else None
+    finally:
+        for v, lo, up, cat, value in kept:
+            v.lowBound, v.upBound, v.cat, v.varValue = lo, up, cat, value
+
+
+def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
+    """Hours per resource and period; shadow price from `duals` (None: left blank)."""
     d = m.data
     worth_sign = 1.0 if d.settings.objective == "max_margin" else -1.0  # one more hour lowers cost / raises margin
     rows = []
@@ -82,8 +110,8 @@ def capacity_table(m: PlanModel, shadow_prices: bool) -> pd.DataFrame:
             used = _terms_value(m.load[(resource, t)])
             ot = _v(m.ot[(resource, t)])
             price = np.nan
-            if shadow_prices:
-                pi = m.rows[m.capacity_rows[(resource, t)]].pi
+            if duals is not None:
+                pi = duals.get((resource, t))
                 price = 0.0 if pi is None or abs(pi) < 1e-9 else worth_sign * float(pi)
             rows.append((resource, res["kind"], lab, regular, overtime_cap, used, ot,
                          used / regular if regular > 0 else (np.nan if used == 0 else np.inf), price))
@@ -157,8 +185,10 @@ def plan_tables(m: PlanModel, solved: SolveResult, build_seconds: float) -> Plan
     result = PlanResult(run=run_record(m, solved, build_seconds))
     if not solved.has_plan:
         return result
-    duals = solved.status == OPTIMAL and not m.is_mip
     result.supply_plan = supply_plan_table(m)
+    duals = None
+    if solved.status == OPTIMAL:
+        duals = duals_with_integers_fixed(m) if m.is_mip else capacity_duals(m)
     result.capacity = capacity_table(m, duals)
     result.workforce = workforce_table(m)
     result.cost = cost_table(m)

@@ -179,7 +179,12 @@ def test_whole_headcount_vs_continuous():
     assert column(whole, "workforce", "headcount") == [2, 2]
     assert whole.objective == pytest.approx(400 + 10)
     assert whole.run["integer_variables"] > 0 == continuous.run["integer_variables"]
-    assert whole.capacity["shadow_price"].isna().all()  # no duals for a MIP
+    # a whole-number plan's shadow prices are those of the LP with the headcount fixed: 2 workers
+    # give 320 h for 200 needed, so an hour is worth nothing
+    assert column(whole, "capacity", "shadow_price") == [0, 0]
+    # continuous: an hour more in month 1 lets 1/160 worker go in both months (the unit made early
+    # is stock for month 2): wages 2 x 100/160 + hire 10/160; in month 2 a layoff costs more than it saves
+    assert column(continuous, "capacity", "shadow_price") == [pytest.approx(210 / 160), 0]
 
 
 def test_lot_sizing_setup_cost_batches_production():
