@@ -29,7 +29,7 @@ def _write_optional(book: WorkbookAdapter, company: DemoCompany) -> None:
     from ..contract import WORKBOOK
     names = {s.name for s in WORKBOOK}
     if "Budget" in names:
-        from ..demo import budget_frame
+        from ..finance.budget import budget_frame
         book.write_table(WORKBOOK.sheet("Budget"), budget_frame(company))
 
 

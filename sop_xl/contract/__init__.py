@@ -32,8 +32,10 @@ from .schema import (
 from .forecast import FORECAST_SHEETS
 from .plan import PLAN_SHEETS
 from .consensus import CONSENSUS_SHEETS
+from .executive import EXECUTIVE_SHEETS
 
-WORKBOOK = Workbook(sheets=(*INPUT_SHEETS, *FORECAST_SHEETS, *PLAN_SHEETS, *CONSENSUS_SHEETS, *COMMON_SHEETS))
+WORKBOOK = Workbook(sheets=(*INPUT_SHEETS, *FORECAST_SHEETS, *PLAN_SHEETS, *CONSENSUS_SHEETS, *EXECUTIVE_SHEETS,
+                                 *COMMON_SHEETS))
 
 __all__ = [
     "WORKBOOK", "Workbook", "Sheet", "Column", "Setting", "Kind", "Layout", "Owner", "Role",
