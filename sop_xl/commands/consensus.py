@@ -181,8 +181,9 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
     log.raise_if_errors()
     paths = expand(list(returns))
     if not paths:
-        log.error("consensus_no_returns", "No returned review copies were given (or the folder holds none).",
-                  "Give the returned .xlsx files, or the folder you saved them in.")
+        where = ", ".join(str(p) for p in returns) or "nothing"
+        log.error("consensus_no_returns", f"No returned review copies found in {where}.",
+                  "Save the returned .xlsx files there (or give their paths), then merge again.")
         log.raise_if_errors()
     records_by_id = {str(r.copy_id): r._asdict() for r in master.review_log.itertuples(index=False)}
     seen: dict[str, str] = {}

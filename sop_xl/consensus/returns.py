@@ -75,6 +75,8 @@ class ReturnFile:
 
 def check_container(path: Path) -> list[str]:
     """Refuse what is not a sane workbook; return the zip's member names."""
+    if not path.exists():
+        raise ReturnRefused(f"{path} does not exist.", "Give the returned .xlsx files or the folder holding them.")
     if not path.is_file():
         raise ReturnRefused(f"{path} is not a file.", "Give the returned .xlsx files or the folder holding them.")
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
@@ -300,6 +302,8 @@ def expand(paths: list[str | Path]) -> list[Path]:
     """Files as given; folders contribute their workbook-like files (lock files skipped)."""
     out: list[Path] = []
     for p in map(Path, paths):
+        if not p.exists() and not p.suffix:
+            continue  # a folder nobody has saved a return into yet
         if p.is_dir():
             for child in sorted(p.iterdir()):
                 if child.is_file() and not re.match(r"^(~\$|\.~lock|\.~sop_xl)", child.name) and \

@@ -231,7 +231,7 @@ def test_non_workbooks_and_zip_bombs_are_refused(master, tmp_path):
     assert "sales.csv is not an Excel workbook" in messages[1]
     assert "zip file but not an Excel workbook" in messages[2]
     assert "zip bomb" in messages[3]
-    assert "is not a file" in messages[4]
+    assert "missing.xlsx does not exist" in messages[4]
     assert result.data["result"].offered == 0
 
 
