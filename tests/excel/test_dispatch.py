@@ -123,3 +123,13 @@ def test_review_button_on_a_never_saved_workbook_asks_to_save_first(demo_book):
     ui = RecordingUI()
     message = on_action("sop_send_review", book=demo_book, ui=ui)
     assert "save the workbook first" in message and ui.alerts[0][2] is False
+
+
+def test_the_excel_guide_explains_every_button_and_function():
+    from pathlib import Path
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "excel.md").read_text(encoding="utf-8")
+    for b in BUTTONS:
+        assert f"**{b.label}**" in guide, b.label
+    for name in ("SOP_FORECAST(", "SOP_FORECAST_ETS(", "SOP_FORECAST_ETS_CONFINT(", "SOP_FORECAST_ETS_SEASONALITY(",
+                 "SOP_FORECAST_ETS_STAT(", "SOP_ACCURACY(", "SOP_SAFETY_STOCK(", "SOP_ROUGHCUT_LOAD("):
+        assert name in guide, name
