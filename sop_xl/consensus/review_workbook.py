@@ -131,14 +131,15 @@ def _input_sheet(wb: Workbook, package: ReviewPackage, choices_ref: str, periods
 
 
 def _validation(col, package: ReviewPackage, choices_ref: str, periods_ref: str) -> DataValidation | None:
+    """Drop-downs from the Lists sheet, number ranges, text length (formulas without "=": OOXML form)."""
     name = col.name
     if name in ("item", "resource"):
         what = "resource" if name == "resource" else "SKU or family"
-        return DataValidation(type="list", formula1=f"={choices_ref}", allow_blank=True, showErrorMessage=True,
+        return DataValidation(type="list", formula1=choices_ref, allow_blank=True, showErrorMessage=True,
                               errorTitle=f"Unknown {what}", error=f"Pick a {what} from the list.",
                               promptTitle=col.header, prompt=f"Pick a {what} from the list.")
     if name == "period":
-        return DataValidation(type="list", formula1=f"={periods_ref}", allow_blank=True, showErrorMessage=True,
+        return DataValidation(type="list", formula1=periods_ref, allow_blank=True, showErrorMessage=True,
                               errorTitle="Period outside the horizon", error="Pick a period from the list.")
     if col.kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT, Kind.INTEGER):
         low = -1e12 if col.minimum is None else col.minimum

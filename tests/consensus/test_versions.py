@@ -122,3 +122,12 @@ def test_two_cycles_in_a_real_workbook(sent, tmp_path):
     # the statistical forecast was off by exactly 10 % of the actual's 1/1.1 everywhere
     assert row["wape_statistical"] == pytest.approx(0.1 / 1.1, abs=0.01)
     assert ("2027-04", "All") not in fva.index  # its periods have no actuals yet
+
+    # the next review copies show the last closed consensus as context
+    from .helpers import send
+    import openpyxl
+    copies = send(master, tmp_path / "next")
+    ws = openpyxl.load_workbook(copies["sales"])["LastConsensus"]
+    header = [c.value for c in ws[3]]
+    row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "BP-100")
+    assert row[header.index("2027-01")] == 2000
