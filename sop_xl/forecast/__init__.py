@@ -19,7 +19,7 @@ import pandas as pd
 from ..progress import SILENT, Progress
 from . import accuracy as _accuracy
 from . import frames as _frames
-from .engine import ForecastResult, prepare as _prepare, run as _run
+from .engine import COMBINE as _COMBINE, ForecastResult, prepare as _prepare, run as _run
 from .hierarchy import aggregate, proportions, reconcile
 from .select import LABELS, METHODS
 
@@ -33,22 +33,25 @@ def forecast_result(history: pd.DataFrame, h: int, *, season_length: int | None 
                     method: str = "auto", metric: str = "mase", n_windows: int = 3, freq: str | None = None,
                     n_jobs: int | None = 1, progress: Progress = SILENT, start=None, discontinued=(),
                     outlier_threshold: float | None = 4.0, candidates: dict | None = None,
-                    backend: str | None = None) -> ForecastResult:
+                    backend: str | None = None, combine: int | dict | None = None) -> ForecastResult:
     """Forecast every series `h` periods ahead and keep everything the run found.
 
     season_length: None detects it per series (12 for months, 52 for weeks when seasonal).
     method: "auto" (best by backtest per series) or one of `METHODS` for every series.
     metric: what the auto-selection minimises: mase, wape, smape, mape, rmse, mae.
-    start: first forecast period (default: the period after the latest history).
+    start: first forecast period of every series (default: the period after each series' last one).
     discontinued: unique_ids that get no forecast (flagged in `.series`).
     outlier_threshold: robust standard deviations beyond which history is cleansed (None: off).
     candidates: override the auto candidates per kind, e.g. {"plain": ("ses", "theta")}.
     n_jobs / backend: processes for the fan-out; backend="dask" uses a dask.distributed Client.
+    combine: method "auto" forecasts with the mean of this many best candidates by backtest (an int,
+        or a dict per kind: plain, seasonal, sparse, sparse_seasonal; default `engine.COMBINE`)
+        (method "ensemble", members in the reason); 1 picks the single best.
     """
     return _run(history, h, season_length=season_length, level=level, method=method, metric=metric,
                 n_windows=n_windows, freq=freq, n_jobs=n_jobs, progress=progress, start=start,
                 discontinued=discontinued, outlier_threshold=outlier_threshold, candidates=candidates,
-                backend=backend)
+                backend=backend, combine=_COMBINE if combine is None else combine)
 
 
 def forecast(history: pd.DataFrame, h: int, *, season_length: int | None = None, level=(80, 95),
@@ -84,10 +87,7 @@ def cleanse(history: pd.DataFrame, *, freq: str | None = None, season_length: in
             outlier_threshold: float | None = 4.0, discontinued=()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cleansed history (unique_id, ds, y) and the log of every change with the original value."""
     panel = _frames.to_panel(history, freq)
-    first = max(p0 + len(v) for p0, v in zip(panel.starts, panel.values)) if panel.ids else None
-    if first is None:
-        return history.iloc[0:0][["unique_id", "ds", "y"]], pd.DataFrame(columns=["unique_id", "ds"])
-    series, log_rows = _prepare(panel, first, 1, season_length=season_length, discontinued=discontinued,
+    series, log_rows = _prepare(panel, None, 1, season_length=season_length, discontinued=discontinued,
                                 outlier_threshold=outlier_threshold)
     parts = [pd.DataFrame({"unique_id": s.uid, "ds": _frames.period_starts(s.start, len(s.values)), "y": s.values})
              for s in series if len(s.values)]

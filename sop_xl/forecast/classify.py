@@ -55,7 +55,8 @@ def profile(y: np.ndarray, period_type: str, season_length: int | None = None) -
     short = cycle > 1 and len(y) < 2 * cycle
     seasonal = False
     m = 1
-    if cls not in (NO_DEMAND, INTERMITTENT, LUMPY) and cycle > 1:
+    # sparse series are tested too: spare parts and seasonal products can be both
+    if cls != NO_DEMAND and cycle > 1:
         if season_length and season_length > 1:
             # the planner said so: trust it once two cycles exist (the test needs three)
             seasonal = len(y) >= 2 * season_length and np.ptp(y) > 0

@@ -88,21 +88,34 @@ def robust_fit(y: np.ndarray, m: int) -> np.ndarray:
 
 
 def outliers(c: Cleansed, m: int, threshold: float, sparse: bool) -> Cleansed:
-    """Replace points further than `threshold` robust standard deviations from the robust fit."""
+    """Replace isolated points further than `threshold` robust standard deviations from the
+    robust fit of trend and season.
+
+    Strictly positive series are judged on the log scale, where a multiplicative season (a
+    December ten times March) is regular rather than extreme. Two or more flagged periods in a
+    row are a pattern (a level shift, a new season) and stay.
+    """
     y = c.values
     if sparse or threshold is None or threshold <= 0 or len(y) < 8:
         return c
-    fit = robust_fit(y, m)
-    resid = y - fit
+    log = bool((y > 0).all())
+    z = np.log(y) if log else y
+    fit = robust_fit(z, m)
+    resid = z - fit
     mad = 1.4826 * np.median(np.abs(resid - np.median(resid)))
     if not np.isfinite(mad) or mad <= 0:
         return c
-    bad = np.abs(resid) > threshold * mad
+    far = np.abs(resid) > threshold * mad
+    prev = np.concatenate([[False], far[:-1]])
+    nxt = np.concatenate([far[1:], [False]])
+    bad = far & ~prev & ~nxt
+    bad[-1] = False  # the latest period may be the start of something new: the planner judges it
     if not bad.any():
         return c
     y = y.copy()
+    normal = np.exp(fit) if log else fit
     for i in np.flatnonzero(bad):
-        new = max(0.0, float(fit[i]))
+        new = max(0.0, float(normal[i]))
         c.log.append((c.start + i, float(y[i]), new, "replaced",
                       f"{abs(resid[i]) / mad:.1f} robust std devs from trend and season (threshold {threshold:g})"))
         y[i] = new

@@ -23,6 +23,12 @@ from .select import (
 )
 
 
+# auto-selection averages this many best candidates per kind of series (1: the single best).
+# Averaging the best five wins on smooth and seasonal data (M1, Tourism); on intermittent
+# data a mean of Croston-type rates only blurs, so the single best is kept. See README.
+COMBINE = {"plain": 5, "seasonal": 5, "sparse": 1, "sparse_seasonal": 1}
+
+
 @dataclass
 class ForecastResult:
     forecasts: pd.DataFrame   # unique_id, ds, yhat, yhat_lo_<L>, yhat_hi_<L>..., method
@@ -44,6 +50,7 @@ class _Series:
     profile: classify.Profile | None
     flags: list
     outcome: Outcome | None = None
+    end: pd.Period | None = None  # first forecast period of this series
 
 
 def _blocks(items: list[tuple[int, _Series]], method: str, candidates, max_size: int):
@@ -57,12 +64,13 @@ def _blocks(items: list[tuple[int, _Series]], method: str, candidates, max_size:
             yield idx[a:a + max_size], t, m, kind
 
 
-def _run_block(y: np.ndarray, m: int, names: tuple, method: str, h: int, metric: str, n_windows: int):
+def _run_block(y: np.ndarray, m: int, names: tuple, method: str, h: int, metric: str, n_windows: int,
+               combine: int = 1):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
             if method == "auto":
-                return select_block(y, m, names, h, metric=metric, n_windows=n_windows)
+                return select_block(y, m, names, h, metric=metric, n_windows=n_windows, combine=combine)
             return forecast_block(y, m, method, h, metric=metric, n_windows=n_windows)
         except Exception as exc:  # noqa: BLE001 - one bad block must not stop the batch
             why = f"{method} failed ({type(exc).__name__})"
@@ -72,7 +80,8 @@ def _run_block(y: np.ndarray, m: int, names: tuple, method: str, h: int, metric:
 def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, level=(80, 95), method: str = "auto",
         metric: str = "mase", n_windows: int = 3, freq: str | None = None, n_jobs: int | None = 1,
         progress: Progress = SILENT, start=None, discontinued=(), outlier_threshold: float | None = 4.0,
-        candidates: dict | None = None, backend: str | None = None, block_size: int | None = None) -> ForecastResult:
+        candidates: dict | None = None, backend: str | None = None, block_size: int | None = None,
+        combine: int | dict = COMBINE) -> ForecastResult:
     h = int(h)
     if h < 1:
         raise ValueError("h must be at least 1")
@@ -88,7 +97,7 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
 
     panel = frames.to_panel(history, freq)
     ptype = panel.period_type
-    first = _first_period(panel, start, frames.PERIOD_FREQ[ptype])
+    first = pd.Timestamp(start).to_period(frames.PERIOD_FREQ[ptype]) if start is not None else None
     series, log_rows = prepare(panel, first, h, season_length=season_length, discontinued=discontinued,
                                outlier_threshold=outlier_threshold)
 
@@ -99,7 +108,8 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
     for idx, t, m, kind in _blocks(todo, method, candidates, size):
         y = np.vstack([series[i].values for i in idx])
         names = auto_candidates(series[idx[0]].profile, candidates) if method == "auto" else (method,)
-        jobs.append((idx, (y, m, names, method, h, metric, n_windows)))
+        k = combine.get(kind, 1) if isinstance(combine, dict) else combine
+        jobs.append((idx, (y, m, names, method, h, metric, n_windows, k)))
 
     progress.start("Forecasting", len(todo))
     try:
@@ -110,31 +120,34 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
     finally:
         progress.finish()
 
-    return _tabulate(series, h, levels, ptype, first, log_rows, metric)
+    return _tabulate(series, h, levels, ptype, log_rows)
 
 
-def prepare(panel: frames.Panel, first: pd.Period, h: int, *, season_length=None, discontinued=(),
+def prepare(panel: frames.Panel, first: pd.Period | None, h: int, *, season_length=None, discontinued=(),
             outlier_threshold: float | None = 4.0) -> tuple[list[_Series], list[tuple]]:
-    """Cleanse and classify every series of the panel; series that need no fitting get their outcome."""
+    """Cleanse and classify every series of the panel; series that need no fitting get their outcome.
+
+    With `first` (the first forecast period) every series is cut or extended (missing periods) to
+    end just before it; without, each series is forecast from its own last period.
+    """
     ptype = panel.period_type
     dropped = {str(x) for x in discontinued}
     log_rows: list[tuple] = []
     series: list[_Series] = []
     for uid, p0, raw in zip(panel.ids, panel.starts, panel.values):
-        # align every series to end just before the first forecast period
-        gap = (first.ordinal - p0.ordinal) - len(raw)
+        gap = (first.ordinal - p0.ordinal) - len(raw) if first is not None else 0
         if gap > 0:
             raw = np.concatenate([raw, np.full(gap, np.nan)])
         elif gap < 0:
             raw = raw[:max(0, len(raw) + gap)]
         if str(uid) in dropped:
-            series.append(_Series(uid, p0, np.zeros(0), None, [cl.DISCONTINUED]))
+            series.append(_Series(uid, p0, np.zeros(0), None, [cl.DISCONTINUED], end=p0 + len(raw)))
             continue
         c = cl.basic(raw)
         for pos, orig, new, action, why in c.log:
             log_rows.append((uid, p0 + pos, orig, new, action, why))
         if cl.NO_HISTORY in c.flags:
-            s = _Series(uid, p0, c.values, None, c.flags + [cl.FALLBACK])
+            s = _Series(uid, p0, c.values, None, c.flags + [cl.FALLBACK], end=p0 + len(raw))
             s.outcome = zero_outcome(h, "no history values: zero forecast")
             series.append(s)
             continue
@@ -144,20 +157,11 @@ def prepare(panel: frames.Panel, first: pd.Period, h: int, *, season_length=None
         for pos, orig, new, action, why in c.log[before:]:
             log_rows.append((uid, p0 + pos, orig, new, action, why))
         flags = list(c.flags) + ([cl.SHORT] if prof.short else [])
-        s = _Series(uid, p0 + c.start, c.values, prof, flags)
+        s = _Series(uid, p0 + c.start, c.values, prof, flags, end=p0 + len(raw))
         if prof.demand_class == classify.NO_DEMAND:
             s.outcome = zero_outcome(h, "no demand in the history: zero forecast")
         series.append(s)
     return series, log_rows
-
-
-def _first_period(panel: frames.Panel, start, pfreq: str) -> pd.Period:
-    if start is not None:
-        return pd.Timestamp(start).to_period(pfreq)
-    ends = [p0 + len(v) for p0, v in zip(panel.starts, panel.values)]
-    if not ends:
-        raise ValueError("history has no rows")
-    return max(ends)
 
 
 def _workers(n_jobs, backend) -> int:
@@ -184,11 +188,12 @@ def _execute(args: list[tuple], workers: int, backend: str | None):
         yield from Parallel(n_jobs=workers, return_as="generator")(delayed(_run_block)(*a) for a in args)
 
 
-def _tabulate(series: list[_Series], h, levels, ptype, first: pd.Period, log_rows, metric) -> ForecastResult:
+def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResult:
     # one calendar for every series: ds of a period = calendar[ordinal - base]
-    base = min([s.start.ordinal for s in series] + [first.ordinal])
-    calendar = frames.period_starts(pd.Period(ordinal=base, freq=first.freq), first.ordinal - base + h).to_numpy()
-    fc_ds = calendar[first.ordinal - base:]
+    freq = frames.PERIOD_FREQ[ptype]
+    base = min((s.start.ordinal for s in series), default=0)
+    top = max((s.end.ordinal for s in series), default=0)
+    calendar = frames.period_starts(pd.Period(ordinal=base, freq=freq), top - base + h).to_numpy()
     # interval calibration pools: one per kind of series
     with_bt = [s for s in series if s.outcome is not None and s.outcome.actual is not None]
     scales = np.array([intervals.series_scale(s.outcome.actual, s.outcome.fitted, s.outcome.scale) for s in with_bt])
@@ -198,7 +203,7 @@ def _tabulate(series: list[_Series], h, levels, ptype, first: pd.Period, log_row
     default_band = next(iter(bands.values()), intervals.Band(0.5, {lv: intervals._normal_q(lv) for lv in levels}))
     scale_of = {id(s): sc for s, sc in zip(with_bt, scales)}
 
-    fc = {k: [] for k in ("unique_id", "yhat", "method", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")])}
+    fc = {k: [] for k in ("unique_id", "ds", "yhat", "method", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")])}
     bt = {k: [] for k in ("unique_id", "cutoff", "ds", "step", "y", "yhat", "method", "scale")}
     hist = {k: [] for k in ("unique_id", "ds", "y")}
     series_rows, acc_rows = [], []
@@ -227,6 +232,7 @@ def _tabulate(series: list[_Series], h, levels, ptype, first: pd.Period, log_row
         else:
             scale = 0.0
         fc["unique_id"].append(np.full(h, s.uid, dtype=object))
+        fc["ds"].append(calendar[s.end.ordinal - base:s.end.ordinal - base + h])
         fc["yhat"].append(o.forecast)
         fc["method"].append(np.full(h, o.method, dtype=object))
         for lv in levels:
@@ -254,7 +260,6 @@ def _tabulate(series: list[_Series], h, levels, ptype, first: pd.Period, log_row
         data = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in parts.items()}
         return pd.DataFrame(data)[order]
 
-    fc["ds"] = [fc_ds] * len(fc["yhat"])
     cols = ["unique_id", "ds", "yhat", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")], "method"]
     acc_cols = ["unique_id", "method", "chosen", "mape", "wape", "smape", "mase", "bias", "fva"]
     log = pd.DataFrame(log_rows, columns=cl.LOG_COLUMNS)

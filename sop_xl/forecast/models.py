@@ -202,19 +202,67 @@ def _pick(sse: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.argmin(sse, axis=1)
 
 
+def fit_linear_start(y, alpha, beta, phi, *, trend: bool):
+    """Best start level (and trend) for every series and parameter set, in closed form.
+
+    Without multiplicative parts the one-step errors are linear in the start states, so the
+    squared-error-minimising start states solve a 1x1 (2x2) least-squares problem per
+    series and parameter set - what statsmodels and R's ets estimate numerically.
+    Returns (sse, level0, trend0), each (n, g).
+    """
+    n, t = y.shape
+    g = np.broadcast_shapes(np.shape(alpha), np.shape(beta), np.shape(phi))[1]
+    ly, by = np.zeros((n, g)), np.zeros((n, g))
+    ll, bl = np.ones((1, g)), np.zeros((1, g))   # response to a unit start level (y = 0)
+    lb, bb = np.zeros((1, g)), np.ones((1, g))   # response to a unit start trend
+    syy = np.zeros((n, g)); syl = np.zeros((n, g)); syb = np.zeros((n, g))
+    sll = np.zeros((1, g)); slb = np.zeros((1, g)); sbb = np.zeros((1, g))
+    ab = alpha * beta
+    for i in range(t):
+        ey = y[:, i:i + 1] - ly - phi * by
+        el = -(ll + phi * bl)
+        syy += ey * ey
+        syl += ey * el
+        sll += el * el
+        ly, by = ly + phi * by + alpha * ey, phi * by + ab * ey
+        ll, bl = ll + phi * bl + alpha * el, phi * bl + ab * el
+        if trend:
+            eb = -(lb + phi * bb)
+            syb += ey * eb
+            slb += el * eb
+            sbb += eb * eb
+            lb, bb = lb + phi * bb + alpha * eb, phi * bb + ab * eb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if trend:
+            det = sll * sbb - slb * slb
+            ok = np.abs(det) > 1e-12 * np.maximum(sll * sbb, 1e-300)
+            l0 = np.where(ok, (-syl * sbb + syb * slb) / det, y[:, :1])
+            b0 = np.where(ok, (-syb * sll + syl * slb) / det, 0.0)
+        else:
+            l0 = np.where(sll > 0, -syl / sll, y[:, :1])
+            b0 = np.zeros((n, g))
+    sse = syy + 2 * l0 * syl + 2 * b0 * syb + l0 * l0 * sll + 2 * l0 * b0 * slb + b0 * b0 * sbb
+    return sse, l0, b0
+
+
+def _fit_additive(y, alpha, beta, phi, trend: bool):
+    """Grid search with optimal start states; returns the chosen parameters and final states."""
+    sse, l0, b0 = fit_linear_start(y, alpha, beta, phi, trend=trend)
+    best = _pick(sse, alpha)
+    rows = np.arange(y.shape[0])
+    a, b, p = (np.broadcast_to(x, sse.shape)[rows, best] for x in (alpha, beta, phi))
+    _, lev, trd, _ = ets_filter(y, a[:, None], b[:, None], 0.0, p[:, None], trend=trend, season="none", m=1,
+                                level0=l0[rows, best][:, None], trend0=b0[rows, best][:, None], season0=None)
+    return a, b, p, lev[:, 0], trd[:, 0]
+
+
 class SimpleExponentialSmoothing(Model):
     name, label = "ses", "Simple exponential smoothing"
     min_length = 2
 
     def _fit(self, y):
-        alpha = _ALPHAS[None, :]
-        level0 = y[:, :1]
-        sse, lev, _, _ = ets_filter(y, alpha, 0.0, 0.0, 1.0, trend=False, season="none", m=1,
-                                    level0=level0, trend0=0.0, season0=None)
-        best = _pick(sse, alpha)
-        rows = np.arange(y.shape[0])
-        self.alpha_ = _ALPHAS[best]
-        self._level = lev[rows, best]
+        self.alpha_, _, _, self._level, _ = _fit_additive(y, _ALPHAS[None, :], np.zeros((1, 1)), np.ones((1, 1)),
+                                                          trend=False)
 
     def _predict(self, h):
         return np.repeat(self._level[:, None], h, axis=1)
@@ -245,12 +293,7 @@ class Holt(Model):
 
     def _fit(self, y):
         alpha, beta, phi = self._grid()
-        sse, lev, trd, _ = ets_filter(y, alpha, beta, 0.0, phi, trend=True, season="none", m=1,
-                                      level0=y[:, :1], trend0=_start_trend(y), season0=None)
-        best = _pick(sse, alpha)
-        rows = np.arange(y.shape[0])
-        self.alpha_, self.beta_, self.phi_ = alpha[0, best], beta[0, best], phi[0, best]
-        self._level, self._trend = lev[rows, best], trd[rows, best]
+        self.alpha_, self.beta_, self.phi_, self._level, self._trend = _fit_additive(y, alpha, beta, phi, trend=True)
 
     def _predict(self, h):
         return _trend_forecast(self._level, self._trend, self.phi_, h)

@@ -71,7 +71,8 @@ AUTO = {
     "seasonal": ("combo", "theta_ds", "holt_damped_ds", "ses_ds", "hw_add_damped", "hw_mul_damped",
                  "seasonal_naive"),
     "plain": ("combo", "theta", "holt_damped", "ses", "holt", "moving_average", "naive"),
-    "sparse": ("sba", "tsb", "croston", "ses", "moving_average", "mean"),
+    "sparse": ("ses", "tsb", "sba", "croston", "moving_average", "naive"),
+    "sparse_seasonal": ("ses_ds", "tsb", "sba", "hw_add_damped", "seasonal_naive", "theta_ds", "ses"),
 }
 
 
@@ -81,7 +82,7 @@ def make(name: str, m: int) -> Model:
 
 def kind_of(p: Profile) -> str:
     if p.sparse:
-        return "sparse"
+        return "sparse_seasonal" if p.seasonal else "sparse"
     return "seasonal" if p.seasonal else "plain"
 
 
@@ -120,6 +121,10 @@ class Outcome:
     scale: float = 1.0                   # MASE scale
     scores: dict = field(default_factory=dict)  # method -> {metric: value} over the backtest
     flags: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)  # methods averaged by an ensemble
+
+
+_CAP = 3.0
 
 
 def _safe_forecast(name: str, m: int, y: np.ndarray, h: int) -> np.ndarray:
@@ -131,12 +136,17 @@ def _safe_forecast(name: str, m: int, y: np.ndarray, h: int) -> np.ndarray:
     bad = ~np.isfinite(f).all(axis=1)
     if bad.any():
         f[bad] = np.repeat(y[bad, -1:], h, axis=1)
-    return f
+    # demand is never negative, and a forecast far above anything ever sold is a model gone wrong
+    return np.clip(f, 0.0, _CAP * np.abs(y).max(axis=1, keepdims=True))
+
+
+ENSEMBLE = "ensemble"
 
 
 def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metric: str = "mase",
-                 n_windows: int = 3) -> list[Outcome]:
-    """Backtest `names` on every series of `y` (n, t) and forecast each with its winner."""
+                 n_windows: int = 3, combine: int = 1) -> list[Outcome]:
+    """Backtest `names` on every series of `y` (n, t); forecast each with its winner, or with the
+    mean of its `combine` best candidates when combine > 1 (method "ensemble")."""
     n, t = y.shape
     level = np.abs(y).mean(axis=1)
     level = np.where(level > 0, level, 1.0)
@@ -159,29 +169,51 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
     fc = {}
     for name in every:
         fc[name] = np.stack([_safe_forecast(name, m, ys[:, :o], hb) * level[:, None] for o in origins], axis=1)
-        np.maximum(fc[name], 0, out=fc[name])
     score = np.vstack([accuracy.metric(metric, actual, fc[x], scale) for x in names]).T  # (n, c)
     score = np.where(np.isfinite(score), score, np.inf)
-    best = np.argmin(score, axis=1)
+    order = np.argsort(score, axis=1, kind="stable")
+    k = max(1, min(int(combine or 1), len(names)))
+    top = order[:, :k]
+    finite = np.take_along_axis(np.isfinite(score), top, axis=1)
 
-    final = np.empty((n, h))
+    final = {}
     for j, name in enumerate(names):
-        rows = np.flatnonzero(best == j)
+        rows = np.flatnonzero((top == j).any(axis=1))
         if len(rows):
-            final[rows] = _safe_forecast(name, m, ys[rows], h) * level[rows, None]
-    np.maximum(final, 0, out=final)
+            f = np.full((n, h), np.nan)
+            f[rows] = _safe_forecast(name, m, ys[rows], h) * level[rows, None]
+            final[name] = f
 
     kpis = {x: accuracy.all_metrics(actual, fc[x], scale) for x in every}
     out = []
     for i in range(n):
-        j = best[i]
-        chosen = names[j]
-        scores = {x: {k: float(v[i]) for k, v in kpis[x].items()} for x in every}
-        out.append(Outcome(
-            method=chosen, reason=_reason(metric, chosen, i, names, score, scores, len(origins), hb, bench),
-            forecast=final[i], origins=list(origins), actual=actual[i], fitted=fc[chosen][i],
-            scale=float(scale[i]), scores=scores))
+        members = [names[j] for j, ok in zip(top[i], finite[i]) if ok] or [names[top[i, 0]]]
+        scores = {x: {key: float(v[i]) for key, v in kpis[x].items()} for x in every}
+        if len(members) == 1:
+            chosen = members[0]
+            forecast, fitted = final[chosen][i], fc[chosen][i]
+            reason = _reason(metric, chosen, i, names, score, scores, len(origins), hb, bench)
+        else:
+            chosen = ENSEMBLE
+            forecast = np.mean([final[x][i] for x in members], axis=0)
+            fitted = np.mean([fc[x][i] for x in members], axis=0)
+            scores[ENSEMBLE] = {key: float(v[0]) for key, v in
+                                accuracy.all_metrics(actual[i][None], fitted[None], scale[i:i + 1]).items()}
+            reason = _ensemble_reason(metric, members, i, names, score, scores, len(origins), hb, bench)
+        out.append(Outcome(method=chosen, reason=reason, forecast=np.maximum(forecast, 0), origins=list(origins),
+                           actual=actual[i], fitted=fitted, scale=float(scale[i]), scores=scores,
+                           members=members))
     return out
+
+
+def _ensemble_reason(metric, members, i, names, score, scores, w, hb, bench) -> str:
+    parts = ", ".join(f"{x} {score[i, names.index(x)]:.2f}" for x in members)
+    text = (f"mean of the {len(members)} best of {len(names)} methods by {metric.upper()} over {w} backtest "
+            f"window(s) of {hb}: {parts}")
+    b = scores.get(bench, {}).get(metric)
+    if b is not None and np.isfinite(b):
+        text += f"; seasonal naive {b:.2f}"
+    return text
 
 
 def _reason(metric, chosen, i, names, score, scores, w, hb, bench) -> str:
