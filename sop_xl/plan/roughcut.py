@@ -1,7 +1,7 @@
 """Rough-cut capacity check: the load demand puts on each resource, before any optimisation.
 
 Load = demand x hours per unit (plus nothing for setups: lots are not known yet), in the
-period of the demand. Labour pools offer their opening headcount's hours. A period is
+period production must start: the demand's period less the item's lead time. Labour pools offer their opening headcount's hours. A period is
 ``ok`` when the load fits regular hours, ``overtime`` when it needs overtime, and
 ``overload`` when even overtime is not enough.
 """
@@ -17,6 +17,10 @@ from .data import PlanData
 def rough_cut(data: PlanData) -> pd.DataFrame:
     periods = list(data.periods)
     demand = data.demand.reindex(columns=periods).fillna(0.0)
+    lead = data.items["lead_time"].fillna(0).astype(int).reindex(demand.index).fillna(0).astype(int)
+    if (lead > 0).any():  # start production `lead` periods before the demand; demand before that is late already
+        demand = pd.DataFrame([np.roll(row, -k) * (np.arange(len(row)) < len(row) - k) if k else row
+                               for row, k in zip(demand.to_numpy(), lead)], index=demand.index, columns=periods)
     hours = data.routing.pivot_table(index="item", columns="resource", values="hours_per_unit", aggfunc="sum")
     hours = hours.reindex(index=demand.index, columns=data.resources.index).fillna(0.0)
     load = hours.T.to_numpy() @ demand.to_numpy()  # resources x periods

@@ -250,3 +250,17 @@ def test_service_level_safety_stock_from_forecast_error():
     kw["demand"]["error_std"] = 10.0
     data = data_of(**kw)
     assert data.safety_stock.iat[0, 0] == pytest.approx(1.6448536 * 10 * 2, rel=1e-6)  # z x sigma x sqrt(1 + 3)
+
+
+def test_rough_cut_loads_the_period_production_starts():
+    from sop_xl.plan import rough_cut
+    data = data_of(**case([10, 20, 30], items=item(lead_time=1)))
+    table = rough_cut(data)
+    assert table["load_hours"].tolist() == [20, 30, 0]
+    assert table["status"].tolist() == ["ok", "ok", "ok"]
+    busy = rough_cut(data_of(**case([90, 130, 260], resources=[dict(resource="M", regular_capacity=100.0,
+                                                                          overtime_capacity=50.0)])))
+    assert busy["status"].tolist() == ["ok", "overtime", "overload"]
+    assert busy["overtime_needed"].tolist() == [0, 30, 160]
+    assert busy["shortfall_hours"].tolist() == [0, 0, 110]
+    assert busy["utilisation"].tolist() == pytest.approx([0.9, 1.3, 2.6])
