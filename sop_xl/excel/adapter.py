@@ -79,7 +79,9 @@ class XlwingsWorkbook:
         try:
             for sheet, frame, charts, period_type in self._staged.values():
                 block = layout_table(sheet, frame, period_type=period_type)
-                _write_block(self.book, self._ensure_sheet(sheet), block)
+                ws = self._ensure_sheet(sheet)
+                _write_block(self.book, ws, block)
+                _draw_charts(ws, block, charts)
         finally:
             _restore(app, "calculation", calculation)
             _restore(app, "screen_updating", screen)
@@ -192,6 +194,60 @@ def _write_block(book: Any, ws: Any, block: TableBlock) -> None:
             ws.range((1, c)).column_width = width
     if sheet.layout is Layout.SETTINGS:
         _settings_names(book, ws, block)
+
+
+CHART_PREFIX = "sop_"
+CM = 28.3465  # points per centimetre
+_CHART_TYPES = {("line", False): "line", ("line", True): "line", ("column", False): "column_clustered",
+                ("column", True): "column_stacked", ("bar", False): "bar_clustered", ("bar", True): "bar_stacked",
+                ("area", False): "area", ("area", True): "area_stacked"}
+
+
+def _draw_charts(ws: Any, block: TableBlock, charts: Sequence[ChartSpec]) -> None:
+    """Redraw the table's charts natively: the product's charts carry the table's name, so user
+    charts on the sheet are never touched."""
+    prefix = f"{CHART_PREFIX}{block.sheet.table}_"
+    for chart in list(ws.charts):
+        if chart.name.startswith(prefix):
+            chart.delete()
+    names = [c.name for c in block.sheet.columns] + block.header[len(block.sheet.columns):]
+    for i, spec in enumerate(charts):
+        start, stop = spec.rows if spec.rows else (0, len(block.rows))
+        first, last = block.header_row + 1 + start, block.header_row + stop
+        if last < first:
+            continue
+        cols = [names.index(s.column) + 1 for s in spec.series]
+        if cols == list(range(cols[0], cols[0] + len(cols))):
+            source = ws.range((first, cols[0]), (last, cols[-1]))
+        else:  # Excel takes a multi-area range for series in columns that are not side by side
+            source = ws.range(",".join(f"{get_column_letter(c)}{first}:{get_column_letter(c)}{last}" for c in cols))
+        anchor = spec.anchor or f"{get_column_letter(block.n_columns + 2)}{block.header_row + i * 16}"
+        chart = ws.charts.add(chart_type=_CHART_TYPES.get((spec.kind, spec.stacked), "line"), source=source,
+                              plot_by="columns", name=f"{prefix}{i + 1}", anchor=ws.range(anchor),
+                              width=spec.width_cm * CM, height=spec.height_cm * CM)
+        cat = names.index(spec.categories) + 1
+        chart.set_x_axis_values(ws.range((first, cat), (last, cat)))
+        _style_chart(chart, spec, [block.header[c - 1] for c in cols])
+
+
+def _style_chart(chart: Any, spec: ChartSpec, headers: list[str]) -> None:
+    """Titles, series names and colours; cosmetic, so an engine that lacks one of them
+    (older Excel for Mac) still gets the chart."""
+    try:
+        chart.title = spec.title
+        if spec.y_title:
+            chart.value_axis.title = spec.y_title
+        if spec.x_title:
+            chart.category_axis.title = spec.x_title
+        for series, s, header in zip(chart.series, spec.series, headers):
+            series.name = s.label or header
+            if s.color:
+                if spec.kind == "line":
+                    series.line_color = f"#{s.color}"
+                else:
+                    series.fill_color = f"#{s.color}"
+    except Exception:
+        pass
 
 
 def _settings_names(book: Any, ws: Any, block: TableBlock) -> None:

@@ -143,6 +143,7 @@ class FakeSheet:
         self.formats: dict[tuple[int, int], str] = {}    # number formats
         self.widths: dict[int, float] = {}
         self.tables = FakeTables(self)
+        self.charts = FakeCharts(self)
         self.activated = 0
         self.reads = 0    # value transfers out of Excel
         self.writes = 0   # value transfers into Excel
@@ -155,6 +156,13 @@ class FakeSheet:
         self.activated += 1
 
     def range(self, cell1: Any, cell2: Any = None) -> "FakeRange":
+        if isinstance(cell1, str) and cell2 is None and "," in cell1:
+            areas = [self.range(part) for part in cell1.split(",")]
+            first = (min(a.row for a in areas), min(a.column for a in areas))
+            last = (max(a.last_cell.row for a in areas), max(a.last_cell.column for a in areas))
+            multi = FakeRange(self, first, last)
+            multi.areas = areas
+            return multi
         if isinstance(cell1, str) and cell2 is None:
             if ":" in cell1:
                 a, b = cell1.split(":")
@@ -204,9 +212,18 @@ class FakeRange:
         self._first = (min(r1, r2), min(c1, c2))
         self._last = (max(r1, r2), max(c1, c2))
         self._ndim = ndim
+        self.areas = [self]
 
     def __repr__(self) -> str:
         return f"<FakeRange {self.sheet.name}!{self.address}>"
+
+    @property
+    def left(self) -> float:
+        return sum(self.sheet.widths.get(c, 8.43) * 7.0 for c in range(1, self.column)) * 0.75
+
+    @property
+    def top(self) -> float:
+        return (self.row - 1) * 15.0
 
     @property
     def row(self) -> int:
@@ -467,3 +484,75 @@ class FakeNames:
 
     def __len__(self) -> int:
         return len(self._names)
+
+
+CHART_TYPES = ("line", "line_markers", "column_clustered", "column_stacked", "bar_clustered", "bar_stacked",
+               "area", "area_stacked")
+
+
+class FakeAxis:
+    def __init__(self) -> None:
+        self.title: str | None = None
+
+
+class FakeSeries:
+    def __init__(self, values: FakeRange) -> None:
+        self.values = values
+        self.name = ""
+        self.line_color: Any = None
+        self.fill_color: Any = None
+
+
+class FakeChart:
+    def __init__(self, sheet: FakeSheet, name: str, chart_type: str, source: FakeRange, plot_by: str | None,
+                 left: float, top: float, width: float, height: float) -> None:
+        if chart_type not in CHART_TYPES:
+            raise ValueError(f"unknown chart type {chart_type!r}")
+        if plot_by not in (None, "columns", "rows"):
+            raise ValueError(f"plot_by is 'rows' or 'columns', not {plot_by!r}")
+        self.parent, self.name, self.chart_type = sheet, name, chart_type
+        self.left, self.top, self.width, self.height = left, top, width, height
+        self.title: str | None = None
+        self.value_axis, self.category_axis = FakeAxis(), FakeAxis()
+        self.x_values: FakeRange | None = None
+        self.set_source_data(source, plot_by)
+
+    def set_source_data(self, source: FakeRange, plot_by: str | None = None) -> None:
+        if source.sheet is not self.parent:
+            raise ValueError("chart data must be on the chart's sheet in this stand-in")
+        self.series = [FakeSeries(FakeRange(source.sheet, (a.row, c), (a.last_cell.row, c)))
+                       for a in source.areas for c in range(a.column, a.last_cell.column + 1)]
+
+    def set_x_axis_values(self, source: FakeRange) -> None:
+        if source.shape[1] != 1 and source.shape[0] != 1:
+            raise ValueError("x-axis values are one row or one column")
+        self.x_values = source
+
+    def delete(self) -> None:
+        self.parent.charts._charts.remove(self)
+
+
+class FakeCharts:
+    def __init__(self, sheet: FakeSheet) -> None:
+        self.sheet = sheet
+        self._charts: list[FakeChart] = []
+
+    def __iter__(self):
+        return iter(list(self._charts))
+
+    def __len__(self) -> int:
+        return len(self._charts)
+
+    def add(self, left: float = 0, top: float = 0, width: float = 355, height: float = 211,
+            chart_type: str | None = None, source: FakeRange | None = None, plot_by: str | None = None,
+            name: str | None = None, anchor: FakeRange | None = None, style: int | None = 227) -> FakeChart:
+        if anchor is not None:
+            if left or top:
+                raise ValueError("use either anchor or left/top")
+            left, top = anchor.left, anchor.top
+        if source is None:
+            raise NotImplementedError("the stand-in needs source=")
+        chart = FakeChart(self.sheet, name or f"Chart {len(self._charts) + 1}", chart_type or "column_clustered",
+                          source, plot_by, left, top, width, height)
+        self._charts.append(chart)
+        return chart

@@ -203,3 +203,34 @@ def test_settings_keep_their_named_ranges_after_edits_in_excel():
     assert fake.sheets["Settings"].range(cell).value == pytest.approx(
         read_table(XlwingsWorkbook(fake), SETTINGS, IssueLog()).set_index("setting")
         .filter(like="orizon", axis=0)["value"].astype(float).iloc[0])
+
+
+def test_charts_are_drawn_natively_and_replaced_on_rerun(three_books):
+    _, _, memory, fake, _ = three_books
+    drawn = {s.name: list(s.charts) for s in fake.sheets if len(s.charts)}
+    expected = {name: specs for name, specs in memory.charts.items() if specs}
+    if not expected:
+        pytest.skip("no stage of this version draws charts")
+    assert set(drawn) == set(expected)
+    for name, specs in expected.items():
+        charts = drawn[name]
+        assert [c.title for c in charts] == [s.title for s in specs]
+        block = memory.tables[name]
+        for chart, spec in zip(charts, specs):
+            names = [c.name for c in block.sheet.columns] + block.header[len(block.sheet.columns):]
+            assert [s.name for s in chart.series] == [x.label or block.header[names.index(x.column)]
+                                                      for x in spec.series]
+            start, stop = spec.rows or (0, len(block.rows))
+            assert chart.x_values.row == block.header_row + 1 + start
+            assert chart.x_values.last_cell.row == block.header_row + stop
+            assert chart.series[0].values.shape[0] == stop - start
+    # a second run replaces the product's charts instead of adding more, and leaves user charts alone
+    sheet_name = next(iter(expected))
+    ws = fake.sheets[sheet_name]
+    ws.charts.add(source=ws.range("A4:A5"), name="my own chart", chart_type="line")
+    before = len(ws.charts)
+    stage = "roughcut" if sheet_name == "RoughCut" else None
+    if stage:
+        execute(XlwingsWorkbook(fake), [stage])
+        assert len(ws.charts) == before
+        assert "my own chart" in [c.name for c in ws.charts]
