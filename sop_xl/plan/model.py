@@ -113,6 +113,17 @@ class PlanModel:
             self.costs[kind][t][var] += coef
 
     @property
+    def n_variables(self) -> int:
+        groups = (self.make, self.inv, self.back, self.lost, self.sub, self.short, self.setup, self.ot,
+                  self.workers, self.hire, self.fire)
+        return sum(len(g) for g in groups) + len(self.slacks)
+
+    @property
+    def n_integer_variables(self) -> int:
+        whole = self.data.settings.whole_headcount
+        return len(self.setup) + (len(self.workers) + len(self.hire) + len(self.fire) if whole else 0)
+
+    @property
     def is_mip(self) -> bool:
         return bool(self.setup) or (self.data.settings.whole_headcount and bool(self.workers))
 

@@ -157,7 +157,6 @@ def cost_table(m: PlanModel) -> pd.DataFrame:
 
 def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: int = 0) -> dict:
     problem = m.problem
-    variables = problem.variables()
     return {
         "time": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC"),
         "objective_type": m.data.settings.objective,
@@ -169,8 +168,8 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "build_seconds": round(build_seconds, 3),
         "solve_seconds": round(solved.seconds, 3),
         "solver_seconds": None if solved.solver_seconds is None else round(solved.solver_seconds, 3),
-        "variables": len(variables),
-        "integer_variables": sum(1 for v in variables if v.cat == pulp.LpInteger),
+        "variables": m.n_variables,
+        "integer_variables": m.n_integer_variables,
         "constraints": len(problem._constraints),
         "items": len(m.data.items),
         "periods": len(m.data.labels),

@@ -101,9 +101,19 @@ class FastHiGHS(pulp.HiGHS):
         self.is_mip = False
 
     def actualSolve(self, lp):
+        # pulp's own actualSolve walks lp.variables() again at the end; this one walks it once
         self.variables = lp.variables()
         self.is_mip = self.mip and any(v.cat == C.LpInteger for v in self.variables)
-        return super().actualSolve(lp)
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        self.callSolver(lp)
+        status, sol_status = self.findSolutionValues(lp)
+        for v in self.variables:
+            v.modified = False
+        for c in lp._constraints.values():
+            c.modifier = False
+        lp.assignStatus(status, sol_status)
+        return status
 
     def createAndConfigureSolver(self, lp):
         super().createAndConfigureSolver(lp)

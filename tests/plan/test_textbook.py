@@ -47,6 +47,10 @@ def test_red_tomato_lp_optimum_is_the_published_422275(solver):
     assert column(result, "supply_plan", "inventory")[-1] == pytest.approx(500)
     assert column(result, "supply_plan", "backlog")[-1] == pytest.approx(0)
     assert sum(column(result, "supply_plan", "subcontract")) == pytest.approx(0)
+    # make, inventory, backlog, subcontract, overtime, workers, hires, layoffs x 6 months
+    assert result.run["variables"] == 48
+    # balance, capacity, workforce, overtime x 6 months + end stock + no backlog at the end
+    assert result.run["constraints"] == 26
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
