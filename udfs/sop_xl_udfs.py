@@ -99,7 +99,8 @@ def SOP_SAFETY_STOCK(demand, lead_time, service_level=0.95):
 @xw.arg("quantities", ndim=2, doc="One row per item, one column per period")
 @xw.arg("hours_per_unit", ndim=1, doc="Hours per unit, one per item")
 @xw.arg("capacity", doc="Optional: hours available, one value or one per period")
-def SOP_ROUGHCUT_LOAD(quantities, hours_per_unit, capacity=None):
+@xw.arg("lead_time", ndim=1, doc="Optional: periods between production start and demand, one or one per item")
+def SOP_ROUGHCUT_LOAD(quantities, hours_per_unit, capacity=None, lead_time=None):
     """Load hours per period, or the load as a share of capacity when capacity is given (spills a row)."""
-    result = f.sop_roughcut_load(quantities, hours_per_unit, capacity)
+    result = f.sop_roughcut_load(quantities, hours_per_unit, capacity, lead_time)
     return result if isinstance(result, str) else [result]

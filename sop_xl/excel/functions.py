@@ -247,10 +247,12 @@ def _matrix(values: Any, what: str) -> np.ndarray:
 
 
 @excel_errors
-def sop_roughcut_load(quantities, hours_per_unit, capacity=None):
+def sop_roughcut_load(quantities, hours_per_unit, capacity=None, lead_time=None):
     """Hours of load per period (a row) from quantities (one row per item, one column per period)
-    and hours per unit (one per item); with `capacity` (one value, or one per period) the load
-    as a share of capacity instead, as on the RoughCut sheet's Utilisation column."""
+    and hours per unit (one per item), as on the RoughCut sheet: with `lead_time` (whole periods,
+    one value or one per item) an item loads the period its production starts, `lead_time`
+    periods before its demand. With `capacity` (one value, or one per period): the load as a
+    share of capacity instead (the Utilisation column)."""
     q = np.nan_to_num(_matrix(quantities, "quantities"))
     h = np.nan_to_num(_numbers(flat(hours_per_unit), "hours_per_unit"))
     if len(h) != q.shape[0]:
@@ -258,6 +260,7 @@ def sop_roughcut_load(quantities, hours_per_unit, capacity=None):
             q = q.T  # one period: a column of quantities against a column of hours
         else:
             raise ExcelError("#N/A", "hours_per_unit needs one value per row of quantities")
+    q = _start_periods(q, lead_time)
     load = h @ q
     if capacity in (None, ""):
         return [float(x) for x in load]
@@ -268,6 +271,22 @@ def sop_roughcut_load(quantities, hours_per_unit, capacity=None):
     if (cap <= 0).any() or np.isnan(cap).any():
         raise ExcelError("#DIV/0!", "capacity must be positive")
     return [float(x) for x in load / cap]
+
+
+def _start_periods(q: np.ndarray, lead_time: Any) -> np.ndarray:
+    """Move each item's quantities `lead` periods earlier, the plan stage's rough-cut rule
+    (demand due inside the lead time is late already and loads nothing)."""
+    if lead_time in (None, ""):
+        return q
+    lead = np.nan_to_num(_numbers(flat(lead_time), "lead_time"))
+    if len(lead) not in (1, q.shape[0]):
+        raise ExcelError("#N/A", "lead_time needs one value, or one per item")
+    if (lead < 0).any() or (lead != np.round(lead)).any():
+        raise ExcelError("#NUM!", "lead_time is a whole number of periods >= 0")
+    lead = np.broadcast_to(lead, (q.shape[0],)).astype(int)
+    n = q.shape[1]
+    idx = np.arange(n)
+    return np.array([np.roll(row, -k) * (idx < n - k) if k else row for row, k in zip(q, lead)])
 
 
 def cache_clear() -> None:

@@ -50,7 +50,8 @@ def instruction_rows() -> list[tuple[str, str, str]]:
                  "SOP_FORECAST_ETS_CONFINT, _SEASONALITY and _STAT."),
         ("item", "=SOP_ACCURACY(actuals, forecasts, \"wape\")", "wape, mape, smape, mae, rmse, bias or mase."),
         ("item", "=SOP_SAFETY_STOCK(demand, lead_time, 0.95)", "Safety stock for a service level."),
-        ("item", "=SOP_ROUGHCUT_LOAD(quantities, hours_per_unit, capacity)", "Load as a share of capacity."),
+        ("item", "=SOP_ROUGHCUT_LOAD(quantities, hours_per_unit, capacity, lead_time)",
+                 "Load as a share of capacity, as on the RoughCut sheet."),
         ("heading", "The sheets", ""),
     ]
     for sheet in WORKBOOK:

@@ -220,13 +220,20 @@ def test_roughcut_load_equals_the_rough_cut_stage_on_the_demo():
     per_sku_resources = [r for r, g in routing.groupby("resource") if set(g["item"]) <= skus]
     assert per_sku_resources
     quantities = demand.drop(columns="sku").to_numpy().tolist()
+    lead = company.items.set_index("sku")["lead_time"].reindex(demand["sku"]).fillna(0).tolist()
     for resource in per_sku_resources:
         hours = routing[routing["resource"] == resource].groupby("item")["hours_per_unit"].sum()
         per_sku = [float(hours.get(sku, 0.0)) for sku in demand["sku"]]
         mine = rough[rough["resource"] == resource]
-        assert udfs.SOP_ROUGHCUT_LOAD(quantities, per_sku)[0] == pytest.approx(mine["load_hours"].tolist())
-        share = udfs.SOP_ROUGHCUT_LOAD(quantities, per_sku, mine["regular_capacity"].tolist())[0]
+        assert udfs.SOP_ROUGHCUT_LOAD(quantities, per_sku, None, lead)[0] == pytest.approx(mine["load_hours"].tolist())
+        share = udfs.SOP_ROUGHCUT_LOAD(quantities, per_sku, mine["regular_capacity"].tolist(), lead)[0]
         assert share == pytest.approx(mine["utilisation"].tolist())
+
+
+def test_roughcut_load_moves_quantities_to_the_production_start():
+    assert udfs.SOP_ROUGHCUT_LOAD([[10.0, 20.0, 30.0], [1.0, 2.0, 3.0]], [1.0, 10.0], None, [1, 0]) == \
+        [[20.0 + 10.0, 30.0 + 20.0, 0.0 + 30.0]]
+    assert udfs.SOP_ROUGHCUT_LOAD([[10.0, 20.0]], [1.0], None, [-1]) == "#NUM!"
 
 
 def test_roughcut_load_errors():
