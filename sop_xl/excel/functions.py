@@ -124,37 +124,43 @@ def _ets_fit(values: tuple, timeline: tuple, seasonality: Any, data_completion: 
     return tl, ets.fit_aaa(tl.y, m, horizon)
 
 
-def _targets(target_date: Any) -> tuple[tuple, bool]:
+def _target_shape(target_date: Any) -> tuple[tuple, int | None]:
+    """The targets, flat, and the width of the range they came in (None: a single value)."""
     targets = flat(target_date)
     if not targets:
         raise ExcelError("#VALUE!", "target_date is missing")
-    return targets, isinstance(target_date, (list, tuple))
+    if not isinstance(target_date, (list, tuple)):
+        return targets, None
+    if target_date and isinstance(target_date[0], (list, tuple)):
+        return targets, len(target_date[0])
+    return targets, 0  # a flat list: one row
 
 
-def _per_target(target_date, values, timeline, seasonality, data_completion, aggregation, compute):
-    targets, many = _targets(target_date)
-    probe = ets.regular_series(list(flat(values)), list(flat(timeline)),
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _ets_results(what: str, targets: tuple, width: int | None, values: tuple, timeline: tuple, seasonality: Any,
+                 data_completion: Any, aggregation: Any, level: Any):
+    probe = ets.regular_series(list(values), list(timeline),
                                data_completion=_int_arg(data_completion, "data_completion", 0, 1, 1),
                                aggregation=_int_arg(aggregation, "aggregation", 1, 7, 1))
     ks = [ets.steps_ahead(t, probe) for t in targets]
     horizon = max(1, math.ceil(max(ks)))
-    tl, fit = _ets_fit(flat(values), flat(timeline), seasonality, data_completion, aggregation, horizon)
-    out = [compute(fit, k) for k in ks]
-    return _shape_like(target_date, out) if many else out[0]
-
-
-def _shape_like(template: Any, out: list) -> list:
-    """Results in the shape of the target range (a row, a column or a block)."""
-    if isinstance(template, (list, tuple)) and template and isinstance(template[0], (list, tuple)):
-        width = len(template[0])
-        return [out[i:i + width] for i in range(0, len(out), width)]
-    return out
+    _, fit = _ets_fit(values, timeline, seasonality, data_completion, aggregation, horizon)
+    if what == "confint":
+        out = [ets.confint(fit, k, float(level)) for k in ks]
+    else:
+        out = [ets.point_forecast(fit, k) for k in ks]
+    if width is None:
+        return out[0]
+    if width == 0:
+        return out
+    return [out[i:i + width] for i in range(0, len(out), width)]
 
 
 @excel_errors
 def sop_forecast_ets(target_date, values, timeline, seasonality=1, data_completion=1, aggregation=1):
-    return _per_target(target_date, values, timeline, seasonality, data_completion, aggregation,
-                       ets.point_forecast)
+    targets, width = _target_shape(target_date)
+    return _ets_results("forecast", targets, width, flat(values), flat(timeline), seasonality, data_completion,
+                        aggregation, None)
 
 
 @excel_errors
@@ -163,8 +169,9 @@ def sop_forecast_ets_confint(target_date, values, timeline, confidence_level=0.9
     level = 0.95 if confidence_level in (None, "") else confidence_level
     if isinstance(level, bool) or not isinstance(level, (int, float)):
         raise ExcelError("#VALUE!", "confidence_level is not a number")
-    return _per_target(target_date, values, timeline, seasonality, data_completion, aggregation,
-                       lambda fit, k: ets.confint(fit, k, float(level)))
+    targets, width = _target_shape(target_date)
+    return _ets_results("confint", targets, width, flat(values), flat(timeline), seasonality, data_completion,
+                        aggregation, float(level))
 
 
 @excel_errors
@@ -290,5 +297,5 @@ def _start_periods(q: np.ndarray, lead_time: Any) -> np.ndarray:
 
 
 def cache_clear() -> None:
-    for fn in (_sop_forecast, _ets_fit, _accuracy, _safety_stock):
+    for fn in (_sop_forecast, _ets_fit, _ets_results, _accuracy, _safety_stock):
         fn.cache_clear()

@@ -240,3 +240,13 @@ def test_roughcut_load_errors():
     assert udfs.SOP_ROUGHCUT_LOAD([[1.0, 2.0]], [1.0, 2.0, 3.0]) == "#N/A"
     assert udfs.SOP_ROUGHCUT_LOAD([[1.0, 2.0]], [1.0], [0.0]) == "#DIV/0!"
     assert udfs.SOP_ROUGHCUT_LOAD([[1.0, "x"]], [1.0]) == "#VALUE!"
+
+
+def test_ets_recalculation_with_the_same_arguments_is_served_from_the_cache():
+    first = F.sop_forecast_ets([[dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 1)]], Y.tolist(), DATES)
+    hits = F._ets_results.cache_info().hits
+    fits = F._ets_fit.cache_info().misses
+    again = F.sop_forecast_ets([[dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 1)]], Y.tolist(), DATES)
+    assert again is first and F._ets_results.cache_info().hits == hits + 1
+    F.sop_forecast_ets_confint(dt.datetime(2026, 1, 1), Y.tolist(), DATES)  # same fit, other statistic
+    assert F._ets_fit.cache_info().misses == fits
