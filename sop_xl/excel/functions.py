@@ -143,7 +143,8 @@ def _ets_results(what: str, targets: tuple, width: int | None, values: tuple, ti
                                data_completion=_int_arg(data_completion, "data_completion", 0, 1, 1),
                                aggregation=_int_arg(aggregation, "aggregation", 1, 7, 1))
     ks = [ets.steps_ahead(t, probe) for t in targets]
-    horizon = max(1, math.ceil(max(ks)))
+    # forecasts are made in blocks of 24 steps, so targets close to each other share one fit
+    horizon = 24 * math.ceil(max(1, math.ceil(max(ks))) / 24)
     _, fit = _ets_fit(values, timeline, seasonality, data_completion, aggregation, horizon)
     if what == "confint":
         out = [ets.confint(fit, k, float(level)) for k in ks]
@@ -176,14 +177,14 @@ def sop_forecast_ets_confint(target_date, values, timeline, confidence_level=0.9
 
 @excel_errors
 def sop_forecast_ets_seasonality(values, timeline, data_completion=1, aggregation=1):
-    tl, fit = _ets_fit(flat(values), flat(timeline), 1, data_completion, aggregation, 1)
+    tl, fit = _ets_fit(flat(values), flat(timeline), 1, data_completion, aggregation, 24)
     return fit.m
 
 
 @excel_errors
 def sop_forecast_ets_stat(values, timeline, statistic_type, seasonality=1, data_completion=1, aggregation=1):
     code = _int_arg(statistic_type, "statistic_type", 1, max(ets.STATISTICS))
-    tl, fit = _ets_fit(flat(values), flat(timeline), seasonality, data_completion, aggregation, 1)
+    tl, fit = _ets_fit(flat(values), flat(timeline), seasonality, data_completion, aggregation, 24)
     return ets.statistic(fit, tl, code)
 
 
