@@ -33,7 +33,7 @@ __all__ = [
     "PlanData", "PlanSettings", "PlanModel", "PlanResult", "SolveResult", "COST_TYPES",
     "build_plan_data", "build_plan_model", "solve_model", "solve_plan", "plan", "rough_cut", "roughcut",
     "explain_infeasible", "plan_tables",
-    "OPTIMAL", "TIME_LIMIT", "NO_SOLUTION", "INFEASIBLE", "UNBOUNDED",
+    "OPTIMAL", "TIME_LIMIT", "NO_SOLUTION", "INFEASIBLE", "UNBOUNDED", "HAS_PLAN",
 ]
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKFORCE, Kind, Sheet
 from ..issues import Issue, IssueCode, IssueLog
-from ..periods import MONTH, label, period_range, period_start
+from ..periods import label, period_range, period_start
 from .cells import cell
 from .settings import PlanSettings
 
@@ -148,8 +148,8 @@ def _sources(resources, workforce, inventory, items) -> dict:
         out.setdefault(("capacity", resources.at[idx, "resource"]),
                        ("Resources", cell(resources, RESOURCES, "regular_capacity", idx), "Regular capacity"))
     for idx in workforce.index[workforce["resource"].notna()]:
-        out[("capacity", workforce.at[idx, "resource"])] = ("Workforce", cell(workforce, WORKFORCE, "max_headcount", idx),
-                                                              "Max headcount")
+        where = cell(workforce, WORKFORCE, "max_headcount", idx)
+        out[("capacity", workforce.at[idx, "resource"])] = ("Workforce", where, "Max headcount")
     for idx in inventory.index[inventory["sku"].notna()]:
         sku = inventory.at[idx, "sku"]
         out[("end_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "target_end_stock", idx), "Target end stock")

@@ -1,9 +1,9 @@
 """Rough-cut capacity check: the load demand puts on each resource, before any optimisation.
 
 Load = demand x hours per unit (plus nothing for setups: lots are not known yet), in the
-period production must start: the demand's period less the item's lead time. Labour pools offer their opening headcount's hours. A period is
-``ok`` when the load fits regular hours, ``overtime`` when it needs overtime, and
-``overload`` when even overtime is not enough.
+period production must start: the demand's period less the item's lead time. Labour
+pools offer their opening headcount's hours. A period is ``ok`` when the load fits regular
+hours, ``overtime`` when it needs overtime, and ``overload`` when even overtime is not enough.
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ def rough_cut(data: PlanData) -> pd.DataFrame:
             rows.append((resource, res["kind"], lab, float(load[r, t]), regular, overtime))
     frame = pd.DataFrame(rows, columns=["resource", "kind", "period", "load_hours", "regular_capacity",
                                         "overtime_capacity"])
-    frame["utilisation"] = np.where(frame["regular_capacity"] > 0,
-                                    frame["load_hours"] / frame["regular_capacity"].where(frame["regular_capacity"] > 0),
-                                    np.nan)
+    regular = frame["regular_capacity"].where(frame["regular_capacity"] > 0)
+    frame["utilisation"] = frame["load_hours"] / regular
     over = frame["load_hours"] - frame["regular_capacity"]
     beyond = over - frame["overtime_capacity"]
     tol = 1e-9 * np.maximum(frame["regular_capacity"], 1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sop_xl.plan import PlanSettings, build_plan_data, build_plan_model, solve_model, solve_plan
+from sop_xl.plan import PlanSettings, build_plan_data, solve_plan
 
 START = pd.Timestamp("2027-01-01")
 
@@ -54,4 +54,4 @@ def column(result, table: str, name: str, key: str | None = None) -> list[float]
     return [round(float(x), 4) + 0.0 for x in frame[name]]
 
 
-__all__ = ["case", "data_of", "solved", "column", "build_plan_model", "solve_model", "START"]
+__all__ = ["case", "data_of", "solved", "column", "START"]

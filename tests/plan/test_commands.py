@@ -81,7 +81,8 @@ def test_forecast_sheet_is_used_when_there_is_no_consensus():
     book = red_tomato_book()
     forecast = Sheet(name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
                      description="test", layout=DEMAND.layout, key=("sku",),
-                     columns=(Column("sku", Kind.TEXT, "SKU"), Column("family", Kind.TEXT), Column("method", Kind.TEXT)),
+                     columns=(Column("sku", Kind.TEXT, "SKU"), Column("family", Kind.TEXT),
+                              Column("method", Kind.TEXT)),
                      period_values=Column("forecast", Kind.NUMBER))
     book.write_table(forecast, pd.DataFrame([["Tools", "Tools", "ets", *[200.0] * 6]],
                                             columns=["sku", "family", "method", *MONTHS]))

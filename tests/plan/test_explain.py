@@ -46,7 +46,8 @@ def test_end_target_against_storage_limit():
 def test_two_independent_problems_are_both_reported():
     items = item() + [dict(sku="B", family="F", unit_cost=1.0, backorder_cost=1.0, safety_stock_rule="none")]
     r = solved(**case({"A-12": [130], "B": [40]}, items=items,
-                      resources=[dict(resource="L1", regular_capacity=100.0), dict(resource="L2", regular_capacity=30.0)],
+                      resources=[dict(resource="L1", regular_capacity=100.0),
+                                 dict(resource="L2", regular_capacity=30.0)],
                       routing=[dict(item="A-12", resource="L1", hours_per_unit=1.0),
                                dict(item="B", resource="L2", hours_per_unit=1.0)]))
     assert r.status == INFEASIBLE

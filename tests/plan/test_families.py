@@ -124,7 +124,8 @@ def test_soft_safety_stock_is_kept_when_cheaper_than_its_penalty():
     assert column(r, "supply_plan", "safety_stock_shortfall") == [10, 0]
     assert r.objective == pytest.approx(50 + 40)
     assert any(i.code == "plan_below_safety_stock" for i in r.issues)
-    off = solved(**case([100, 100], items=item(holding_cost=1.0), resources=[dict(resource="M", regular_capacity=120.0)]))
+    off = solved(**case([100, 100], items=item(holding_cost=1.0),
+                        resources=[dict(resource="M", regular_capacity=120.0)]))
     assert off.objective == pytest.approx(2000)
 
 
