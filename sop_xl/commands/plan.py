@@ -210,10 +210,12 @@ def read_plan_demand(book: WorkbookAdapter, period_type: str, log: IssueLog) -> 
                 sheet=forecast_sheet.name)
             return out.dropna(subset=["demand"]).reset_index(drop=True), forecast_sheet.name
     if DEMAND.name in names:
-        long = read_wide(book, DEMAND, log, period_type=period_type)
-        out = long[["sku", "ds", "demand", "cell"]].assign(sheet=DEMAND.name)
-        return out.dropna(subset=["demand"]).reset_index(drop=True), DEMAND.name
-    log.error(IssueCode.MISSING_SHEET, "There is no demand to plan: no Consensus, Forecast or Demand sheet.",
+        long = read_wide(book, DEMAND, log, period_type=period_type, required=False)
+        out = long[["sku", "ds", "demand", "cell"]].assign(sheet=DEMAND.name).dropna(subset=["demand"])
+        if not out.empty or log.has_errors:
+            return out.reset_index(drop=True), DEMAND.name
+    log.error(IssueCode.MISSING_SHEET, "There is no demand to plan: no Consensus, Forecast or Demand sheet "
+              "with numbers in it.",
               "Run the forecast (sop-xl forecast), or fill the Demand sheet with one row per SKU and one column "
               "per future period.", sheet=DEMAND.name)
     raise InputError(list(log))

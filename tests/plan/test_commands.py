@@ -135,3 +135,18 @@ def test_infeasible_plan_through_execute_reports_the_explanation():
     from sop_xl.contract import ISSUES
     issues = read_back(book, ISSUES)
     assert any("lacks" in m or "backorders" in m for m in issues["message"])
+
+
+def test_an_empty_demand_sheet_is_no_demand():
+    book = red_tomato_book()
+    book.write_table(DEMAND, pd.DataFrame(columns=["sku", *MONTHS]))
+    with pytest.raises(InputError) as err:
+        run_plan(book)
+    assert "no Consensus, Forecast or Demand sheet with numbers" in str(err.value)
+
+
+def test_public_names_are_pinned():
+    import sop_xl.plan as plan_api
+    assert {"plan", "roughcut", "solve_plan", "build_plan_data", "build_plan_model", "solve_model", "rough_cut",
+            "explain_infeasible", "PlanSettings", "PlanResult"} <= set(plan_api.__all__)
+    assert all(hasattr(plan_api, name) for name in plan_api.__all__)
