@@ -120,63 +120,112 @@ def base_state(statistical: pd.DataFrame, items: pd.DataFrame, previous: pd.Data
                     values = values.where(values.notna(), state.loc[common, "price"])
                 state.loc[common, col] = values.to_numpy(dtype="float64")
         if "note" in prev and "source" in prev:
-            for key in common:
-                src = str(prev.at[key, "source"] or "")
-                for col, dept in (*VOLUME_COLUMNS.items(), ("marketing", UPLIFT_DEPARTMENT)):
-                    if dept in src:
-                        state.at[key, f"note_{col}"] = safe_text(prev.at[key, "note"])
+            source = prev.loc[common, "source"].fillna("").astype(str)
+            note = prev.loc[common, "note"].map(safe_text)
+            for col, dept in (*VOLUME_COLUMNS.items(), ("marketing", UPLIFT_DEPARTMENT)):
+                hit = source.str.contains(dept, regex=False).to_numpy()
+                state.loc[common[hit], f"note_{col}"] = note.to_numpy()[hit]
     return state
 
 
-def finalize(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]) -> pd.DataFrame:
-    """final, source and note of every SKU-period from the department columns."""
+class _Table:
+    """The merge state as column arrays with (sku, ds) -> row lookups: single cells are read and
+    written often while merging, whole columns when deciding the final numbers."""
+
+    def __init__(self, state: pd.DataFrame):
+        self.index = state.index
+        self.pos = {key: i for i, key in enumerate(state.index)}
+        self.columns = list(state.columns)
+        self.cols = {c: state[c].to_numpy(copy=True) for c in state.columns}
+
+    def __contains__(self, key) -> bool:
+        return key in self.pos
+
+    def __getitem__(self, key) -> "_Row":
+        return _Row(self.cols, self.pos[key])
+
+    def copy(self) -> "_Table":
+        twin = object.__new__(_Table)
+        twin.index, twin.pos, twin.columns = self.index, self.pos, self.columns
+        twin.cols = {c: v.copy() for c, v in self.cols.items()}
+        return twin
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({c: self.cols[c] for c in self.columns}, index=self.index)
+
+
+class _Row:
+    __slots__ = ("cols", "i")
+
+    def __init__(self, cols: dict, i: int):
+        self.cols, self.i = cols, i
+
+    def __getitem__(self, col: str) -> Any:
+        return self.cols[col][self.i]
+
+    def __setitem__(self, col: str, value: Any) -> None:
+        self.cols[col][self.i] = value
+
+
+def decide(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """final, source and note of every SKU-period from the department columns (vectorised; the
+    same rules `_present` applies cell by cell)."""
     position = {ds: i for i, ds in enumerate(horizon)}
-    finals, sources, notes = [], [], []
-    for (sku, ds), row in zip(state.index, state.itertuples(index=False)):
-        pos = position.get(ds, 0)
-        value, source, note = _decide(row, rules, pos)
-        finals.append(value)
-        sources.append(source)
-        notes.append(note)
+    pos = np.array([position.get(ds, 0) for ds in state.index.get_level_values(1)], dtype=int)
+    near = pos < rules.near_term_periods
+    names = ["Sales", "Finance", UPLIFT_DEPARTMENT]
+
+    def ranks(p: int) -> dict[str, int]:
+        ordered = sorted(names, key=lambda d: rules.rank(d, p))
+        return {d: ordered.index(d) for d in names}
+
+    far, close = ranks(10**9), ranks(0)
+    rank = {d: np.where(near, close[d], far[d]) for d in names}
+    col = {c: state[c].to_numpy(dtype="float64") for c in ("statistical", "sales", "finance", "marketing_pct",
+                                                           "marketing_units")}
+    stat = np.nan_to_num(col["statistical"])
+    has = {"Sales": ~np.isnan(col["sales"]), "Finance": ~np.isnan(col["finance"]),
+           UPLIFT_DEPARTMENT: ~(np.isnan(col["marketing_pct"]) & np.isnan(col["marketing_units"]))}
+    uplifted = lambda base: base * (1 + np.nan_to_num(col["marketing_pct"])) + np.nan_to_num(col["marketing_units"])
+    notes = {d: state[f"note_{d.lower()}"].to_numpy(dtype=object) for d in names}
+    big = len(names) + 1
+    volume_names = names[:2] if rules.uplift_rule == "add" else names
+    stacked = np.vstack([np.where(has[d], rank[d], big) for d in volume_names])
+    best = np.argmin(stacked, axis=0)
+    some = stacked.min(axis=0) < big
+    winner = np.where(some, np.array(volume_names, dtype=object)[best], "")
+    n = len(state)
+    value, source, note = stat.copy(), np.full(n, "Statistical", dtype=object), np.full(n, "", dtype=object)
+    for d, column in (("Sales", "sales"), ("Finance", "finance")):
+        mask = winner == d
+        value[mask], source[mask], note[mask] = col[column][mask], d, notes[d][mask]
+    m = has[UPLIFT_DEPARTMENT]
+    if rules.uplift_rule == "add":
+        value = np.where(m, uplifted(value), value)
+        source = np.where(m, source + " + " + UPLIFT_DEPARTMENT, source)
+        note = np.array([("; ".join(x for x in (a, b) if x) if up else a)
+                         for a, b, up in zip(note, notes[UPLIFT_DEPARTMENT], m)], dtype=object)
+    else:
+        mask = winner == UPLIFT_DEPARTMENT
+        value = np.where(mask, uplifted(stat), value)
+        source[mask], note[mask] = "Statistical + Marketing", notes[UPLIFT_DEPARTMENT][mask]
+    return np.maximum(0.0, value), source, note
+
+
+def finalize(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]) -> pd.DataFrame:
+    """The state with final, source and note of every SKU-period."""
     out = state.copy()
-    out["final"] = finals
-    out["source"] = sources
-    out["note"] = notes
+    out["final"], out["source"], out["note"] = decide(state, rules, horizon)
     return out
 
 
 def _present(row, rules: MergeRules, pos: int) -> list[str]:
     """Departments with a number on this SKU-period, strongest first."""
-    depts = [dept for col, dept in VOLUME_COLUMNS.items() if not _nan(getattr(row, col))]
-    if not (_nan(row.marketing_pct) and _nan(row.marketing_units)):
+    depts = [dept for col, dept in VOLUME_COLUMNS.items() if not _nan(row[col])]
+    if not (_nan(row["marketing_pct"]) and _nan(row["marketing_units"])):
         depts.append(UPLIFT_DEPARTMENT)
     return sorted(depts, key=lambda d: rules.rank(d, pos))
-
-
-def _decide(row, rules: MergeRules, pos: int) -> tuple[float, str, str]:
-    stat = 0.0 if _nan(row.statistical) else float(row.statistical)
-    present = _present(row, rules, pos)
-    volumes = [d for d in present if d != UPLIFT_DEPARTMENT]
-    has_uplift = UPLIFT_DEPARTMENT in present
-    pct = 0.0 if _nan(row.marketing_pct) else float(row.marketing_pct)
-    units = 0.0 if _nan(row.marketing_units) else float(row.marketing_units)
-    if rules.uplift_rule == "add":
-        base_dept = volumes[0] if volumes else ""
-        base = float(getattr(row, base_dept.lower())) if base_dept else stat
-        value = base * (1 + pct) + units if has_uplift else base
-        source = " + ".join(x for x in (base_dept or "Statistical", UPLIFT_DEPARTMENT if has_uplift else "") if x)
-        note = "; ".join(n for n in (getattr(row, f"note_{base_dept.lower()}") if base_dept else "",
-                                     row.note_marketing if has_uplift else "") if n)
-    else:
-        winner = present[0] if present else ""
-        if winner == UPLIFT_DEPARTMENT:
-            value, source, note = stat * (1 + pct) + units, "Statistical + Marketing", row.note_marketing
-        elif winner:
-            value, source = float(getattr(row, winner.lower())), winner
-            note = getattr(row, f"note_{winner.lower()}")
-        else:
-            value, source, note = stat, "Statistical", ""
-    return max(0.0, value), source, note
 
 
 def _nan(x: Any) -> bool:
@@ -193,15 +242,17 @@ def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFram
     """
     horizon = sorted(pd.Timestamp(d) for d in pd.to_datetime(statistical["ds"]).unique())
     state = base_state(statistical, items, previous)
-    before = finalize(state, rules, horizon)
+    records = _Table(state)
+    before = records.copy()
+    before.cols["final"] = decide(state, rules, horizon)[0]
     reasons: dict[int, str] = {}
     merged: dict[int, dict[str, Any]] = {}
     valid = _validate(offers, state, horizon, resources, period_type, reasons)
     valid = _drop_repeats(valid, reasons, period_type)
 
     demand = valid[valid["kind"] != CAPACITY]
-    cells = _expand(demand, state, reasons)
-    lost = _apply(cells, state, before, rules, horizon)
+    cells = _expand(demand, state, records, reasons)
+    lost = _apply(cells, records, before, rules, horizon)
     by_offer: dict[int, list[_Cell]] = defaultdict(list)
     for c in cells:
         by_offer[c.offer_id].append(c)
@@ -215,14 +266,14 @@ def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFram
             reasons[offer.offer_id] = (f"conflicts with a higher-priority department ({', '.join(winners)}) "
                                        f"on {_where(lost_here, period_type)}")
             continue
-        merged[offer.offer_id] = _merged_info(offer, mine, lost_here, before, state, lost)
+        merged[offer.offer_id] = _merged_info(offer, mine, lost_here, before, lost)
 
     new_calendar = None
     capacity = valid[valid["kind"] == CAPACITY]
     if not capacity.empty:
         new_calendar = _capacity(capacity, resources, calendar, cycle, merged, reasons)
 
-    after = finalize(state, rules, horizon)
+    after = finalize(records.frame(), rules, horizon)
     check_accounting(offers, merged, reasons)
     consensus = _consensus_frame(after, cycle)
     return MergeResult(
@@ -245,6 +296,7 @@ def _validate(offers: pd.DataFrame, state: pd.DataFrame, horizon: list[pd.Timest
     first, last = (periods.label(horizon[0], period_type), periods.label(horizon[-1], period_type)) \
         if horizon else ("", "")
     in_horizon = set(horizon)
+    cells = set(state.index)
     rows = []
     for o in offers.itertuples(index=False):
         spec = FIELDS.get((o.department, o.field))
@@ -278,6 +330,9 @@ def _validate(offers: pd.DataFrame, state: pd.DataFrame, horizon: list[pd.Timest
         if ds not in in_horizon:
             reasons[o.offer_id] = (f"period {periods.label(ds, period_type)} is outside the horizon "
                                    f"{first} to {last}")
+            continue
+        if level == "SKU" and (canonical, ds) not in cells:
+            reasons[o.offer_id] = f"{canonical} has no statistical forecast for {periods.label(ds, period_type)}"
             continue
         value = float(o.value) if not pd.isna(o.value) else math.nan
         if math.isnan(value) or math.isinf(value):
@@ -329,7 +384,7 @@ def _drop_repeats(valid: pd.DataFrame, reasons: dict[int, str], period_type: str
 
 # ------------------------------------------------------------------ spreading and applying
 
-def _expand(demand: pd.DataFrame, state: pd.DataFrame, reasons: dict[int, str]) -> list[_Cell]:
+def _expand(demand: pd.DataFrame, state: pd.DataFrame, records: "_Table", reasons: dict[int, str]) -> list[_Cell]:
     cells: list[_Cell] = []
     members: dict[str, list[str]] = defaultdict(list)
     for sku, family in state["family"].groupby(level=0).first().items():
@@ -356,38 +411,40 @@ def _expand(demand: pd.DataFrame, state: pd.DataFrame, reasons: dict[int, str]) 
             reasons[o.offer_id] = (f"the family volume {o.value:g} is below the volumes given for its SKUs "
                                    f"({sum(own.values()):g}) in the same returns")
             continue
-        for sku, share in zip(rest, _shares(state, rest, o.ds)):
+        for sku, share in zip(rest, _shares(records, rest, o.ds)):
             cells.append(_Cell(o.offer_id, o.department, o.column, o.kind, sku, o.ds, remainder * share, o.note))
     return cells
 
 
-def _shares(state: pd.DataFrame, skus: list[str], ds: pd.Timestamp) -> list[float]:
+def _shares(records: "_Table", skus: list[str], ds: pd.Timestamp) -> list[float]:
     """Each SKU's share of the family's statistical forecast in `ds` (equal when it is all zero)."""
-    weights = [max(0.0, float(state.at[(s, ds), "statistical"])) if (s, ds) in state.index
-               and not _nan(state.at[(s, ds), "statistical"]) else 0.0 for s in skus]
+    weights = []
+    for s in skus:
+        value = records[(s, ds)]["statistical"] if (s, ds) in records else 0.0
+        weights.append(0.0 if _nan(value) else max(0.0, float(value)))
     total = sum(weights)
     if total <= 0:
         return [1.0 / len(skus)] * len(skus)
     return [w / total for w in weights]
 
 
-def _apply(cells: list[_Cell], state: pd.DataFrame, before: pd.DataFrame, rules: MergeRules,
+def _apply(cells: list[_Cell], records: "_Table", before: "_Table", rules: MergeRules,
            horizon: list[pd.Timestamp]) -> dict[tuple[int, str, pd.Timestamp], str]:
-    """Write the new values into `state`; take back those that lose a priority conflict.
+    """Write the new values into `records`; take back those that lose a priority conflict.
 
     Returns (offer_id, sku, ds) -> the department that beat it."""
-    old = state.copy()
     touched: dict[tuple[str, pd.Timestamp], list[_Cell]] = defaultdict(list)
     for c in cells:
-        state.at[(c.sku, c.ds), c.column] = c.value
+        row = records[(c.sku, c.ds)]
+        row[c.column] = c.value
         if c.kind != PRICE:
-            state.at[(c.sku, c.ds), "note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)] = c.note
+            row["note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)] = c.note
             touched[(c.sku, c.ds)].append(c)
     position = {ds: i for i, ds in enumerate(horizon)}
     lost: dict[tuple[int, str, pd.Timestamp], str] = {}
-    for (sku, ds), new in touched.items():
-        row = state.loc[(sku, ds)]
-        present = _present(row, rules, position.get(ds, 0))
+    for key, new in touched.items():
+        row, old = records[key], before[key]
+        present = _present(row, rules, position.get(key[1], 0))
         if rules.uplift_rule == "add":
             volumes = [d for d in present if d != UPLIFT_DEPARTMENT]
             winner = volumes[0] if volumes else ""
@@ -396,11 +453,11 @@ def _apply(cells: list[_Cell], state: pd.DataFrame, before: pd.DataFrame, rules:
             winner = present[0] if present else ""
             losers = [c for c in new if c.department != winner]
         for c in losers:
-            lost[(c.offer_id, sku, ds)] = winner
+            lost[(c.offer_id, c.sku, c.ds)] = winner
             for col in ([c.column] if c.kind == VOLUME else ["marketing_pct", "marketing_units"]):
-                state.at[(sku, ds), col] = old.at[(sku, ds), col]
+                row[col] = old[col]
             note_col = "note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)
-            state.at[(sku, ds), note_col] = old.at[(sku, ds), note_col]
+            row[note_col] = old[note_col]
     return lost
 
 
@@ -410,17 +467,13 @@ def _where(cells: list[_Cell], period_type: str) -> str:
     return text if len(cells) == 1 else f"{text} and {len(cells) - 1} more SKU-period(s)"
 
 
-def _merged_info(offer, mine: list[_Cell], lost_here: list[_Cell], before: pd.DataFrame, state: pd.DataFrame,
-                 lost: dict) -> dict[str, Any]:
-    keys = [(c.sku, c.ds) for c in mine]
-    if offer.kind == VOLUME:
-        old = float(before.loc[keys, "final"].sum())
-    elif offer.kind == UNITS:
-        vals = before.loc[keys, offer.column]
-        old = float(vals.sum()) if vals.notna().any() else None
+def _merged_info(offer, mine: list[_Cell], lost_here: list[_Cell], before: "_Table", lost: dict) -> dict[str, Any]:
+    olds = [before[(c.sku, c.ds)]["final" if offer.kind == VOLUME else offer.column] for c in mine]
+    known = [float(v) for v in olds if not _nan(v)]
+    if offer.kind in (VOLUME, UNITS):
+        old = sum(known) if known else None
     else:
-        vals = before.loc[keys, offer.column]
-        old = float(vals.mean()) if vals.notna().any() else None
+        old = sum(known) / len(known) if known else None
     details = []
     if offer.level == "family":
         details.append(f"spread over {len(mine)} SKU(s) by forecast share" if offer.kind in (VOLUME, UNITS)
