@@ -265,3 +265,22 @@ def test_rough_cut_loads_the_period_production_starts():
     assert busy["overtime_needed"].tolist() == [0, 30, 160]
     assert busy["shortfall_hours"].tolist() == [0, 0, 110]
     assert busy["utilisation"].tolist() == pytest.approx([0.9, 1.3, 2.6])
+
+
+def test_weekly_buckets_and_weekly_holding_cost():
+    import pandas as pd
+    from sop_xl.plan import PlanSettings, build_plan_data, solve_plan
+    monday = pd.Timestamp("2027-02-01")
+    demand = pd.DataFrame({"sku": "A", "ds": [monday + pd.Timedelta(weeks=k) for k in range(3)],
+                           "demand": [50.0, 150.0, 100.0]})
+    data, issues = build_plan_data(
+        items=pd.DataFrame([dict(sku="A", family="F", unit_cost=52.0, holding_cost_rate=0.5, backorder_cost=9.0,
+                                    safety_stock_rule="none")]),
+        resources=pd.DataFrame([dict(resource="M", regular_capacity=100.0)]),
+        routing=pd.DataFrame([dict(item="A", resource="M", hours_per_unit=1.0)]), demand=demand,
+        settings=PlanSettings(period_type="week", first_period=monday, horizon=3))
+    result = solve_plan(data)
+    assert data.labels == ("2027-W05", "2027-W06", "2027-W07")
+    # holding 52 x 50% / 52 weeks = 0.5 per unit-week: prebuild 50 in week 5 rather than backorder at 9
+    assert column(result, "supply_plan", "inventory") == [50, 0, 0]
+    assert result.objective == pytest.approx(52 * 300 + 0.5 * 50)
