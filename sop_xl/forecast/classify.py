@@ -39,8 +39,8 @@ def demand_class(y: np.ndarray) -> tuple[str, float, float]:
     if len(nz) == 0:
         return NO_DEMAND, float("inf"), 0.0
     adi = len(y) / len(nz)
-    mean = nz.mean()
-    cv2 = float((nz.std() / mean) ** 2) if mean > 0 else 0.0
+    rel = nz / nz.max()  # relative sizes: no overflow for huge values
+    cv2 = float((rel.std() / rel.mean()) ** 2)
     if adi < ADI_CUT:
         return (SMOOTH if cv2 < CV2_CUT else ERRATIC), adi, cv2
     return (INTERMITTENT if cv2 < CV2_CUT else LUMPY), adi, cv2

@@ -29,7 +29,10 @@ def is_seasonal(y: np.ndarray, m: int, z: float = 1.645) -> bool:
     y = np.asarray(y, float)
     if m < 2 or len(y) < 3 * m or np.ptp(y) == 0:
         return False
-    r = acf(y, m)
+    y = y / np.abs(y).max()  # scale-free; huge values must not overflow
+    # a strong trend swamps the autocorrelation at the season lag: test around the linear trend
+    x = np.arange(len(y), dtype=float)
+    r = acf(y - np.polyval(np.polyfit(x, y, 1), x), m)
     limit = z * np.sqrt((1 + 2 * (r[:-1] ** 2).sum()) / len(y))
     return bool(r[m - 1] > limit)
 

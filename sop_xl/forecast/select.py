@@ -155,8 +155,10 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
     names = tuple(x for x in names if make(x, m).min_length <= t) or ("naive",)
     min_train = max(make(x, m).min_length for x in names)
     hb, origins = windows(t, h, n_windows, min_train)
+    flags = []
     if not origins:
         # too short to backtest every candidate: keep the ones the longest window can fit
+        flags = ["fallback_method"]
         hb, origins = windows(t, h, 1, 1)
         origins = [o for o in origins if o >= 1]
         names = tuple(x for x in names if origins and make(x, m).min_length <= origins[0]) or ("naive",)
@@ -202,7 +204,7 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
             reason = _ensemble_reason(metric, members, i, names, score, scores, len(origins), hb, bench)
         out.append(Outcome(method=chosen, reason=reason, forecast=np.maximum(forecast, 0), origins=list(origins),
                            actual=actual[i], fitted=fitted, scale=float(scale[i]), scores=scores,
-                           members=members))
+                           members=members, flags=list(flags)))
     return out
 
 

@@ -1,0 +1,208 @@
+"""The long-frame API end to end: columns, per-series info, intervals, fan-out, bad input."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sop_xl.forecast import METHODS, backtest, cleanse, forecast, forecast_result
+
+from .conftest import make_history
+
+
+def test_forecast_frame_has_the_ecosystem_columns(history):
+    fc = forecast(history, 6)
+    assert list(fc.columns) == ["unique_id", "ds", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95",
+                                "method"]
+    assert len(fc) == history["unique_id"].nunique() * 6
+    assert fc[["yhat", "yhat_lo_80", "yhat_hi_95"]].notna().all().all()
+    first = fc.groupby("unique_id")["ds"].min()
+    assert (first == pd.Timestamp("2026-01-01")).all()  # the period after the 48 months of history
+    # bounds are ordered and never negative
+    assert (fc["yhat_lo_95"] <= fc["yhat_lo_80"] + 1e-9).all()
+    assert (fc["yhat_lo_80"] <= fc["yhat"] + 1e-9).all() and (fc["yhat"] <= fc["yhat_hi_80"] + 1e-9).all()
+    assert (fc["yhat_hi_80"] <= fc["yhat_hi_95"] + 1e-9).all() and (fc["yhat_lo_95"] >= 0).all()
+
+
+def test_result_records_class_method_and_reason_per_series(history):
+    res = forecast_result(history, 6)
+    s = res.series.set_index("unique_id")
+    assert set(s.columns) >= {"demand_class", "seasonal", "season_length", "method", "reason", "flags"}
+    assert s.loc["SKU000", "seasonal"] and s.loc["SKU000", "season_length"] == 12
+    assert s.loc["SKU001", "demand_class"] == "smooth" and not s.loc["SKU001", "seasonal"]
+    assert s.loc["SKU002", "demand_class"] in ("intermittent", "lumpy")
+    assert s["reason"].str.contains("backtest").all()
+    assert s["method"].isin([*METHODS, "ensemble"]).all()
+    # ensembles name their members and their backtest scores
+    ens = s[s["method"] == "ensemble"]
+    assert len(ens) and ens["reason"].str.contains("mean of the").all()
+
+
+def test_seasonal_series_forecast_follows_the_season(history):
+    res = forecast_result(history, 12)
+    f = res.forecasts[res.forecasts["unique_id"] == "SKU003"]["yhat"].to_numpy()
+    # 200 * (1 + 0.35 sin): peak months about twice the trough months
+    assert f.max() / f.min() > 1.6
+
+
+def test_named_method_is_used_for_every_series(history):
+    fc = forecast(history, 3, method="ses")
+    assert set(fc["method"]) == {"ses"}
+    with pytest.raises(ValueError, match="unknown method"):
+        forecast(history, 3, method="prophet")
+
+
+def test_metric_and_levels_are_selectable(history):
+    fc = forecast(history, 3, metric="wape", level=(50, 90))
+    assert {"yhat_lo_50", "yhat_hi_90"} <= set(fc.columns)
+    with pytest.raises(ValueError, match="unknown metric"):
+        forecast(history, 3, metric="r2")
+
+
+def test_interval_coverage_is_reported_and_close_to_nominal():
+    res = forecast_result(make_history(n=80, length=60, seed=5), 12)
+    cov = res.coverage
+    assert set(cov["level"]) == {80, 95}
+    for _, row in cov.iterrows():
+        # cross-validated over backtest cells: within a few points of the nominal level
+        assert abs(row["coverage"] - row["level"]) < 8, row.to_dict()
+
+
+def test_accuracy_has_kpis_and_fva_over_seasonal_naive(history):
+    res = forecast_result(history, 6)
+    acc = res.accuracy
+    assert {"mape", "wape", "smape", "mase", "bias", "fva"} <= set(acc.columns)
+    assert acc.groupby("unique_id")["chosen"].sum().eq(1).all()
+    snaive = acc[acc["method"] == "seasonal_naive"]
+    # (NaN where the backtest windows had no demand at all: WAPE is undefined there)
+    assert snaive["fva"].notna().sum() >= len(snaive) - 2
+    np.testing.assert_allclose(snaive["fva"].dropna(), 0.0, atol=1e-9)
+    # the chosen method adds value over seasonal naive on the smooth seasonal series
+    chosen = acc[acc["chosen"]].set_index("unique_id")
+    assert chosen.loc["SKU000", "fva"] > 0
+
+
+def test_backtest_reports_per_series_and_overall(history):
+    rep = backtest(history, 6)
+    assert len(rep.series) == history["unique_id"].nunique()
+    assert {"mase", "wape"} <= set(rep.overall.columns) and len(rep.overall) == 1
+    assert rep.overall["mase"].iloc[0] < 1.5
+
+
+def test_cleansing_log_keeps_original_values():
+    h = make_history(n=2, length=48)
+    h.loc[(h["unique_id"] == "SKU001") & (h["ds"] == "2023-06-01"), "y"] = 900.0   # a one-off spike
+    h.loc[(h["unique_id"] == "SKU001") & (h["ds"] == "2023-02-01"), "y"] = -5.0    # a return
+    h = h[~((h["unique_id"] == "SKU001") & (h["ds"] == "2023-09-01"))]             # a missing month
+    cleansed, log = cleanse(h)
+    sku = log[log["unique_id"] == "SKU001"]
+    spike = sku[sku["ds"] == "2023-06-01"].iloc[-1]
+    assert spike["original"] == 900.0 and spike["action"] == "replaced" and 30 < spike["cleansed"] < 80
+    ret = sku[sku["ds"] == "2023-02-01"]
+    assert ret["original"].iloc[0] == -5.0 and ret["action"].iloc[0] == "zeroed"
+    gap = sku[sku["ds"] == "2023-09-01"]
+    assert np.isnan(gap["original"].iloc[0]) and gap["action"].iloc[0] == "filled"
+    # a zero inside smooth demand is then judged like any other value (here: an outlier)
+    assert gap["action"].iloc[-1] == "replaced"
+    c = cleansed.set_index(["unique_id", "ds"])["y"]
+    assert c.loc[("SKU001", pd.Timestamp("2023-06-01"))] == spike["cleansed"]
+    res = forecast_result(h, 3)
+    flags = res.series.set_index("unique_id").loc["SKU001", "flags"]
+    assert "outliers_replaced" in flags and "negatives_zeroed" in flags and "gaps_filled" in flags
+
+
+def test_new_product_leading_zeros_and_discontinued_items(history):
+    h = history.copy()
+    h.loc[(h["unique_id"] == "SKU001") & (h["ds"] < "2025-01-01"), "y"] = 0.0
+    res = forecast_result(h, 4, discontinued=["SKU005"])
+    s = res.series.set_index("unique_id")
+    assert "leading_zeros_dropped" in s.loc["SKU001", "flags"] and s.loc["SKU001", "history_periods"] == 12
+    assert "discontinued" in s.loc["SKU005", "flags"] and s.loc["SKU005", "method"] == ""
+    assert "SKU005" not in set(res.forecasts["unique_id"])
+
+
+BAD = {
+    "all_zero": [0.0] * 30,
+    "constant": [5.0] * 30,
+    "one_point": [12.0],
+    "two_points": [3.0, 4.0],
+    "nan_only": [np.nan] * 10,
+    "huge": list(np.linspace(1e200, 2e200, 30)),
+    "mixed_nan": [1.0, np.nan, 3.0, np.nan] * 8,
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_series_get_a_forecast_or_flagged_fallback(case):
+    y = BAD[case]
+    hist = pd.DataFrame({"unique_id": case, "ds": pd.date_range("2020-01-01", periods=len(y), freq="MS"), "y": y})
+    good = make_history(n=2, length=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may leak to the console
+        res = forecast_result(pd.concat([hist, good]), 6)
+    fc = res.forecasts[res.forecasts["unique_id"] == case]
+    assert len(fc) == 6 and np.isfinite(fc["yhat"]).all() and (fc["yhat"] >= 0).all()
+    row = res.series.set_index("unique_id").loc[case]
+    assert row["method"] and row["reason"]
+    if case in ("all_zero", "nan_only"):
+        assert (fc["yhat"] == 0).all()
+    if case == "constant":
+        np.testing.assert_allclose(fc["yhat"], 5.0, rtol=1e-6)
+    if case in ("one_point", "two_points", "nan_only"):
+        assert "fallback_method" in row["flags"] or "no_history" in row["flags"]
+    if case == "huge":
+        assert fc["yhat"].iloc[0] > 1e200 and np.isfinite(fc["yhat_hi_95"]).all()
+
+
+def test_irregular_dates_and_gaps_become_periods():
+    # mid-month dates, two rows in one month, one month missing, and weekly data
+    ds = pd.to_datetime(["2024-01-15", "2024-02-03", "2024-02-20", "2024-04-09", "2024-05-31", "2024-06-01",
+                         "2024-07-10", "2024-08-10"])
+    hist = pd.DataFrame({"unique_id": "A", "ds": ds, "y": [10, 4, 6, 10, 10, 11, 9, 10]})
+    res = forecast_result(hist, 2)
+    h = res.history.set_index("ds")["y"]
+    assert h.loc["2024-02-01"] == 10 and h.loc["2024-03-01"] == 0 and len(h) == 8
+    assert list(res.forecasts["ds"]) == [pd.Timestamp("2024-09-01"), pd.Timestamp("2024-10-01")]
+    weekly = pd.DataFrame({"unique_id": "W", "ds": pd.date_range("2024-01-03", periods=30, freq="7D"),
+                           "y": np.arange(30.0)})
+    res = forecast_result(weekly, 3)
+    assert res.period_type == "week" and res.forecasts["ds"].dt.dayofweek.eq(0).all()
+
+
+def test_bad_frames_are_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match="missing: y"):
+        forecast(pd.DataFrame({"unique_id": ["a"], "ds": ["2024-01-01"]}), 3)
+    with pytest.raises(ValueError, match="not a date"):
+        forecast(pd.DataFrame({"unique_id": ["a"], "ds": ["soon"], "y": [1]}), 3)
+
+
+def test_processes_give_the_same_forecast_and_report_progress(history):
+    class Counter:
+        def __init__(self):
+            self.total, self.done, self.finished = 0, 0, False
+
+        def start(self, description, total):
+            self.total = total
+
+        def advance(self, n=1):
+            self.done += n
+
+        def finish(self):
+            self.finished = True
+
+    p = Counter()
+    one = forecast(history, 6, n_jobs=1)
+    two = forecast(history, 6, n_jobs=2, progress=p)
+    pd.testing.assert_frame_equal(one, two, check_exact=False, rtol=1e-9)
+    assert p.total == p.done == history["unique_id"].nunique() and p.finished
+
+
+def test_fan_out_to_a_local_dask_cluster(history):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        fc = forecast(history, 6, backend="dask")
+    pd.testing.assert_frame_equal(fc, forecast(history, 6), check_exact=False, rtol=1e-9)
