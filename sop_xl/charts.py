@@ -31,3 +31,14 @@ class ChartSpec:
     width_cm: float = 16.0
     height_cm: float = 7.5
     stacked: bool = False
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Conditional formatting as data, passed with a table's charts: cells of `column` (or their
+    whole table rows) whose text equals one of `fills`' values get that fill. Adapters that cannot
+    draw it ignore it."""
+
+    column: str                          # pandas name of a column of the table
+    fills: tuple[tuple[str, str], ...]   # (cell text, hex RGB fill), e.g. (("off track", "FFC7CE"),)
+    whole_row: bool = False

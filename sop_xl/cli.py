@@ -24,6 +24,8 @@ STAGE_HELP = {
     "forecast": "statistical demand forecast with intervals and accuracy",
     "roughcut": "rough-cut capacity check: load vs capacity per resource and period",
     "plan": "optimised, capacity-constrained supply plan",
+    "financials": "revenue, cost of goods, margin, inventory and working capital vs budget (Financials sheet)",
+    "dashboard": "executive KPIs with charts (Dashboard sheet) and the ActionPlan seeded from the plan",
 }
 
 
@@ -95,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("returns", type=Path, nargs="+", metavar="RETURNS", help="returned copies, or folders of them")
     p = sub.add_parser("close-cycle", help="snapshot the plan of record into Versions; change report and FVA")
     common(p)
+
+    for name in ("financials", "dashboard"):
+        common(sub.add_parser(name, help=STAGE_HELP[name]))
+    p = sub.add_parser("scenarios", help="plan every what-if of the Scenarios sheet and compare them with the base plan")
+    common(p)
+    p.add_argument("--promote", metavar="NAME", help="make this scenario's plan the plan of record")
+    p = sub.add_parser("export-pdf", help="the Dashboard and ActionPlan as a PDF for the meeting (LibreOffice)")
+    p.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
+    p.add_argument("--pdf", type=Path, default=None, help="where (default: WORKBOOK with .pdf)")
+    common(p, workbook=False)
 
     p = sub.add_parser("docs", help="regenerate docs/workbook.md from the workbook contract")
     p.add_argument("--out", type=Path, default=Path("docs/workbook.md"))
@@ -181,13 +193,19 @@ def _dispatch(args, out, err, progress) -> int:
         book = FileWorkbook(args.workbook)
         return _run(book, ["validate"], out, err, progress, save=args.write)
 
+    if args.command == "export-pdf":
+        book = FileWorkbook(args.workbook)
+        return _run(book, ["export-pdf"], out, err, progress, save=False,
+                    options={"export-pdf": {"out": args.pdf}})
+
     book = FileWorkbook(args.workbook, out=args.out)
     if args.command == "run":
         stages = [s for s in CYCLE if s in available_stages()]
     else:
         stages = [args.command]
     options = {"send-review": {"to_dir": getattr(args, "to", None)},
-               "merge": {"returns": getattr(args, "returns", None)}}.get(args.command)
+               "merge": {"returns": getattr(args, "returns", None)},
+               "scenarios": {"promote": getattr(args, "promote", None)}}.get(args.command)
     try:
         return _run(book, stages, out, err, progress, options={args.command: options} if options else None)
     except StageUnavailable as exc:

@@ -52,10 +52,14 @@ STAGES: dict[str, str] = {
     "send-review": "sop_xl.commands.consensus:run_send_review",
     "merge": "sop_xl.commands.consensus:run_merge",
     "close-cycle": "sop_xl.commands.consensus:run_close_cycle",
+    "scenarios": "sop_xl.commands.executive:run_scenarios",
+    "financials": "sop_xl.commands.executive:run_financials",
+    "dashboard": "sop_xl.commands.executive:run_dashboard",
+    "export-pdf": "sop_xl.commands.executive:run_export_pdf",
 }
 
 # the order of the monthly cycle, used by `sop-xl demo` and `sop-xl run`
-CYCLE: tuple[str, ...] = ("validate", "forecast", "roughcut", "plan")
+CYCLE: tuple[str, ...] = ("validate", "forecast", "roughcut", "plan", "scenarios", "financials", "dashboard")
 
 
 class StageUnavailable(Exception):

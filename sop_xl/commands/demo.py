@@ -31,6 +31,9 @@ def _write_optional(book: WorkbookAdapter, company: DemoCompany) -> None:
     if "Budget" in names:
         from ..finance.budget import budget_frame
         book.write_table(WORKBOOK.sheet("Budget"), budget_frame(company))
+    if "Scenarios" in names:
+        from ..scenarios.demo import demo_scenarios
+        book.write_table(WORKBOOK.sheet("Scenarios"), demo_scenarios(company))
 
 
 def create_demo_workbook(path: str | Path, *, seed: int = 7) -> FileWorkbook:

@@ -17,3 +17,4 @@ def budget_frame(company) -> pd.DataFrame:
     budget = company.budget.rename(columns={"ds": "period"}).copy()
     budget["margin"] = (budget["revenue"] * budget["family"].map(ratio)).round(-2)
     return budget[["family", "period", "volume", "revenue", "margin"]]
+

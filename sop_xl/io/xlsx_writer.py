@@ -21,7 +21,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ..charts import ChartSpec
+from ..charts import ChartSpec, Highlight
 from ..contract import Layout, Role, Sheet, Workbook
 from .fast_rows import is_big
 from .layout import TableBlock
@@ -208,10 +208,45 @@ def _quote(title: str) -> str:
 def _replace_charts(ws, block: TableBlock, charts: Sequence[ChartSpec], staged) -> None:
     if block.sheet.role is Role.OUTPUT:
         ws._charts = []  # charts on output sheets are the product's; they are redrawn every run
+        _drop_highlights(ws, block)
     for i, spec in enumerate(charts):
-        chart = _chart(spec, ws, block)
+        if isinstance(spec, Highlight):
+            _highlight(ws, block, spec)
+            continue
+        data_ws, data_block = ws, block
+        if spec.data_sheet and spec.data_sheet.lower() != block.sheet.name.lower():
+            # a chart drawn from another table staged in the same save (e.g. Dashboard <- DashboardData)
+            other = next((b for b, _ in staged if b.sheet.name.lower() == spec.data_sheet.lower()), None)
+            if other is None or other.sheet.name not in ws.parent.sheetnames:
+                continue
+            data_ws, data_block = ws.parent[other.sheet.name], other
+        chart = _chart(spec, data_ws, data_block)
         anchor = spec.anchor or f"{get_column_letter(block.n_columns + 2)}{block.header_row + i * 16}"
         ws.add_chart(chart, anchor)
+
+
+def _highlight(ws, block: TableBlock, spec: Highlight) -> None:
+    from openpyxl.formatting.rule import FormulaRule
+    col = [c.name for c in block.sheet.columns].index(spec.column)
+    letter = get_column_letter(col + 1)
+    first, last = block.header_row + 1, block.last_row
+    target = f"A{first}:{get_column_letter(block.n_columns)}{last}" if spec.whole_row else block.column_range(col)
+    for text, color in spec.fills:
+        value = str(text).replace('"', '""')
+        ws.conditional_formatting.add(target, FormulaRule(formula=[f'${letter}{first}="{value}"'],
+                                                          fill=PatternFill("solid", fgColor=color, bgColor=color)))
+
+
+def _drop_highlights(ws, block: TableBlock) -> None:
+    """Conditional formats inside the table's columns are the product's: redrawn every run."""
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+    kept = ConditionalFormattingList()
+    for cf in ws.conditional_formatting:
+        inside = all(r.bounds[2] <= block.n_columns and r.bounds[1] > block.header_row for r in cf.sqref.ranges)
+        if not inside:
+            for rule in cf.rules:
+                kept.add(str(cf.sqref), rule)
+    ws.conditional_formatting = kept
 
 
 def _chart(spec: ChartSpec, ws, block: TableBlock):

@@ -1,0 +1,145 @@
+"""The numbers behind the Dashboard's charts (one block of DashboardData rows per chart), and
+the charts themselves as data (`ChartSpec`s drawn natively by the workbook adapter)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..charts import ChartSpec, Highlight, Series
+from ..periods import label
+
+COLUMNS = ["chart", "group", "label", "demand", "forecast", "plan", "load", "capacity", "max_capacity",
+           "inventory", "safety_stock", "total_cost", "margin"]
+MAX_FAMILIES = 4
+MAX_RESOURCES = 4
+STATUS_FILLS = (("on track", "C6EFCE"), ("watch", "FFEB9C"), ("off track", "FFC7CE"))
+DATA_SHEET = "DashboardData"
+
+
+def dashboard_data(*, demand: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None,
+                   financials: pd.DataFrame | None = None, supply_plan: pd.DataFrame | None = None,
+                   capacity: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
+                   period_type: str = "month") -> pd.DataFrame:
+    """demand / forecast: family, ds, value; financials: the Financials table (period = ds);
+    supply_plan: family, ds, inventory, safety_stock; capacity: resource, ds, used hours as
+    ``load``, regular_capacity, overtime_capacity (Capacity, or RoughCut before a plan)."""
+    blocks: list[pd.DataFrame] = []
+    families = _families(demand, financials)
+    for family in families[:MAX_FAMILIES]:
+        parts = {}
+        if demand is not None and not demand.empty:
+            parts["demand"] = demand[demand["family"] == family].groupby("ds")["value"].sum()
+        if forecast is not None and not forecast.empty:
+            parts["forecast"] = forecast[forecast["family"] == family].groupby("ds")["value"].sum()
+        if financials is not None and not financials.empty and financials["shipped_units"].notna().any():
+            parts["plan"] = financials[financials["family"] == family].groupby("period")["shipped_units"].sum()
+        if parts:
+            block = pd.DataFrame(parts).sort_index()
+            blocks.append(_block("demand", family, block, period_type))
+    if capacity is not None and not capacity.empty:
+        peak = (capacity["load"] / capacity["regular_capacity"].where(capacity["regular_capacity"] > 0)
+                ).groupby(capacity["resource"]).max().fillna(0.0).sort_values(ascending=False)
+        for resource in peak.index[:MAX_RESOURCES]:
+            g = capacity[capacity["resource"] == resource].set_index("ds").sort_index()
+            block = pd.DataFrame({"load": g["load"], "capacity": g["regular_capacity"],
+                                  "max_capacity": g["regular_capacity"] + g["overtime_capacity"].fillna(0.0)})
+            blocks.append(_block("capacity", resource, block, period_type))
+    if supply_plan is not None and not supply_plan.empty:
+        block = supply_plan.groupby("ds")[["inventory", "safety_stock"]].sum().sort_index()
+        blocks.append(_block("inventory", "All", block, period_type))
+    if comparison is not None and not comparison.empty:
+        block = pd.DataFrame({"chart": "scenarios", "group": "", "label": comparison["scenario"].astype(str),
+                              "total_cost": comparison["total_cost"].astype(float),
+                              "margin": comparison["margin"].astype(float)})
+        blocks.append(block)
+    if not blocks:
+        return pd.DataFrame(columns=COLUMNS)
+    out = pd.concat([b.reindex(columns=COLUMNS) for b in blocks], ignore_index=True)
+    for col in COLUMNS[3:]:
+        out[col] = out[col].astype(float)
+    return out
+
+
+def _families(*frames) -> list[str]:
+    for frame in frames:
+        if frame is not None and not frame.empty:
+            return sorted(frame["family"].dropna().astype(str).unique())
+    return []
+
+
+def _block(chart: str, group: str, values: pd.DataFrame, period_type: str) -> pd.DataFrame:
+    out = values.reset_index(drop=False)
+    out = out.rename(columns={out.columns[0]: "ds"})
+    out.insert(0, "label", [label(pd.Timestamp(d), period_type) for d in out.pop("ds")])
+    out.insert(0, "group", group)
+    out.insert(0, "chart", chart)
+    return out
+
+
+def dashboard_charts(data: pd.DataFrame, *, below_row: int | None = None, first_column: str = "I",
+                     width_cm: float = 16.0) -> list:
+    """Charts on the Dashboard drawn from DashboardData, in a grid two charts wide right of the KPI
+    table (or, for print, below it from `below_row`), plus the status colours of the KPI table."""
+    specs: list = [Highlight("status", STATUS_FILLS)]
+    if data.empty:
+        return specs
+    chart_col = data["chart"].tolist()
+    group_col = data["group"].tolist()
+    blocks: list[tuple[str, str, int, int]] = []
+    start = 0
+    for i in range(1, len(data) + 1):
+        if i == len(data) or chart_col[i] != chart_col[start] or group_col[i] != group_col[start]:
+            blocks.append((chart_col[start], group_col[start], start, i))
+            start = i
+    if below_row is not None:
+        # for print: two across under the KPI table (about 24 cm wide); column F starts about 13 cm
+        # from the left edge, so charts up to 12.5 cm wide do not overlap
+        columns, top, ratio = ["A", "F"], below_row, 0.5
+    else:
+        columns, top, ratio = [first_column, _shift(first_column, 10)], 4, 0.47
+    size = dict(width_cm=width_cm, height_cm=width_cm * ratio)
+    step = int(size["height_cm"] / 0.53) + 2  # rows of the default height (15 pt = 0.53 cm) per chart
+    across = len(columns)
+    for n, (chart, group, a, b) in enumerate(blocks):
+        anchor = f"{columns[n % across]}{top + (n // across) * step}"
+        if chart == "demand":
+            present = [s for s in (Series("demand", "Demand", "1F77B4"),
+                                   Series("forecast", "Statistical forecast", "7F7F7F", dashed=True),
+                                   Series("plan", "Plan (shipped)", "2CA02C"))
+                       if data["%s" % s.column].iloc[a:b].notna().any()]
+            specs.append(ChartSpec(f"{group}: demand, forecast, plan", DATA_SHEET, "label", tuple(present),
+                                   kind="line", rows=(a, b), anchor=anchor, y_title="units", **size))
+        elif chart == "capacity":
+            specs.append(ChartSpec(f"{group}: load, capacity", DATA_SHEET, "label",
+                                   (Series("load", "Load", "C0504D"),
+                                    Series("capacity", "Regular capacity", "1F77B4", dashed=True),
+                                    Series("max_capacity", "Regular + overtime", "7F7F7F", dashed=True)),
+                                   kind="line", rows=(a, b), anchor=anchor, y_title="hours", **size))
+        elif chart == "inventory":
+            specs.append(ChartSpec("Inventory", DATA_SHEET, "label",
+                                   (Series("inventory", "Inventory", "1F77B4"),
+                                    Series("safety_stock", "Safety stock", "C0504D", dashed=True)),
+                                   kind="line", rows=(a, b), anchor=anchor, y_title="units", **size))
+        elif chart == "scenarios":
+            specs.append(ChartSpec("Scenarios", DATA_SHEET, "label",
+                                   (Series("total_cost", "Total cost", "C0504D"), Series("margin", "Margin", "2CA02C")),
+                                   kind="column", rows=(a, b), anchor=anchor, y_title="money", **size))
+    return specs
+
+
+def _shift(letter: str, n: int) -> str:
+    from openpyxl.utils import column_index_from_string, get_column_letter
+    return get_column_letter(column_index_from_string(letter) + n)
+
+
+def family_long(frame: pd.DataFrame, items: pd.DataFrame, value: str) -> pd.DataFrame:
+    """SKU rows (sku, ds, value) summed to family, ds, value."""
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=["family", "ds", "value"])
+    fam = frame["sku"].map(dict(zip(items["sku"], items["family"])))
+    out = pd.DataFrame({"family": fam.fillna("(no family)"), "ds": frame["ds"], "value": frame[value]})
+    return out.dropna(subset=["value"]).groupby(["family", "ds"], as_index=False)["value"].sum()
+
+
+__all__ = ["COLUMNS", "dashboard_data", "dashboard_charts", "family_long", "STATUS_FILLS"]
