@@ -29,7 +29,7 @@ from ..contract.consensus import (AUDIT, CHANGE_REPORT, CONSENSUS, FORECAST_VALU
 from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
 from ..io.protocol import WorkbookAdapter
 from ..io.settings import Settings
-from ..io.tables import read_history, read_settings, read_table, read_wide
+from ..io.tables import find_header, read_history, read_settings, read_table, read_wide
 from ..issues import IssueCode, IssueLog, Severity
 from ..progress import SILENT, Progress
 from .base import StageResult
@@ -70,7 +70,7 @@ class _Master:
         self.calendar = read_table(book, CAPACITY_CALENDAR, log, required=False, period_type=pt
                                    ).reset_index(drop=True)
         self.review_log = read_table(book, REVIEW_LOG, log, required=False).reset_index(drop=True)
-        self.versions = read_table(book, VERSIONS, log, required=False, period_type=pt).reset_index(drop=True)
+        self._book = book
         first = self.statistical["ds"].min() if not self.statistical.empty else self.settings.first_forecast_period
         self.cycle = str(self.settings.cycle or (periods.label(first, pt) if first is not None else ""))
         horizon = sorted(self.statistical["ds"].unique()) if not self.statistical.empty else []
@@ -81,6 +81,12 @@ class _Master:
         self.fingerprint = fingerprint(self.statistical, self.keys, {
             "cycle": self.cycle, "period_type": pt, "horizon": self.settings.horizon,
             "first_forecast_period": self.settings.first_forecast_period})
+
+    @property
+    def versions(self) -> pd.DataFrame:
+        if not hasattr(self, "_versions"):
+            self._versions = read_versions(self._book, self.period_type)
+        return self._versions
 
     def rules(self, log: IssueLog) -> MergeRules:
         s = self.settings
@@ -101,6 +107,32 @@ class _Master:
         frame = read_table(book, CONSENSUS, log, required=False, period_type=self.period_type)
         frame = frame[frame["cycle"].astype(str) == self.cycle].reset_index(drop=True)
         return frame if not frame.empty else None
+
+
+def read_versions(book: WorkbookAdapter, period_type: str) -> pd.DataFrame:
+    """The Versions history, read column-wise: it grows by thousands of rows a cycle and only
+    sop_xl writes it, so the cell-by-cell checks of `read_table` are not worth their time."""
+    names = {n.lower(): n for n in book.sheet_names()}
+    columns = VERSIONS.column_names()
+    empty = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "period" else
+                                       "float64" if c == "value" else object) for c in columns})
+    if VERSIONS.name.lower() not in names:
+        return empty
+    grid = book.read_grid(names[VERSIONS.name.lower()])
+    header = find_header(grid, VERSIONS.columns)
+    if header is None or any(c not in header.columns for c in columns):
+        return empty
+    body = grid[header.row + 1:]
+    data = {c: [row[header.columns[c]] if header.columns[c] < len(row) else None for row in body]
+            for c in columns}
+    frame = pd.DataFrame(data)
+    frame = frame[frame["cycle"].notna()].reset_index(drop=True)
+    labels = {v: periods.parse_period(v, period_type) for v in frame["period"].dropna().unique()}
+    frame["period"] = pd.to_datetime(frame["period"].map(labels))
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    for c in ("cycle", "closed_at", "plan", "sku", "family"):
+        frame[c] = frame[c].map(lambda v: "" if v is None else str(v)).astype(object)
+    return frame[columns]
 
 
 def read_statistical(book: WorkbookAdapter, settings: Settings, log: IssueLog) -> pd.DataFrame:
