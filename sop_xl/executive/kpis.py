@@ -136,7 +136,9 @@ def dashboard_kpis(*, financials: pd.DataFrame | None = None, supply_plan: pd.Da
     if capacity is not None and not capacity.empty:
         used, regular = capacity["used_hours"].sum(), capacity["regular_capacity"].sum()
         avg = used / regular * 100.0 if regular > 0 else np.nan
-        peak_idx = capacity["utilisation"].astype(float).idxmax() if capacity["utilisation"].notna().any() else None
+        # rounded: solver noise must not decide which of several full periods is named
+        rounded = capacity["utilisation"].astype(float).round(4)
+        peak_idx = rounded.idxmax() if rounded.notna().any() else None
         peak = float(capacity.at[peak_idx, "utilisation"]) * 100.0 if peak_idx is not None else np.nan
         when = capacity.at[peak_idx, "period" if "period" in capacity else "ds"] if peak_idx is not None else ""
         when = label(when, period_type) if isinstance(when, pd.Timestamp) else when
