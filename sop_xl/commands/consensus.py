@@ -198,7 +198,14 @@ def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Prog
         progress.advance()
     progress.finish()
     book.write_table(REVIEW_LOG, append(master.review_log, pd.DataFrame(rows, columns=REVIEW_LOG.column_names())))
-    return StageResult(stage="send-review", issues=list(log), sheets=[REVIEW_LOG.name],
+    sheets = [REVIEW_LOG.name]
+    if master.consensus_of_cycle(book, IssueLog()) is None:
+        # a new cycle starts from its statistical forecast, so the plan never reads last cycle's consensus
+        fresh = merge(offers_frame([]), statistical=master.statistical, items=master.items,
+                      rules=master.rules(IssueLog()), cycle=master.cycle, period_type=master.period_type)
+        book.write_table(CONSENSUS, fresh.consensus, period_type=master.period_type)
+        sheets.append(CONSENSUS.name)
+    return StageResult(stage="send-review", issues=list(log), sheets=sheets,
                        summary=[f"send-review: {len(files)} review copies for cycle {master.cycle} in {to_dir}"] +
                                [f"  {p.name}" for p in files],
                        data={"files": files, "cycle": master.cycle})

@@ -59,6 +59,9 @@ def test_review_copy_is_protected_with_a_very_hidden_manifest(master, tmp_path):
     rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
     assert rules["A4:A303"].formula1.startswith("Lists!$A$2") and rules["C4:C303"].type == "decimal"
     assert "Finance" in {r["department"] for r in sheet(master, REVIEW_LOG).to_dict("records")}
+    fresh = sheet(master, CONSENSUS)  # the cycle's consensus starts as its statistical forecast
+    assert len(fresh) == 40 * 18 and (fresh["final"] == fresh["statistical"]).all()
+    assert set(fresh["cycle"]) == {"2027-01"} and set(fresh["source"]) == {"Statistical"}
     finance = openpyxl.load_workbook(copies["finance"])
     assert "Prices" in finance.sheetnames and "FinanceInput" in finance.sheetnames
 
