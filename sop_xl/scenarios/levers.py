@@ -74,8 +74,8 @@ def parse_scenarios(table: pd.DataFrame, inputs: PlanInputs, log: IssueLog) -> l
     families = set(items["family"].dropna().astype(str))
     skus = set(items["sku"].dropna().astype(str))
     resources = set(inputs.frames["resources"]["resource"].dropna().astype(str))
-    pools = set(inputs.frames["workforce"]["resource"].dropna().astype(str)) if "workforce" in inputs.frames \
-        else set()
+    workforce = inputs.frames.get("workforce")
+    pools = set(workforce["resource"].dropna().astype(str)) if workforce is not None and len(workforce) else set()
     letters = table.attrs.get("letters", {})
     order: list[str] = []
     levers: dict[str, list[Lever]] = {}

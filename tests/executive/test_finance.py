@@ -1,0 +1,123 @@
+"""Financials by hand on two SKUs and two periods, the gap to budget, and the command's sources."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sop_xl.commands.base import execute
+from sop_xl.finance import financials, horizon_totals
+from sop_xl.issues import IssueCode
+
+from .helpers import memory_book, table
+
+DS = pd.to_datetime(["2027-01-01", "2027-02-01"])
+
+
+def _items():
+    return pd.DataFrame({"sku": ["A", "B"], "family": ["F", "F"], "price": [10.0, 20.0], "unit_cost": [4.0, 5.0]})
+
+
+def _demand():
+    return pd.DataFrame({"sku": ["A", "A", "B", "B"], "ds": list(DS) * 2, "demand": [10.0, 10.0, 5.0, 5.0]})
+
+
+def _plan():
+    # A: 2 backordered at the end of January, caught up in February; B: 1 unit lost in January
+    return pd.DataFrame({"item": ["A", "A", "B", "B"], "family": "F", "ds": list(DS) * 2,
+                         "demand": [10.0, 10.0, 5.0, 5.0], "inventory": [0.0, 3.0, 0.0, 0.0],
+                         "backlog": [2.0, 0.0, 0.0, 0.0], "lost_sales": [0.0, 0.0, 1.0, 0.0]})
+
+
+def _budget():
+    return pd.DataFrame({"family": ["F", "F"], "ds": DS, "volume": [20.0, 20.0], "revenue": [250.0, 250.0],
+                         "margin": [100.0, np.nan]})
+
+
+def test_financials_by_hand():
+    fin = financials(demand=_demand(), items=_items(), supply_plan=_plan(), budget=_budget(),
+                     opening_backlog=pd.Series({"A": 1.0}), demand_source="Consensus").set_index("period")
+    jan, feb = fin.loc[DS[0]], fin.loc[DS[1]]
+    # unconstrained: 10 x 10 + 5 x 20 = 200 revenue, cost 10 x 4 + 5 x 5 = 65
+    assert jan["unconstrained_revenue"] == 200.0 and jan["unconstrained_margin"] == 135.0
+    # shipped = demand + backlog in - backlog out - lost: A 10 + 1 - 2 = 9, B 5 - 1 = 4
+    assert jan["shipped_units"] == 13.0 and feb["shipped_units"] == 10 + 2 + 5
+    assert jan["revenue"] == 9 * 10 + 4 * 20 and jan["cogs"] == 9 * 4 + 4 * 5
+    assert jan["gross_margin"] == 170.0 - 56.0
+    assert math.isclose(jan["gross_margin_pct"], 114.0 / 170.0)
+    assert jan["lost_units"] == 1.0 and jan["lost_revenue"] == 20.0          # B's lost unit x its price
+    assert jan["backlog_units"] == 2.0 and jan["delayed_revenue"] == 20.0    # A's backlog x its price
+    assert feb["inventory_value"] == 3 * 4.0
+    # working capital = inventory value + one period of revenue - one period of cost of goods
+    assert feb["working_capital"] == 12.0 + 220.0 - 73.0
+    # gap to budget on the constrained plan
+    assert jan["revenue_gap"] == 170.0 - 250.0 and math.isclose(jan["revenue_gap_pct"], -80.0 / 250.0)
+    assert jan["volume_gap"] == 13.0 - 20.0
+    assert jan["margin_gap"] == 114.0 - 100.0 and math.isnan(feb["margin_gap"])  # no budget margin in Feb
+    assert set(fin["demand_source"]) == {"Consensus"}
+
+
+def test_planned_prices_override_the_list_price():
+    prices = pd.DataFrame({"sku": ["A"], "ds": [DS[1]], "price": [12.0]})
+    fin = financials(demand=_demand(), items=_items(), supply_plan=_plan(), prices=prices).set_index("period")
+    assert fin.loc[DS[0], "unconstrained_revenue"] == 200.0
+    assert fin.loc[DS[1], "unconstrained_revenue"] == 10 * 12.0 + 5 * 20.0
+    assert fin.loc[DS[1], "revenue"] == 12 * 12.0 + 5 * 20.0
+
+
+def test_family_plan_is_priced_at_the_demand_weighted_average():
+    plan = pd.DataFrame({"item": ["F", "F"], "family": "F", "ds": DS, "demand": [15.0, 15.0],
+                         "inventory": [0.0, 0.0], "backlog": [3.0, 0.0], "lost_sales": [0.0, 0.0]})
+    fin = financials(demand=_demand(), items=_items(), supply_plan=plan).set_index("period")
+    avg_price = (10 * 10 + 5 * 20) / 15
+    assert math.isclose(fin.loc[DS[0], "revenue"], 12 * avg_price)
+    assert math.isclose(fin.loc[DS[1], "revenue"], 18 * avg_price)
+    assert math.isclose(fin.loc[DS[0], "cogs"], 12 * (10 * 4 + 5 * 5) / 15)
+
+
+def test_without_a_supply_plan_the_gap_uses_unconstrained_revenue():
+    fin = financials(demand=_demand(), items=_items(), budget=_budget()).set_index("period")
+    assert fin["revenue"].isna().all() and fin["working_capital"].isna().all()
+    assert fin.loc[DS[0], "revenue_gap"] == 200.0 - 250.0
+    assert fin.loc[DS[0], "volume_gap"] == 15.0 - 20.0
+
+
+def test_budget_gap_per_family_and_period():
+    demand = pd.DataFrame({"sku": ["A", "B"], "ds": [DS[0], DS[0]], "demand": [10.0, 5.0]})
+    items = _items().assign(family=["F", "G"])
+    budget = pd.DataFrame({"family": ["F", "G", "G", "H"], "ds": [DS[0], DS[0], pd.Timestamp("2030-01-01"), DS[0]],
+                           "volume": [10.0, 10.0, 99.0, 7.0], "revenue": [80.0, 120.0, 999.0, 70.0]})
+    fin = financials(demand=demand, items=items, budget=budget).set_index("family")
+    assert fin.loc["F", "revenue_gap"] == 100.0 - 80.0
+    assert fin.loc["G", "revenue_gap"] == 100.0 - 120.0 and fin.loc["G", "volume_gap"] == -5.0
+    # a budget for a family without demand shows the whole budget as the gap; other years are ignored
+    assert fin.loc["H", "revenue_gap"] == -70.0 and len(fin) == 3
+    totals = horizon_totals(fin.reset_index())
+    assert totals["budget_revenue"] == 270.0 and totals["revenue_gap"] == 20.0 - 20.0 - 70.0
+
+
+def test_command_says_where_demand_came_from_and_what_is_missing():
+    book = memory_book()
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "warnings"
+    missing = [i for i in result.issues if i.code == IssueCode.STAGE_MISSING]
+    assert [i.sheet for i in missing] == ["SupplyPlan"] and "sop-xl plan" in missing[0].hint
+    fin = table(book, "Financials")
+    assert set(fin["demand_source"]) == {"Demand"} and fin["revenue"].isna().all()
+    assert fin["unconstrained_revenue"].sum() == (40 + 50 + 60) * 30.0 + 90 * 50.0
+
+    execute(book, ["plan", "financials"], save=False)
+    fin = table(book, "Financials")
+    assert fin["revenue"].sum() == pytest.approx(fin["unconstrained_revenue"].sum())  # capacity suffices
+    assert fin.loc[fin["family"] == "FA", "revenue_gap"].tolist() == pytest.approx([1200 - 1500.0, 0.0, 300.0])
+
+
+def test_command_without_any_demand_names_the_stage_to_run():
+    book = memory_book(demand=False)
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "failed"
+    (issue,) = [i for i in result.issues if i.code == IssueCode.STAGE_MISSING]
+    assert issue.sheet == "Forecast" and "sop-xl forecast" in issue.hint
