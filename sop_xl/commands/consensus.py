@@ -359,7 +359,8 @@ def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> St
     total = fva[fva["family"] == "All"]
     lines = [f"close-cycle: cycle {master.cycle} snapshot in Versions ({len(snap)} rows"
              f"{', supply plan included' if supply is not None else ''})",
-             f"  change report: {'against cycle ' + changes['compared_with'].iloc[0] if not changes.empty else 'no earlier cycle to compare with'}"]
+             "  change report: " + (f"against cycle {changes['compared_with'].iloc[0]}" if not changes.empty
+                                    else "no earlier cycle to compare with")]
     for row in total.itertuples(index=False):
         lines.append(f"  FVA cycle {row.cycle}: WAPE naive {row.wape_naive:.1%}, statistical "
                      f"{row.wape_statistical:.1%}, consensus {row.wape_consensus:.1%} over {row.points} SKU-periods")

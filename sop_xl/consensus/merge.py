@@ -28,7 +28,7 @@ import pandas as pd
 
 from .. import periods
 from ..contract.consensus import CONSENSUS
-from .audit import audit_rows, check_accounting, rejected_rows, safe_text, show_period
+from .audit import audit_rows, check_accounting, rejected_rows, safe_text
 
 VOLUME, PCT, UNITS, PRICE, CAPACITY = "volume", "pct", "units", "price", "capacity"
 
@@ -518,7 +518,3 @@ def _consensus_frame(after: pd.DataFrame, cycle: str) -> pd.DataFrame:
     out["cycle"] = cycle
     out["note"] = out["note"].map(safe_text)
     return out[CONSENSUS.column_names()].reset_index(drop=True)
-
-
-def show(ts: Any, period_type: str) -> str:
-    return show_period(ts, period_type)

@@ -33,6 +33,8 @@ MAX_FILE_BYTES = 25 * 1024 * 1024          # a review copy is a few hundred kB
 MAX_UNCOMPRESSED_BYTES = 250 * 1024 * 1024
 MAX_RATIO = 200                             # deflated XML rarely beats 1:100
 MAX_MEMBERS = 5_000
+MAX_ROWS = 100_000                          # per sheet: a review copy has a few thousand rows at most
+MAX_COLUMNS = 1_000
 _CHUNK = 1 << 16
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -158,23 +160,69 @@ def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def find_formulas(path: Path, sheets: list[str] | None = None) -> list[Formula]:
-    """Every formula (<f> element) in the given sheets, with its cell. Nothing is evaluated."""
-    found: list[Formula] = []
+@dataclass
+class SheetScan:
+    formulas: list[Formula] = field(default_factory=list)
+    extents: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet -> (last row, last column)
+
+
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def scan_sheets(path: Path) -> SheetScan:
+    """Every formula (<f> element) with its cell, and how far each sheet's cells reach, streamed
+    from the sheet XML. Nothing is evaluated, nothing is loaded whole."""
+    scan = SheetScan()
     with zipfile.ZipFile(path) as z:
-        parts = sheet_parts(z)
-        for name, member in parts.items():
-            if sheets is not None and name not in sheets:
+        members = set(z.namelist())
+        for name, member in sheet_parts(z).items():
+            if member not in members:
                 continue
-            if member not in z.namelist():
-                continue
-            root = _xml(z, member)
-            for c in root.iter(f"{_NS_MAIN}c"):
-                f = c.find(f"{_NS_MAIN}f")
-                if f is not None:
-                    text = f.text or ("(shared formula)" if f.get("t") == "shared" else "")
-                    found.append(Formula(name, c.get("r", ""), "=" + text if text and text[0] != "(" else text))
-    return found
+            with z.open(member) as fh:
+                head = fh.read(4096).upper()
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise ReturnRefused(f"part {member} declares XML entities, which Excel never writes.",
+                                    "Refused as unsafe. Ask for a fresh copy.")
+            last_row = last_col = 0
+            ref = ""
+            with z.open(member) as fh:
+                for event, elem in ElementTree.iterparse(fh, events=("start", "end")):
+                    if elem.tag == f"{_NS_MAIN}c":
+                        if event == "start":
+                            ref = elem.get("r", "")
+                            m = _CELL_REF.fullmatch(ref)
+                            if m:
+                                last_row = max(last_row, int(m.group(2)))
+                                last_col = max(last_col, _column_number(m.group(1)))
+                        else:
+                            elem.clear()
+                    elif elem.tag == f"{_NS_MAIN}f" and event == "end":
+                        text = elem.text or ("(shared formula)" if elem.get("t") == "shared" else "")
+                        scan.formulas.append(Formula(name, ref, "=" + text if text and text[0] != "(" else text))
+                    elif elem.tag == f"{_NS_MAIN}row" and event == "end":
+                        elem.clear()
+            scan.extents[name] = (last_row, last_col)
+    return scan
+
+
+def find_formulas(path: Path) -> list[Formula]:
+    return scan_sheets(path).formulas
+
+
+def check_extents(scan: SheetScan, name: str) -> None:
+    """A cell typed far away (XFD1048576) would make any grid reader allocate the whole sheet."""
+    for sheet, (rows, cols) in scan.extents.items():
+        if rows > MAX_ROWS or cols > MAX_COLUMNS:
+            raise ReturnRefused(f"{name}: sheet {sheet!r} has cells out to row {rows:,}, column {cols:,}, far "
+                                "beyond a review copy.", "Ask the department to delete what was typed outside the "
+                                "table (Ctrl+End shows it), or to send a fresh copy.")
 
 
 def has_macros(names: list[str]) -> bool:
@@ -190,6 +238,12 @@ def read_return(path: str | Path, *, period_type: str = periods.MONTH) -> Return
     path = Path(path)
     names = check_container(path)
     result = ReturnFile(path=path, macros=has_macros(names))
+    try:
+        scan = scan_sheets(path)  # before any grid is read
+    except ElementTree.ParseError as exc:
+        raise ReturnRefused(f"{path.name} holds malformed XML ({exc}).", "Ask for a fresh copy.") from None
+    check_extents(scan, path.name)
+    result.formulas = scan.formulas
     try:
         wb = CalamineWorkbook.from_path(str(path))
         sheet_names = list(wb.sheet_names)
@@ -208,10 +262,6 @@ def read_return(path: str | Path, *, period_type: str = periods.MONTH) -> Return
     if dept is None or dept.sheet.name.lower() not in by_lower:
         dept = next((d for d in DEPARTMENTS.values() if d.sheet.name.lower() in by_lower), None)
     result.department = dept
-    try:
-        result.formulas = find_formulas(path)
-    except ElementTree.ParseError as exc:
-        raise ReturnRefused(f"{path.name} holds malformed XML ({exc}).", "Ask for a fresh copy.") from None
     if dept is not None:
         grid = wb.get_sheet_by_name(by_lower[dept.sheet.name.lower()]).to_python(skip_empty_area=False)
         formulas = {f.cell: f.formula for f in result.formulas if f.sheet.lower() == dept.sheet.name.lower()}

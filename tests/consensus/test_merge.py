@@ -121,10 +121,13 @@ def test_uplift_rule_priority_versus_add():
 
 
 def test_rejection_reasons():
-    offers = [offer("Sales", "override", "ZZ-1", DS[0], 5), offer("Sales", "override", "A", pd.Timestamp("2031-01-01"), 5),
-              offer("Sales", "override", "A", DS[0], None, raw="lots", problem="not a number: 'lots' is not a number"),
+    offers = [offer("Sales", "override", "ZZ-1", DS[0], 5),
+              offer("Sales", "override", "A", pd.Timestamp("2031-01-01"), 5),
+              offer("Sales", "override", "A", DS[0], None, raw="lots",
+                    problem="not a number: 'lots' is not a number"),
               offer("Sales", "override", "B", DS[0], -3), offer("Sales", "override", "", DS[0], 5),
-              offer("Sales", "override", "C", DS[0], 60, cell="C9"), offer("Sales", "override", "C", DS[0], 70, cell="C12"),
+              offer("Sales", "override", "C", DS[0], 60, cell="C9"),
+              offer("Sales", "override", "C", DS[0], 70, cell="C12"),
               offer("Operations", "regular_capacity", "Nowhere", DS[0], 10),
               offer("Marketing", "uplift_pct", "A", DS[1], 50.0)]
     result = run(offers, resources=pd.DataFrame(dict(resource=["Line1"], regular_capacity=[100.0],
@@ -156,7 +159,8 @@ def test_prices_and_capacity_land_where_they_belong():
     resources = pd.DataFrame(dict(resource=["Line1"], regular_capacity=[100.0], overtime_capacity=[10.0]))
     calendar = pd.DataFrame(dict(resource=["Line1"], period=[DS[3]], regular_capacity=[50.0],
                                  overtime_capacity=[None], reason=["Holiday"]))
-    result = run([offer("Finance", "price", "F", DS[2], 12.5), offer("Operations", "regular_capacity", "line1", DS[1], 80),
+    result = run([offer("Finance", "price", "F", DS[2], 12.5),
+                  offer("Operations", "regular_capacity", "line1", DS[1], 80),
                   offer("Operations", "overtime_capacity", "Line1", DS[3], 0, reason="no overtime")],
                  resources=resources, calendar=calendar)
     assert final(result, "A", DS[2])["price"] == 12.5 and final(result, "B", DS[2])["revenue"] == 300 * 12.5

@@ -262,3 +262,14 @@ def test_macros_in_a_return_are_reported_and_never_run(sent, tmp_path):
     result = run(master, "merge", returns=[xlsm])
     assert any("contains macros; they were not run" in i.message for i in result.issues)
     assert consensus_at(master, "BP-100", JAN)["final"] == 42
+
+
+def test_a_cell_typed_far_away_is_refused_before_any_grid_is_read(sent, tmp_path):
+    master, copies = sent
+    ret = returned(copies["sales"], "Sales", [dict(item="BP-100", period="2027-01", override=42)], tmp_path / "b")
+    wb = openpyxl.load_workbook(ret)
+    wb["SalesInput"]["XFD1048576"] = "oops"  # a grid reader would try to allocate 17 billion cells
+    wb.save(ret)
+    result = run(master, "merge", returns=[ret])
+    assert any("far beyond a review copy" in m and "1,048,576" in m for m in refusals(result))
+    assert consensus_at(master, "BP-100", JAN)["source"] == "Statistical"
