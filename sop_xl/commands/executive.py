@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..contract import INVENTORY, ITEMS, RESOURCES, WORKBOOK, WORKFORCE, Sheet
+from ..contract import INVENTORY, ITEMS, RESOURCES, WORKBOOK, WORKFORCE, Kind, Sheet
 from ..contract.executive import (ACTION_PLAN, BUDGET, DASHBOARD, DASHBOARD_DATA, FINANCIALS, SCENARIO_COMPARISON,
                                   SCENARIOS)
 from ..contract.plan import CAPACITY, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SUPPLY_PLAN, WORKFORCE_PLAN
@@ -31,8 +31,14 @@ _PROMOTED = re.compile(r"^Scenario (.+) promoted to plan of record", re.IGNORECA
 # ---------------------------------------------------------------------------------- reading
 
 def _reading(sheet: Sheet, *required: str) -> Sheet:
-    """The sheet with `required` columns marked required: the reader finds an output table by them."""
-    columns = tuple(dataclasses.replace(c, required=c.name in required) for c in sheet.columns)
+    """How another stage's output table is read back: `required` columns mark the table for the reader,
+    and percentages are plain numbers (the input-friendly reading of 95 as 95 % would turn a 120 %
+    utilisation sop_xl wrote as 1.2 into 1.2 %)."""
+    columns = tuple(dataclasses.replace(c, required=c.name in required,
+                                        kind=Kind.NUMBER if c.kind is Kind.PERCENT else c.kind,
+                                        minimum=None if c.kind is Kind.PERCENT else c.minimum,
+                                        maximum=None if c.kind is Kind.PERCENT else c.maximum)
+                    for c in sheet.columns)
     return dataclasses.replace(sheet, columns=columns)
 
 

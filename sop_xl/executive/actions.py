@@ -159,7 +159,10 @@ def merge_actions(seeded: pd.DataFrame, existing: pd.DataFrame | None) -> pd.Dat
             row["still_flagged"] = None if hand_made else False
             kept.append(row)
     if kept:
-        seeded = pd.concat([seeded, pd.DataFrame(kept, columns=COLUMNS)], ignore_index=True)
+        extra = pd.DataFrame(kept, columns=COLUMNS)
+        seeded = extra if seeded.empty else pd.concat([seeded.astype(object), extra.astype(object)],
+                                                      ignore_index=True)
+        seeded["impact"] = pd.to_numeric(seeded["impact"], errors="coerce")
     return seeded
 
 
