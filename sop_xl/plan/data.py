@@ -359,7 +359,7 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
     matrix = pd.DataFrame(0.0, index=items.index, columns=periods)
     if len(demand) == 0:
         return matrix
-    demand = demand.assign(ds=demand["ds"].map(lambda d: period_start(d, settings.period_type)))
+    demand = demand.assign(ds=_period_starts(demand["ds"], settings.period_type))
 
     def where(row) -> dict:
         return dict(sheet=str(row.get("sheet", sheet) or sheet), cell=str(row.get("cell", "") or ""),
@@ -386,6 +386,14 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
     wide = ok.pivot_table(index="sku", columns="ds", values="demand", aggfunc="sum")
     matrix.update(wide.reindex(index=matrix.index, columns=matrix.columns))
     return matrix.fillna(0.0)
+
+
+def _period_starts(ds: pd.Series, period_type: str) -> pd.Series:
+    """periods.period_start for a whole column at once."""
+    ds = pd.to_datetime(ds).dt.normalize()
+    if period_type == "week":
+        return ds - pd.to_timedelta(ds.dt.weekday, unit="D")
+    return ds - pd.to_timedelta(ds.dt.day - 1, unit="D")
 
 
 def _error_std(demand: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
