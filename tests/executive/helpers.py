@@ -46,9 +46,10 @@ def plan_inputs(capacity: float = 100.0, **settings) -> PlanInputs:
 
 
 def memory_book(*, capacity: float = 100.0, demand: bool = True, budget: bool = True,
-                scenarios: pd.DataFrame | None = None) -> MemoryWorkbook:
-    """A workbook holding the tiny company's inputs, a Demand sheet, a Budget and Scenarios."""
-    book = MemoryWorkbook()
+                scenarios: pd.DataFrame | None = None, book=None) -> MemoryWorkbook:
+    """A workbook (in memory unless `book` is given) holding the tiny company's inputs, a Demand
+    sheet, a Budget and Scenarios."""
+    book = MemoryWorkbook() if book is None else book
     book.write_table(SETTINGS, settings_frame({"company": "Tiny Co", "first_forecast_period": START, "horizon": 3,
                                                "currency": "EUR"}))
     book.write_table(ITEMS, items_frame().reindex(columns=ITEMS.column_names()))
