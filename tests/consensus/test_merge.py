@@ -183,7 +183,7 @@ values = st.one_of(st.floats(min_value=-50, max_value=5000, allow_nan=False), st
 offer_strategy = st.builds(lambda d, i, p, v: offer(d[0], d[1], i, p, v), departments, items, dates, values)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(offer_strategy, max_size=25), st.sampled_from(["priority", "add"]),
        st.lists(st.booleans(), min_size=25, max_size=25))
 def test_every_offered_value_is_merged_or_rejected(offers, rule, problems):
