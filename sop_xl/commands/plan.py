@@ -30,6 +30,15 @@ _CONSENSUS = Sheet(
              Column("period", Kind.PERIOD, "Period", required=True, aliases=("ds", "month", "week")),
              Column("final", Kind.NUMBER, "Final", required=True, aliases=("consensus", "final demand"))),
 )
+_INTERVALS = Sheet(
+    name="ForecastIntervals", table="tblForecastIntervals", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
+    description="prediction intervals (read by the plan for safety stock)",
+    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES),
+             Column("period", Kind.PERIOD, "Period", required=True),
+             Column("level", Kind.NUMBER, "Level", required=True),
+             Column("lower", Kind.NUMBER, "Lower", required=True),
+             Column("upper", Kind.NUMBER, "Upper", required=True)),
+)
 _FORECAST = Sheet(
     name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING, layout=Layout.WIDE,
     description="statistical forecast (read by the plan)", key=("sku",),
@@ -183,6 +192,10 @@ def _read_inputs(book: WorkbookAdapter, log: IssueLog) -> _Inputs:
         "inventory": read_table(book, INVENTORY, log, required=False),
     }
     demand, source = read_plan_demand(book, pt, log)
+    if source != DEMAND.name:  # the statistical forecast's own error sizes safety stock
+        sigma = forecast_error_std(book, pt, log)
+        if sigma is not None:
+            demand = demand.assign(error_std=demand["sku"].map(sigma))
     frames["demand"] = demand
     return _Inputs(frames, PlanSettings.from_settings(settings), source)
 
@@ -219,6 +232,27 @@ def read_plan_demand(book: WorkbookAdapter, period_type: str, log: IssueLog) -> 
               "Run the forecast (sop-xl forecast), or fill the Demand sheet with one row per SKU and one column "
               "per future period.", sheet=DEMAND.name)
     raise InputError(list(log))
+
+
+def forecast_error_std(book: WorkbookAdapter, period_type: str, log: IssueLog) -> pd.Series | None:
+    """Per SKU, the standard deviation of the one-period-ahead forecast error implied by the
+    ForecastIntervals sheet: (upper - lower) / (2 z) of the first forecast period, averaged over the
+    interval levels. None when there is no such sheet."""
+    from statistics import NormalDist
+
+    if _INTERVALS.name not in set(book.sheet_names()):
+        return None
+    private = IssueLog()
+    frame = read_table(book, _INTERVALS, private, required=False, period_type=period_type)
+    _forward_errors(private, log)
+    frame = frame.dropna(subset=["sku", "period", "level", "lower", "upper"])
+    frame = frame[(frame["level"] > 0) & (frame["level"] < 100)]
+    if frame.empty:
+        return None
+    first = frame[frame["period"] == frame.groupby("sku")["period"].transform("min")]
+    z = first["level"].map(lambda level: NormalDist().inv_cdf(0.5 + float(level) / 200.0))
+    sigma = ((first["upper"] - first["lower"]).clip(lower=0.0) / (2.0 * z)).groupby(first["sku"]).mean()
+    return sigma
 
 
 def _declared(name: str) -> Sheet | None:

@@ -511,8 +511,9 @@ def safety_stock_targets(table: pd.DataFrame, demand: pd.DataFrame, error_std: p
     - fixed: the value in units;
     - periods_of_cover: value x average demand per period over the horizon;
     - service_level: z(service level) x sigma x sqrt(1 + lead time), sigma being the forecast error's
-      standard deviation when the demand frame gives it (``error_std``), else the standard deviation of
-      the planned demand itself (a conservative stand-in when no error is known);
+      standard deviation when the demand frame gives it (``error_std``; the plan command derives it from
+      the ForecastIntervals sheet), else the standard deviation of the planned demand itself (a
+      conservative stand-in when no error is known);
     - none: 0.
     """
     z = NormalDist().inv_cdf(service_level)

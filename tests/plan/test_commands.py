@@ -150,3 +150,25 @@ def test_public_names_are_pinned():
     assert {"plan", "roughcut", "solve_plan", "build_plan_data", "build_plan_model", "solve_model", "rough_cut",
             "explain_infeasible", "PlanSettings", "PlanResult"} <= set(plan_api.__all__)
     assert all(hasattr(plan_api, name) for name in plan_api.__all__)
+
+
+def test_safety_stock_uses_the_forecast_intervals():
+    from statistics import NormalDist
+    book = red_tomato_book(service_level=0.95)
+    grid = book.grids["Items"]
+    grid[3][grid[2].index("Safety stock rule")] = "service_level"
+    forecast = Sheet(name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
+                     description="test", layout=DEMAND.layout, key=("sku",), columns=(Column("sku", Kind.TEXT, "SKU"),),
+                     period_values=Column("forecast", Kind.NUMBER))
+    book.write_table(forecast, pd.DataFrame([["Tools", *RED_TOMATO]], columns=["sku", *MONTHS]))
+    intervals = Sheet(name="ForecastIntervals", table="tblForecastIntervals", role=Role.OUTPUT,
+                      owner=Owner.DEMAND_PLANNING, description="test",
+                      columns=tuple(Column(n, Kind.NUMBER if n in ("level", "lower", "upper") else Kind.TEXT)
+                                    for n in ("sku", "period", "level", "lower", "upper")))
+    z80 = NormalDist().inv_cdf(0.9)
+    book.write_table(intervals, pd.DataFrame({"sku": "Tools", "period": ["2027-01", "2027-02"], "level": [80, 80],
+                                              "lower": [1600 - 100 * z80, 0.0], "upper": [1600 + 100 * z80, 9e9]}))
+    result = run_plan(book)
+    expected = NormalDist().inv_cdf(0.95) * 100.0  # sigma 100 from the first period's 80% interval, lead time 0
+    assert result.data["plan_data"].safety_stock.iat[0, 0] == pytest.approx(expected)
+    assert result.data["result"].supply_plan["safety_stock"].tolist() == pytest.approx([expected] * 6)
