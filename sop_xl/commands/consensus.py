@@ -23,7 +23,7 @@ from ..consensus.returns import ReturnRefused, expand, formula_summary, read_ret
 from ..consensus.review import build_review, department
 from ..consensus.versions import (add_snapshot, change_report, forecast_value_added, plan_of, previous_cycle,
                                   snapshot)
-from ..contract import CAPACITY_CALENDAR, ITEMS, RESOURCES, WORKBOOK
+from ..contract import CAPACITY_CALENDAR, ITEMS, RESOURCES
 from ..contract.consensus import (AUDIT, CHANGE_REPORT, CONSENSUS, FORECAST_VALUE_ADDED, REJECTED, REVIEW_LOG,
                                   VERSIONS)
 from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
@@ -314,19 +314,25 @@ def _mark_merged(log_frame: pd.DataFrame, taken: list[tuple[str, str]], stamp: s
 
 # ------------------------------------------------------------------ close-cycle
 
+# how close-cycle reads the plan stage's SupplyPlan: only the columns the snapshot needs
+SUPPLY_READ = Sheet(
+    name="SupplyPlan", table="tblSupplyPlan", role=Role.OUTPUT, owner=Owner.OPERATIONS, description="supply plan",
+    columns=(Column("item", Kind.TEXT, "Item", required=True, aliases=("sku",)),
+             Column("period", Kind.PERIOD, "Period", required=True),
+             Column("production", Kind.NUMBER, "Production"),
+             Column("subcontract", Kind.NUMBER, "Subcontract")),
+)
+
+
 def read_supply(book: WorkbookAdapter, period_type: str) -> pd.DataFrame | None:
     """The plan stage's SupplyPlan as sku, period, value (production + subcontract), when present."""
-    try:
-        sheet = WORKBOOK.sheet("SupplyPlan")
-    except KeyError:
+    if SUPPLY_READ.name.lower() not in {n.lower() for n in book.sheet_names()}:
         return None
-    if sheet.name.lower() not in {n.lower() for n in book.sheet_names()}:
+    frame = read_table(book, SUPPLY_READ, IssueLog(), required=False, period_type=period_type)
+    frame = frame.dropna(subset=["item", "period"])
+    if frame.empty:
         return None
-    frame = read_table(book, sheet, IssueLog(), required=False, period_type=period_type)
-    if frame.empty or "item" not in frame or "period" not in frame:
-        return None
-    value = sum(pd.to_numeric(frame[c], errors="coerce").fillna(0.0) for c in ("production", "subcontract")
-                if c in frame)
+    value = frame["production"].fillna(0.0) + frame["subcontract"].fillna(0.0)
     return pd.DataFrame({"sku": frame["item"].astype(str), "period": frame["period"], "value": value})
 
 

@@ -131,3 +131,20 @@ def test_two_cycles_in_a_real_workbook(sent, tmp_path):
     header = [c.value for c in ws[3]]
     row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "BP-100")
     assert row[header.index("2027-01")] == 2000
+
+
+def test_close_cycle_keeps_the_supply_plan_when_there_is_one(master):
+    from sop_xl.contract import WORKBOOK
+    supply_sheet = WORKBOOK.sheet("SupplyPlan")
+    plan = pd.DataFrame({c: [None, None] for c in supply_sheet.column_names()})
+    plan["item"], plan["family"], plan["period"] = ["BP-100", "BP-110"], ["Backpacks"] * 2, [J7, F7]
+    plan["production"], plan["subcontract"] = [100.0, 40.0], [5.0, None]
+    book = FileWorkbook(master)
+    book.write_table(supply_sheet, plan)
+    book.save()
+    result = run(master, "close-cycle")
+    assert "supply plan included" in result.summary[0]
+    supply = sheet(master, VERSIONS)
+    supply = supply[supply["plan"] == "supply"].set_index("sku")
+    assert supply.loc["BP-100", "value"] == 105 and supply.loc["BP-110", "value"] == 40
+    assert supply.loc["BP-110", "period"] == F7 and supply.loc["BP-100", "family"] == "Backpacks"
