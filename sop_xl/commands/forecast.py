@@ -20,7 +20,7 @@ from ..forecast import accuracy as kpi
 from ..forecast.hierarchy import TOTAL
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import read_history, read_settings, read_table, to_wide
-from ..issues import InputError, IssueCode, IssueLog
+from ..issues import IssueCode, IssueLog
 from ..progress import SILENT, Progress
 from .base import StageResult
 
@@ -281,4 +281,4 @@ def _letter(position: int) -> str:
     return letters
 
 
-__all__ = ["run_forecast", "InputError"]
+__all__ = ["run_forecast"]

@@ -53,7 +53,7 @@ class _Series:
     end: pd.Period | None = None  # first forecast period of this series
 
 
-def _blocks(items: list[tuple[int, _Series]], method: str, candidates, max_size: int):
+def _blocks(items: list[tuple[int, _Series]], max_size: int):
     groups: dict[tuple, list[int]] = {}
     for i, s in items:
         p = s.profile
@@ -105,7 +105,7 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
     workers = _workers(n_jobs, backend)
     size = block_size or max(64, math.ceil(len(todo) / max(1, workers * 4)))
     jobs = []
-    for idx, t, m, kind in _blocks(todo, method, candidates, size):
+    for idx, t, m, kind in _blocks(todo, size):
         y = np.vstack([series[i].values for i in idx])
         names = auto_candidates(series[idx[0]].profile, candidates) if method == "auto" else (method,)
         k = combine.get(kind, 1) if isinstance(combine, dict) else combine
@@ -165,12 +165,14 @@ def prepare(panel: frames.Panel, first: pd.Period | None, h: int, *, season_leng
 
 
 def _workers(n_jobs, backend) -> int:
+    """Worker processes to use: n_jobs < 0 means every core; a cluster backend sizes itself."""
+    import os
+
     if backend:
-        return max(1, n_jobs or 2) if (n_jobs or 0) > 0 else 2
+        return 2
     if n_jobs is None or n_jobs == 1:
         return 1
-    import os
-    return os.cpu_count() or 1 if n_jobs < 0 else int(n_jobs)
+    return (os.cpu_count() or 1) if n_jobs < 0 else max(1, int(n_jobs))
 
 
 def _execute(args: list[tuple], workers: int, backend: str | None):

@@ -197,7 +197,7 @@ def _trend_forecast(level, trend, phi, h):
 _ALPHAS = np.array([0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99])
 
 
-def _pick(sse: np.ndarray, grid: np.ndarray) -> np.ndarray:
+def _pick(sse: np.ndarray) -> np.ndarray:
     sse = np.where(np.isfinite(sse), sse, np.inf)
     return np.argmin(sse, axis=1)
 
@@ -248,7 +248,7 @@ def fit_linear_start(y, alpha, beta, phi, *, trend: bool):
 def _fit_additive(y, alpha, beta, phi, trend: bool):
     """Grid search with optimal start states; returns the chosen parameters and final states."""
     sse, l0, b0 = fit_linear_start(y, alpha, beta, phi, trend=trend)
-    best = _pick(sse, alpha)
+    best = _pick(sse)
     rows = np.arange(y.shape[0])
     a, b, p = (np.broadcast_to(x, sse.shape)[rows, best] for x in (alpha, beta, phi))
     _, lev, trd, _ = ets_filter(y, a[:, None], b[:, None], 0.0, p[:, None], trend=trend, season="none", m=1,
@@ -266,11 +266,6 @@ class SimpleExponentialSmoothing(Model):
 
     def _predict(self, h):
         return np.repeat(self._level[:, None], h, axis=1)
-
-
-def _start_trend(y, k=4):
-    k = min(k, y.shape[1] - 1)
-    return (y[:, k] - y[:, 0])[:, None] / k if k > 0 else np.zeros((y.shape[0], 1))
 
 
 class Holt(Model):
@@ -360,7 +355,7 @@ class HoltWinters(Model):
                                                      season0=a_season0)
             bad = ~self._mul_ok
             sse[bad], lev[bad], trd[bad], seas[bad] = sse_a[bad], lev_a[bad], trd_a[bad], seas_a[bad]
-        best = _pick(sse, alpha)
+        best = _pick(sse)
         rows = np.arange(y.shape[0])
         self.alpha_, self.beta_, self.gamma_, self.phi_ = (alpha[0, best], beta[0, best], gamma[0, best],
                                                            phi[0, best])
@@ -434,7 +429,7 @@ class Croston(Model):
             size = np.where(hit, size + alpha * (y[:, i:i + 1] - size), size)
             interval = np.where(hit, interval + alpha * (since - interval), interval)
             since = np.where(nz[:, i:i + 1], 0.0, since)
-        best = _pick(sse, alpha)
+        best = _pick(sse)
         rows = np.arange(n)
         self.alpha_ = self._alphas[best]
         corr_b = (1 - self.alpha_ / 2) if self.variant == "sba" else 1.0
@@ -468,7 +463,7 @@ class TSB(Model):
             hit = nz[:, i:i + 1]
             prob = prob + beta * (hit - prob)
             size = np.where(hit, size + alpha * (y[:, i:i + 1] - size), size)
-        best = _pick(sse, alpha)
+        best = _pick(sse)
         rows = np.arange(n)
         self.alpha_, self.beta_ = alpha[0, best], beta[0, best]
         self._rate = prob[rows, best] * size[rows, best]

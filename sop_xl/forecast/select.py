@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import accuracy
-from .classify import NO_DEMAND, Profile
+from .classify import Profile
 from .models import (
     Arima, Combination, Croston, Deseasonalised, HistoricAverage, Holt, HoltWinters, Model, MovingAverage,
     Naive, SeasonalNaive, SimpleExponentialSmoothing, StatsmodelsHoltWinters, Theta, TSB,
@@ -259,7 +259,3 @@ def forecast_block(y: np.ndarray, m: int, name: str, h: int, *, metric: str = "m
 
 def zero_outcome(h: int, why: str, flags=()) -> Outcome:
     return Outcome("zero", why, np.zeros(h), flags=list(flags))
-
-
-def is_no_demand(p: Profile) -> bool:
-    return p.demand_class == NO_DEMAND
