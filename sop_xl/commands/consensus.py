@@ -185,7 +185,7 @@ def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Prog
         package = build_review(dept, cycle=master.cycle, period_type=master.period_type,
                                statistical=master.statistical, history=history, items=master.items,
                                last_consensus=last, last_cycle=before or "", resources=master.resources,
-                               calendar=master.calendar)
+                               calendar=master.calendar, priority=tuple(master.settings.department_priority))
         manifest = Manifest(copy_id=uuid.uuid4().hex, cycle=master.cycle, department=dept.name,
                             fingerprint=master.fingerprint, issued_at=issued, input_sheet=dept.sheet.name,
                             master=str(getattr(book, "name", "")), keys=master.keys)

@@ -106,7 +106,8 @@ def wide(long: pd.DataFrame, value: str, items: pd.DataFrame, period_type: str) 
 def build_review(dept: Department, *, cycle: str, period_type: str, statistical: pd.DataFrame,
                  history: pd.DataFrame, items: pd.DataFrame, last_consensus: pd.DataFrame | None = None,
                  last_cycle: str = "", resources: pd.DataFrame | None = None,
-                 calendar: pd.DataFrame | None = None, history_periods: int = 24) -> ReviewPackage:
+                 calendar: pd.DataFrame | None = None, history_periods: int = 24,
+                 priority: tuple[str, ...] = ()) -> ReviewPackage:
     """Everything one department's copy shows.
 
     statistical: long sku, ds, forecast; history: long sku, ds, y; items: sku, family, price;
@@ -139,6 +140,10 @@ def build_review(dept: Department, *, cycle: str, period_type: str, statistical:
              f"Horizon: {periods.label(horizon[0], period_type)} to {periods.label(horizon[-1], period_type)}."
              if horizon else "Horizon: none.",
              *dept.instructions, *COMMON_INSTRUCTIONS]
+    if priority and dept.key == "item":
+        lines.append(f"When departments give different numbers for the same SKU and period, the first of "
+                     f"{', '.join(priority)} wins; the others are listed, with the reason, in the planner's "
+                     "Rejected table.")
     if "LastConsensus" in context:
         lines.append(f"LastConsensus shows the consensus of cycle {last_cycle}.")
     return ReviewPackage(department=dept, cycle=cycle, period_type=period_type, skus=skus, families=families,
