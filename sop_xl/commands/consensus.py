@@ -296,7 +296,8 @@ def _hint(reason: str) -> str:
     if reason.startswith("stale"):
         return "Send new review copies (sop-xl send-review) and ask the department to re-enter its changes."
     if reason.startswith("duplicate"):
-        return "Nothing to do: its values are already in the consensus. They are listed in Rejected."
+        return ("Nothing to do: its values are already in the consensus (this time they are listed in Rejected). "
+                "For corrections, send the department a new copy (sop-xl send-review).")
     if reason.startswith("unknown department"):
         return "Add the department to Settings departments, or ignore this return."
     return "Ask the department to fill in the review copy sop_xl sent, unchanged apart from the input table."
