@@ -249,6 +249,7 @@ def _comparison_charts(comparison: pd.DataFrame) -> list:
 # ---------------------------------------------------------------------------------- dashboard
 
 def run_dashboard(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
+    from ..charts import Highlight
     from ..executive import dashboard_charts, dashboard_data, dashboard_kpis, merge_actions, seed_actions
     from ..executive.charts import family_long
 
@@ -301,13 +302,14 @@ def run_dashboard(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Stag
     existing = read_table(book, ACTION_PLAN, log, required=False) if _has(book, ACTION_PLAN.name) else None
     actions = merge_actions(seeds, existing)
     book.write_table(DASHBOARD_DATA, data, period_type=pt)
-    book.write_table(DASHBOARD, kpis, period_type=pt, charts=dashboard_charts(data))
+    charts = dashboard_charts(data)
+    book.write_table(DASHBOARD, kpis, period_type=pt, charts=charts)
     book.write_table(ACTION_PLAN, actions, period_type=pt)
     progress.finish()
     counts = kpis["status"].value_counts()
     lines = [f"dashboard: {len(kpis)} KPIs ({counts.get('on track', 0)} on track, {counts.get('watch', 0)} watch, "
              f"{counts.get('off track', 0)} off track, {counts.get('n/a', 0)} n/a); "
-             f"{int((data['chart'] != data['chart'].shift()).sum()) if len(data) else 0} chart data blocks; "
+             f"{sum(1 for c in charts if not isinstance(c, Highlight))} charts; "
              f"action plan: {len(actions)} action(s), {int(actions['status'].isin(['open']).sum())} open"]
     for row in kpis[kpis["status"] == "off track"].itertuples(index=False):
         lines.append(f"  off track: {row.kpi} {row.value:,.1f} {row.unit} (target {row.target:,.1f})")
@@ -423,7 +425,9 @@ def run_export_pdf(book: WorkbookAdapter, *, progress: Progress = SILENT, out: s
     out = Path(out)
     progress.start("PDF", 3)
     data = data if data is not None else pd.DataFrame(columns=DASHBOARD_DATA.column_names())
-    title = " ".join(str(x) for x in (settings.get("company"), "S&OP", settings.get("cycle") or "") if x).strip()
+    cycle = settings.get("cycle") or (f"{settings.first_forecast_period:%Y-%m}" if settings.get("first_forecast_period")
+                                      is not None else "")
+    title = " ".join(str(x) for x in (settings.get("company"), "S&OP", cycle) if x).strip()
     with tempfile.TemporaryDirectory(prefix="sop_xl-meeting-") as tmp:
         pack = Path(tmp) / f"{out.stem}.xlsx"
         temp = FileWorkbook(pack, create=True, backup=False)
@@ -445,8 +449,10 @@ def run_export_pdf(book: WorkbookAdapter, *, progress: Progress = SILENT, out: s
         step = int(PRINT_CHART_CM * 0.5 / 0.53) + 2
         rows = len(charts) // 2  # (charts - 1 highlight + 1) // 2 rows of two
         breaks = tuple(below + k * step - 1 for k in range(1, rows, 2))
+        subtitle = (f"Status against target: on track, watch, off track. Printed "
+                    f"{pd.Timestamp.now():%Y-%m-%d %H:%M} from {getattr(book, 'name', 'the workbook')}.")
         print_ready(pack, sheets=sheets, hidden=(DASHBOARD_DATA.name,), title=title, wrap=wrap,
-                    breaks={DASHBOARD.name: breaks})
+                    breaks={DASHBOARD.name: breaks}, subtitle=subtitle)
         progress.advance()
         convert_to_pdf(pack, out)
     progress.finish()

@@ -106,9 +106,10 @@ def dashboard_charts(data: pd.DataFrame, *, below_row: int | None = None, first_
         if chart == "demand":
             present = [s for s in (Series("demand", "Demand", "1F77B4"),
                                    Series("forecast", "Statistical forecast", "7F7F7F", dashed=True),
-                                   Series("plan", "Plan (shipped)", "2CA02C"))
+                                   Series("plan", "Plan (shipped)", "2CA02C", dashed=True))
                        if data["%s" % s.column].iloc[a:b].notna().any()]
-            specs.append(ChartSpec(f"{group}: demand, forecast, plan", DATA_SHEET, "label", tuple(present),
+            title = f"{group}: " + " vs ".join(s.column for s in present)
+            specs.append(ChartSpec(title, DATA_SHEET, "label", tuple(present),
                                    kind="line", rows=(a, b), anchor=anchor, y_title="units", **size))
         elif chart == "capacity":
             specs.append(ChartSpec(f"{group}: load, capacity", DATA_SHEET, "label",

@@ -30,7 +30,7 @@ def soffice() -> str | None:
 
 def print_ready(path: Path, *, sheets: list[str], hidden: tuple[str, ...] = (), title: str = "",
                 one_page: tuple[str, ...] = (), wrap: tuple[str, ...] = (),
-                breaks: dict[str, tuple[int, ...]] | None = None) -> None:
+                breaks: dict[str, tuple[int, ...]] | None = None, subtitle: str = "") -> None:
     """Landscape A4, fit to one page wide (`one_page` sheets: to one page), header row repeated,
     footer with page numbers; cells under the `wrap` headers wrap; `hidden` sheets (chart data)
     are not printed; `breaks` are page breaks after the given rows of a sheet."""
@@ -58,6 +58,9 @@ def print_ready(path: Path, *, sheets: list[str], hidden: tuple[str, ...] = (), 
         ws.print_title_rows = "3:3"
         ws.oddFooter.center.text = f"{title} - &A - page &P of &N" if title else "&A - page &P of &N"
         ws.freeze_panes = None
+        if title:  # the printed copy says whose meeting it is
+            ws["A1"].value = f"{title}: {ws.title}"
+            ws["A2"].value = subtitle or ws["A2"].value
         _wrap(ws, wrap, Alignment)
         for row in breaks.get(ws.title, ()):
             ws.row_breaks.append(Break(id=row))
@@ -82,9 +85,12 @@ def _wrap(ws, headers: tuple[str, ...], Alignment) -> None:
                 continue
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             width = ws.column_dimensions[get_column_letter(c)].width or 10
-            lines = max(lines, math.ceil(len(str(cell.value)) * 1.15 / max(width - 1, 1)))
+            lines = max(lines, math.ceil(len(str(cell.value)) / max(width - 1, 1)))
         if lines > 1:
             ws.row_dimensions[r].height = 12.75 * lines + 2
+            for cell in ws[r]:  # the row's short cells line up with the first line of the long ones
+                if cell.column not in columns:
+                    cell.alignment = Alignment(vertical="top")
 
 
 def convert_to_pdf(source: Path, target: Path, *, timeout: float = 240.0) -> Path:

@@ -120,7 +120,7 @@ def test_dashboard_command_after_the_plan():
     charts = book.charts["Dashboard"]
     assert any(isinstance(c, Highlight) for c in charts)
     titles = [c.title for c in charts if isinstance(c, ChartSpec)]
-    assert "FA: demand, forecast, plan" in titles and "M: load, capacity" in titles and "Inventory" in titles
+    assert "FA: demand vs plan" in titles and "M: load, capacity" in titles and "Inventory" in titles
     data = table(book, "DashboardData")
     assert set(data["chart"]) == {"demand", "capacity", "inventory"}
 
