@@ -198,3 +198,30 @@ def test_every_offered_value_is_merged_or_rejected(offers, rule, problems):
     assert (result.consensus["final"] >= 0).all()
     assert len(result.consensus) == 16 and not result.consensus[["sku", "period"]].duplicated().any()
     assert result.rejected["reason"].str.len().gt(0).all()
+
+
+maybe = st.one_of(st.just(math.nan), st.floats(min_value=0, max_value=1000, allow_nan=False))
+orders = st.permutations(["Sales", "Marketing", "Finance", "Operations"]).map(tuple)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(maybe, maybe, maybe, maybe), min_size=4, max_size=4), orders, orders,
+       st.integers(0, 4), st.sampled_from(["priority", "add"]))
+def test_the_vectorised_decision_follows_the_cell_by_cell_priority(cells, far, near, n_near, rule):
+    from sop_xl.consensus.merge import _present, decide
+    rules = MergeRules(priority=far, near_term_priority=near, near_term_periods=n_near, uplift_rule=rule)
+    state = pd.DataFrame([dict(sku="A", ds=d, statistical=100.0, sales=s, finance=f, marketing_pct=p / 1000,
+                               marketing_units=u, note_sales="s", note_finance="f", note_marketing="m")
+                          for d, (s, f, p, u) in zip(DS, cells)]).set_index(["sku", "ds"])
+    final, source, note = decide(state, rules, DS)
+    for i, (key, row) in enumerate(state.iterrows()):
+        present = _present(row, rules, i)
+        volumes = [d for d in present if d != "Marketing"]
+        if rule == "add":
+            expected = volumes[0] if volumes else "Statistical"
+            assert source[i].split(" + ")[0] == expected
+            assert source[i].endswith(" + Marketing") == ("Marketing" in present)
+        else:
+            expected = present[0] if present else "Statistical"
+            assert source[i] == ("Statistical + Marketing" if expected == "Marketing" else expected)
+        assert final[i] >= 0
