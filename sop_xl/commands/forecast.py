@@ -46,25 +46,40 @@ def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: 
     status = dict(zip(items["sku"].astype(str), items["status"].fillna("active")))
     history["unique_id"] = history["unique_id"].astype(str)
     dropped = sorted(u for u in history["unique_id"].unique() if status.get(u) == "discontinued")
-    start = settings.first_forecast_period
-    if start is None:
-        start = periods.shift(history.loc[history["y"].notna(), "ds"].max(), 1, pt)
     h = int(settings.horizon)
+    after_history = periods.shift(history.loc[history["y"].notna(), "ds"].max(), 1, pt)
+    start = settings.first_forecast_period or after_history
+    lead = periods.periods_between(after_history, start, pt)
+    if lead > 0:
+        # periods between the history and the first forecast period are unknown, not zero:
+        # forecast from the end of the history and keep the periods asked for
+        log.info("forecast_lead_periods", f"History ends {lead} period(s) before the first forecast period "
+                 f"{periods.label(start, pt)}; those periods are forecast too but not written.",
+                 "Paste the missing history, or set first_forecast_period blank.", sheet=SETTINGS.name,
+                 cell=settings.cell("first_forecast_period"), row_key="first_forecast_period")
+    elif lead < 0:
+        log.info("forecast_history_ignored", f"History from {periods.label(start, pt)} on is not used: the first "
+                 "forecast period is set earlier.", "Set first_forecast_period blank to use all the history.",
+                 sheet=SETTINGS.name, cell=settings.cell("first_forecast_period"), row_key="first_forecast_period")
+    fit_start = after_history if lead > 0 else start
+    fit_h = h + max(lead, 0)
     jobs = n_jobs if n_jobs is not None else (-1 if history["unique_id"].nunique() >= PARALLEL_FROM else 1)
     common = dict(season_length=options["season_length"], level=settings.interval_levels, metric=options["metric"],
-                  n_windows=int(settings.backtest_windows), freq=pt, start=start,
+                  n_windows=int(settings.backtest_windows), freq=pt, start=fit_start,
                   outlier_threshold=settings.outlier_threshold)
 
-    res = forecast_result(history[["unique_id", "ds", "y"]], h, method=options["method"], n_jobs=jobs,
+    res = forecast_result(history[["unique_id", "ds", "y"]], fit_h, method=options["method"], n_jobs=jobs,
                           progress=progress, discontinued=dropped, **common)
     # families and the total from the cleansed SKU history (discontinued SKUs sell no more)
     fam_hist = aggregate(res.history, family_of)
-    fam = forecast_result(fam_hist, h, **common)
+    fam = forecast_result(fam_hist, fit_h, **common)
     tot = forecast_result(fam_hist.assign(unique_id=TOTAL).groupby(["unique_id", "ds"], as_index=False)["y"].sum(),
-                          h, **common)
+                          fit_h, **common)
     sku_fc, fam_fc = reconcile(res.forecasts, family_of, res.history, settings.reconciliation,
                                family_forecast=fam.forecasts, total_forecast=tot.forecasts)
     sku_fc = sku_fc.assign(method=res.forecasts["method"].to_numpy())
+    sku_fc = sku_fc[sku_fc["ds"] >= start].reset_index(drop=True)
+    fam_fc = fam_fc[fam_fc["ds"] >= start].reset_index(drop=True)
 
     levels = tuple(sorted(settings.interval_levels))
     forecast_sheet = _forecast_sheet(sku_fc, res.series, family_of, pt)

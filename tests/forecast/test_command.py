@@ -98,10 +98,16 @@ def test_settings_method_horizon_levels_reconciliation_are_honoured():
     assert set(fc["Method"].dropna()) <= {"ses", "zero", ""}
     iv = table(book, "ForecastIntervals")
     assert set(iv["Level"]) == {90}
+    # the two periods between history and the first forecast period are forecast, not zero-filled
+    assert any(i.code == "forecast_lead_periods" for i in result.issues)
+    default = run_forecast(demo_book()).data["series"].set_index("unique_id")["flags"]
+    now = result.data["series"].set_index("unique_id")["flags"]
+    assert not [u for u in now.index if "gaps_filled" in now[u] and "gaps_filled" not in default[u]]
     # top-down: the SKU forecasts add up to the total's own forecast
     fams = result.data["families"]
     total = fams[fams["unique_id"] == "Total"]["yhat"].sum()
     assert result.data["forecasts"]["yhat"].sum() == pytest.approx(total, rel=1e-9)
+    assert result.data["forecasts"]["ds"].min() == pd.Timestamp("2027-03-01")
 
 
 def test_unknown_method_in_settings_names_the_cell():
