@@ -192,7 +192,7 @@ def run_scenarios(book: WorkbookAdapter, *, progress: Progress = SILENT, promote
                                 "Change the scenario, or promote another one.", sheet=SCENARIOS.name,
                                 row_key=chosen.scenario.name))
             return StageResult(stage="scenarios", issues=issues, summary=["scenarios: promotion refused"])
-        written += _write_plan(book, chosen, pt)
+        written += _write_plan(book, chosen, pt, inputs.source)
         record = chosen.scenario.name
     comparison = comparison_table(outcomes, plan_of_record=record, period_type=pt)
     book.write_table(SCENARIO_COMPARISON, comparison, period_type=pt, charts=_comparison_charts(comparison))
@@ -218,12 +218,12 @@ def _plan_of_record(book: WorkbookAdapter, period_type: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _write_plan(book: WorkbookAdapter, outcome, period_type: str) -> list[str]:
+def _write_plan(book: WorkbookAdapter, outcome, period_type: str, source: str) -> list[str]:
     """The promoted scenario's plan onto the plan sheets, as `sop-xl plan` writes them."""
     from .plan import _load_charts
     result = outcome.result
     run = dict(result.run)
-    run["demand_source"] = outcome.data and run.get("demand_source") or "scenario"
+    run["demand_source"] = source
     run["message"] = f"Scenario {outcome.scenario.name} promoted to plan of record: {outcome.scenario.describe(period_type)}"
     book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=period_type)
     book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=period_type,
@@ -328,7 +328,6 @@ def _statistical(book, pt: str, items: pd.DataFrame, source: str) -> pd.DataFram
     if source == "Forecast":
         return None  # the demand line already is the statistical forecast
     if _has(book, "Forecast"):
-        from .plan import read_plan_demand
         from ..io.tables import read_wide
         from .plan import _FORECAST
         long = read_wide(book, _FORECAST, IssueLog(), period_type=pt, required=False)

@@ -3,7 +3,6 @@ the charts themselves as data (`ChartSpec`s drawn natively by the workbook adapt
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..charts import ChartSpec, Highlight, Series

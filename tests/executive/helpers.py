@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sop_xl.commands.demo import write_demo_inputs  # noqa: F401  (re-exported for demo-based tests)
 from sop_xl.contract import INVENTORY, ITEMS, RESOURCES, ROUTING, SETTINGS, WORKBOOK
 from sop_xl.io import MemoryWorkbook
 from sop_xl.io.settings import settings_frame

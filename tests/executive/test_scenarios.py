@@ -174,3 +174,40 @@ def test_scenarios_without_demand_name_the_stage_to_run():
     result = execute(book, ["scenarios"], save=False)[-1]
     assert result.status == "failed"
     assert [i.code for i in result.issues if i.severity.value == "error"] == [IssueCode.STAGE_MISSING]
+
+
+def test_a_labour_pool_changes_capacity_for_the_whole_horizon_only():
+    inputs = plan_inputs()
+    inputs.frames["workforce"] = pd.DataFrame([dict(resource="Crew", initial_headcount=2.0, hours_per_worker=50.0,
+                                                    overtime_hours_per_worker=5.0)])
+    inputs.frames["resources"] = pd.concat([inputs.frames["resources"],
+                                            pd.DataFrame([dict(resource="Crew", kind="labour")])], ignore_index=True)
+    log = IssueLog()
+    frame = _sheet([("Ranged", "capacity", "Crew", "2027-02", None, "0.8", ""),
+                    ("Whole", "capacity", "Crew", None, None, "0.8", "")])
+    frame["from_period"] = pd.to_datetime(frame["from_period"])
+    scenarios = parse_scenarios(frame, inputs, log)
+    assert [s.name for s in scenarios] == ["Whole"]
+    (issue,) = log.errors
+    assert "comes from headcount" in issue.message and issue.row_key == "Ranged"
+    changed = apply_scenario(inputs, scenarios[0])
+    assert changed.frames["workforce"].loc[0, "hours_per_worker"] == pytest.approx(40.0)
+    assert inputs.frames["workforce"].loc[0, "hours_per_worker"] == 50.0
+
+
+def test_the_demo_company_has_a_budget_and_scenarios(tmp_path):
+    from sop_xl.commands.demo import create_demo_workbook
+    from sop_xl.contract import WORKBOOK
+    from sop_xl.io import read_table
+    book = create_demo_workbook(tmp_path / "demo.xlsx")
+    log = IssueLog()
+    budget = read_table(book, WORKBOOK.sheet("Budget"), log)
+    assert not log.has_errors and len(budget) == 3 * 18
+    assert (budget["margin"] < budget["revenue"]).all() and (budget["margin"] > 0).all()
+    scenarios = parse_scenarios(read_table(book, WORKBOOK.sheet("Scenarios"), log),
+                                plan_inputs().__class__(
+                                    {"items": read_table(book, WORKBOOK.sheet("Items"), log),
+                                     "resources": read_table(book, WORKBOOK.sheet("Resources"), log),
+                                     "workforce": read_table(book, WORKBOOK.sheet("Workforce"), log),
+                                     "demand": pd.DataFrame(columns=["sku", "ds", "demand"])}, None), log)
+    assert not log.has_errors and len(scenarios) == 5
