@@ -106,7 +106,9 @@ def run_financials(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Sta
     if plan is None:
         _stage_missing(log, SUPPLY_PLAN.name, "plan", "only the unconstrained financials (all demand sold) are "
                        "shown")
-    budget = _ds(_optional(book, BUDGET, log, pt, "family", "period"))
+    budget_table = _optional(book, BUDGET, log, pt, "family", "period")
+    _check_budget_families(budget_table, items, log)
+    budget = _ds(budget_table)
     if budget is None:
         log.warning(IssueCode.MISSING_SHEET, "No Budget to compare with: the gap-to-budget columns stay empty.",
                     "Paste finance's budget (family, period, volume, revenue) into the Budget sheet.",
@@ -129,6 +131,19 @@ def run_financials(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Sta
                      f"({tot['revenue_gap_pct']:+.1%})")
     return StageResult(stage="financials", summary=lines, issues=list(log), sheets=[FINANCIALS.name],
                        data={"financials": table, "demand_source": source})
+
+
+def _check_budget_families(budget: pd.DataFrame | None, items: pd.DataFrame, log: IssueLog) -> None:
+    """A budget family the Items sheet does not know is most likely a typo: its whole budget shows as a gap."""
+    if budget is None:
+        return
+    known = set(items["family"].dropna().astype(str))
+    letter = budget.attrs.get("letters", {}).get("family", "A")
+    for family, rows in budget.groupby("family", sort=False):
+        if str(family) not in known:
+            log.warning(IssueCode.UNKNOWN_KEY, f"Budget family {family!r} is not a family on the Items sheet, so its "
+                        "whole budget shows as a gap.", f"Use one of: {', '.join(sorted(known))}.",
+                        sheet=BUDGET.name, cell=f"{letter}{rows.index[0]}", value=family)
 
 
 def _opening_backlog(book, log, items: pd.DataFrame, plan: pd.DataFrame | None) -> pd.Series | None:

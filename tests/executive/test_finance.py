@@ -121,3 +121,16 @@ def test_command_without_any_demand_names_the_stage_to_run():
     assert result.status == "failed"
     (issue,) = [i for i in result.issues if i.code == IssueCode.STAGE_MISSING]
     assert issue.sheet == "Forecast" and "sop-xl forecast" in issue.hint
+
+
+def test_budget_problems_are_reported_by_cell():
+    from sop_xl.contract import WORKBOOK
+    book = memory_book()
+    book.write_table(WORKBOOK.sheet("Budget"), pd.DataFrame({
+        "family": ["FA", "Tnets"], "period": ["2027-01", "2027-01"], "volume": [50.0, 10.0],
+        "revenue": ["lots", 100.0], "margin": [None, None]}))
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "failed"
+    by_cell = {i.cell: i for i in result.issues if i.sheet == "Budget"}
+    assert by_cell["D4"].code == IssueCode.NOT_A_NUMBER
+    assert by_cell["A5"].code == IssueCode.UNKNOWN_KEY and "Tnets" in by_cell["A5"].message

@@ -211,3 +211,16 @@ def test_the_demo_company_has_a_budget_and_scenarios(tmp_path):
                                      "workforce": read_table(book, WORKBOOK.sheet("Workforce"), log),
                                      "demand": pd.DataFrame(columns=["sku", "ds", "demand"])}, None), log)
     assert not log.has_errors and len(scenarios) == 5
+
+
+def test_an_infeasible_scenario_is_a_finding_not_a_stop():
+    # backorders must be filled by the end of the horizon: ten times the demand cannot be
+    book = memory_book(scenarios=_sheet([("Tenfold", "demand", None, None, None, "10", "")]))
+    execute(book, ["plan"], save=False)
+    result = execute(book, ["scenarios"], save=False)[-1]
+    assert result.status == "warnings"
+    assert any(i.message.startswith("[Tenfold]") for i in result.issues)
+    comparison = table(book, "ScenarioComparison").set_index("scenario")
+    assert comparison.at["Tenfold", "status"] == "infeasible" and pd.isna(comparison.at["Tenfold", "fill_rate"])
+    refused = execute(book, ["scenarios"], save=False, options={"scenarios": {"promote": "Tenfold"}})[-1]
+    assert refused.status == "failed" and any(i.code == "scenario_no_plan" for i in refused.issues)
