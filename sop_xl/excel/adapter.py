@@ -25,7 +25,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from ..charts import ChartSpec
-from ..contract import WORKBOOK, Layout, Sheet
+from ..contract import WORKBOOK, Layout, Role, Sheet
 from ..io.layout import TableBlock, layout_table
 from ..io.memory import MemoryWorkbook
 from ..io.xlsx_writer import TABLE_STYLE
@@ -63,9 +63,16 @@ class XlwingsWorkbook:
         self._overlay.write_table(sheet, frame, charts=charts, period_type=period_type)
         self._staged[sheet.name] = (sheet, frame.copy(), tuple(charts), period_type)
 
-    def discard_staged(self) -> None:
-        self._staged.clear()
-        self._overlay = MemoryWorkbook(name=self.name)
+    def discard_staged(self, names=None) -> None:
+        """Forget staged writes (all, or those of `names`)."""
+        if names is None:
+            self._staged.clear()
+            self._overlay = MemoryWorkbook(name=self.name)
+            return
+        for name in names:
+            self._staged.pop(name, None)
+            self._overlay.grids.pop(name, None)
+            self._overlay.tables.pop(name, None)
 
     @property
     def staged(self) -> list[str]:
@@ -77,11 +84,17 @@ class XlwingsWorkbook:
         screen = _swap(app, "screen_updating", False)
         calculation = _swap(app, "calculation", "manual")
         try:
+            written = []
             for sheet, frame, charts, period_type in self._staged.values():
                 block = layout_table(sheet, frame, period_type=period_type)
                 ws = self._ensure_sheet(sheet)
-                _write_block(self.book, ws, block)
-                _draw_charts(ws, block, charts)
+                old_last = _write_block(self.book, ws, block)
+                written.append((ws, block, charts, old_last))
+            # charts after every table: a chart may draw from another table of the same save
+            blocks = {block.sheet.name.lower(): (ws, block) for ws, block, _, _ in written}
+            for ws, block, charts, old_last in written:
+                _draw_charts(ws, block, [c for c in charts if isinstance(c, ChartSpec)], blocks)
+                _highlight(ws, block, [c for c in charts if hasattr(c, "fills")], old_last)
         finally:
             _restore(app, "calculation", calculation)
             _restore(app, "screen_updating", screen)
@@ -163,16 +176,19 @@ def _find_table(sheet: Any, table_name: str):
     return None
 
 
-def _write_block(book: Any, ws: Any, block: TableBlock) -> None:
+def _write_block(book: Any, ws: Any, block: TableBlock) -> int:
+    """Write one table; returns the last row of the table it replaced (0: none)."""
     sheet = block.sheet
     n = block.n_columns
     h = block.header_row
     old = _find_table(ws, sheet.table)
+    old_last = 0
     if old is not None:
         min_col, min_row, max_col, max_row = range_boundaries(old.range.address.replace("$", ""))
         if min_row != h or min_col != 1:
             raise _moved_table(sheet, old.range.address.replace("$", ""), block)
         ws.range((1, 1), (max_row, max_col)).clear_contents()
+        old_last = max_row
     else:
         ws.range((1, 1), (sheet.title_rows, 2)).clear_contents()
     last_row = block.last_row
@@ -194,6 +210,7 @@ def _write_block(book: Any, ws: Any, block: TableBlock) -> None:
             ws.range((1, c)).column_width = width
     if sheet.layout is Layout.SETTINGS:
         _settings_names(book, ws, block)
+    return old_last
 
 
 CHART_PREFIX = "sop_"
@@ -203,31 +220,56 @@ _CHART_TYPES = {("line", False): "line", ("line", True): "line", ("column", Fals
                 ("area", False): "area", ("area", True): "area_stacked"}
 
 
-def _draw_charts(ws: Any, block: TableBlock, charts: Sequence[ChartSpec]) -> None:
+def _draw_charts(ws: Any, block: TableBlock, charts: Sequence[ChartSpec],
+                 blocks: dict[str, tuple[Any, TableBlock]]) -> None:
     """Redraw the table's charts natively: the product's charts carry the table's name, so user
-    charts on the sheet are never touched."""
+    charts on the sheet are never touched. A chart's data may sit in another table written in
+    the same save (e.g. a dashboard drawn from its data sheet)."""
     prefix = f"{CHART_PREFIX}{block.sheet.table}_"
     for chart in list(ws.charts):
         if chart.name.startswith(prefix):
             chart.delete()
-    names = [c.name for c in block.sheet.columns] + block.header[len(block.sheet.columns):]
     for i, spec in enumerate(charts):
-        start, stop = spec.rows if spec.rows else (0, len(block.rows))
-        first, last = block.header_row + 1 + start, block.header_row + stop
+        data_ws, data = ws, block
+        if spec.data_sheet and spec.data_sheet.lower() != block.sheet.name.lower():
+            if spec.data_sheet.lower() not in blocks:
+                continue  # its data table is not part of this run
+            data_ws, data = blocks[spec.data_sheet.lower()]
+        names = [c.name for c in data.sheet.columns] + data.header[len(data.sheet.columns):]
+        start, stop = spec.rows if spec.rows else (0, len(data.rows))
+        first, last = data.header_row + 1 + start, data.header_row + stop
         if last < first:
             continue
         cols = [names.index(s.column) + 1 for s in spec.series]
         if cols == list(range(cols[0], cols[0] + len(cols))):
-            source = ws.range((first, cols[0]), (last, cols[-1]))
+            source = data_ws.range((first, cols[0]), (last, cols[-1]))
         else:  # Excel takes a multi-area range for series in columns that are not side by side
-            source = ws.range(",".join(f"{get_column_letter(c)}{first}:{get_column_letter(c)}{last}" for c in cols))
+            source = data_ws.range(",".join(f"{get_column_letter(c)}{first}:{get_column_letter(c)}{last}"
+                                            for c in cols))
         anchor = spec.anchor or f"{get_column_letter(block.n_columns + 2)}{block.header_row + i * 16}"
         chart = ws.charts.add(chart_type=_CHART_TYPES.get((spec.kind, spec.stacked), "line"), source=source,
                               plot_by="columns", name=f"{prefix}{i + 1}", anchor=ws.range(anchor),
                               width=spec.width_cm * CM, height=spec.height_cm * CM)
         cat = names.index(spec.categories) + 1
-        chart.set_x_axis_values(ws.range((first, cat), (last, cat)))
-        _style_chart(chart, spec, [block.header[c - 1] for c in cols])
+        chart.set_x_axis_values(data_ws.range((first, cat), (last, cat)))
+        _style_chart(chart, spec, [data.header[c - 1] for c in cols])
+
+
+def _highlight(ws: Any, block: TableBlock, highlights: Sequence[Any], old_last: int) -> None:
+    """Conditional fills as data (`sop_xl.charts.Highlight`): the product's rules inside an output
+    table are replaced every run, like the file adapter does."""
+    h, n = block.header_row, block.n_columns
+    body = ws.range((h + 1, 1), (max(block.last_row, old_last, h + 1), n))
+    if block.sheet.role is Role.OUTPUT:
+        body.conditional_formats.clear()
+    names = [c.name for c in block.sheet.columns]
+    for spec in highlights:
+        col = names.index(spec.column) + 1
+        letter = get_column_letter(col)
+        target = ws.range((h + 1, 1 if spec.whole_row else col), (block.last_row, n if spec.whole_row else col))
+        for text, color in spec.fills:
+            value = str(text).replace('"', '""')
+            target.conditional_formats.add_custom(f'=${letter}{h + 1}="{value}"', fill_color=f"#{color}")
 
 
 def _style_chart(chart: Any, spec: ChartSpec, headers: list[str]) -> None:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..commands.base import CYCLE, available_stages, execute, write_issues
 from ..commands.demo import write_demo_inputs
-from ..contract import RUN_LOG
+from ..contract import RUN_LOG, Layout
 from ..demo import make_demo
 from ..io.file import FileWorkbook
 from ..issues import SopError, Severity
@@ -113,11 +113,36 @@ def _write_contract_sheets(path: Path, *, seed: int, with_outputs: bool) -> list
         skipped = [f"{s}: {_first_error(failed[0]) if s == failed[0].stage else 'after ' + failed[0].stage}"
                    for s in stages[cut:]]
         stages = stages[:cut]
+    _blank_wall_clock(book)
     write_issues(book, [i for r in results for i in r.issues])
     # the run log starts empty: a template has not been run, and timestamps would break reproducibility
     book.write_table(RUN_LOG, pd.DataFrame({c.name: pd.Series(dtype=object) for c in RUN_LOG.columns}))
     book.save()
     return skipped
+
+
+def volatile(column) -> bool:
+    """Columns that record when and how long a run took: different on every build."""
+    return column.name == "time" or column.name.endswith("seconds")
+
+
+def _blank_wall_clock(book: FileWorkbook) -> None:
+    """Rewrite the staged tables that hold run times with those cells blank, so the template
+    is the same on every build (the stage outputs themselves are deterministic)."""
+    from ..contract import WORKBOOK
+    for sheet in WORKBOOK:
+        if sheet.name not in book.staged or sheet.layout is not Layout.TABLE:
+            continue
+        if not any(volatile(c) for c in sheet.columns):
+            continue
+        grid = book.read_grid(sheet.name)
+        h = sheet.header_row
+        rows = [r[: len(sheet.columns)] + [None] * (len(sheet.columns) - len(r)) for r in grid[h:]]
+        frame = pd.DataFrame(rows, columns=sheet.column_names())
+        for c in sheet.columns:
+            if volatile(c):
+                frame[c.name] = None
+        book.write_table(sheet, frame)
 
 
 def _first_error(result) -> str:

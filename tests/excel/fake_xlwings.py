@@ -144,6 +144,7 @@ class FakeSheet:
         self.widths: dict[int, float] = {}
         self.tables = FakeTables(self)
         self.charts = FakeCharts(self)
+        self.rules: list[tuple] = []                     # conditional formats
         self.activated = 0
         self.reads = 0    # value transfers out of Excel
         self.writes = 0   # value transfers into Excel
@@ -348,6 +349,10 @@ class FakeRange:
             self.sheet.formats[key] = fmt
 
     @property
+    def conditional_formats(self) -> "FakeConditionalFormats":
+        return FakeConditionalFormats(self)
+
+    @property
     def column_width(self) -> float:
         return self.sheet.widths.get(self._first[1], 8.43)
 
@@ -359,6 +364,30 @@ class FakeRange:
     def overlaps(self, other: "FakeRange") -> bool:
         return not (self._last[0] < other._first[0] or other._last[0] < self._first[0]
                     or self._last[1] < other._first[1] or other._last[1] < self._first[1])
+
+
+class FakeConditionalFormats:
+    """Rules live on the sheet as (range, formula, fill); `clear` drops the rules inside the range."""
+
+    def __init__(self, rng: FakeRange) -> None:
+        self.range = rng
+
+    def add_custom(self, formula: str, *, fill_color: Any = None, font_color: Any = None, font_bold: Any = None,
+                   font_italic: Any = None, stop_if_true: bool = False) -> tuple:
+        if not formula.startswith("="):
+            raise ValueError("a custom rule's formula starts with '='")
+        rule = (self.range.address, formula, fill_color)
+        self.range.sheet.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        sheet = self.range.sheet
+        sheet.rules = [r for r in sheet.rules if not _inside(sheet.range(r[0].replace("$", "")), self.range)]
+
+
+def _inside(inner: FakeRange, outer: FakeRange) -> bool:
+    return (outer.row <= inner.row and inner.last_cell.row <= outer.last_cell.row
+            and outer.column <= inner.column and inner.last_cell.column <= outer.last_cell.column)
 
 
 class FakeTables:
@@ -518,8 +547,8 @@ class FakeChart:
         self.set_source_data(source, plot_by)
 
     def set_source_data(self, source: FakeRange, plot_by: str | None = None) -> None:
-        if source.sheet is not self.parent:
-            raise ValueError("chart data must be on the chart's sheet in this stand-in")
+        if source.sheet.book is not self.parent.book:
+            raise ValueError("chart data must be in the chart's workbook")
         self.series = [FakeSeries(FakeRange(source.sheet, (a.row, c), (a.last_cell.row, c)))
                        for a in source.areas for c in range(a.column, a.last_cell.column + 1)]
 

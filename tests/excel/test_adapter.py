@@ -9,12 +9,14 @@ import re
 import pandas as pd
 import pytest
 
+from sop_xl.charts import ChartSpec
 from sop_xl.commands.base import CYCLE, available_stages, execute
 from sop_xl.commands.demo import write_demo_inputs
 from sop_xl.contract import ITEMS, SETTINGS, WORKBOOK
 from sop_xl.demo import make_demo
 from sop_xl.excel.adapter import XlwingsWorkbook
 from sop_xl.io import FileWorkbook, MemoryWorkbook, WorkbookAdapter, read_table
+from sop_xl.io.layout import layout_table
 from sop_xl.issues import IssueLog, WorkbookAccessError
 
 from .fake_xlwings import FakeBook, Formula
@@ -29,11 +31,14 @@ def _volatile(header) -> bool:
 
 def _norm(value):
     if isinstance(value, str):
-        return re.sub(r"\d+(\.\d+)? s\b", "<t> s", value)  # durations quoted in summaries
+        value = re.sub(r"\d+(\.\d+)? s\b", "<t> s", value)  # durations quoted in summaries
+        # the dashboard names the first of several periods at exactly 100 % utilisation; which one
+        # comes first flips on 1e-16 differences (openpyxl writes 16 significant digits, Excel 17)
+        return re.sub(r"^Peak: (.+) in \d{4}-(W)?\d{2}\.$", r"Peak: \1 in <tied period>.", value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
-        return round(float(value), 9) if math.isfinite(value) else value
+        return float(f"{float(value):.10g}") if math.isfinite(value) else value  # float noise of sums
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return dt.datetime(value.year, value.month, value.day)
     return value
@@ -82,38 +87,52 @@ def _run_cycle(book) -> list[str]:
     return statuses
 
 
+class RecordingXlwings(XlwingsWorkbook):
+    """The xlwings adapter, remembering the tables and charts each command staged."""
+
+    def __init__(self, book):
+        super().__init__(book)
+        self.blocks, self.charts = {}, {}
+
+    def write_table(self, sheet, frame, *, charts=(), period_type="month"):
+        super().write_table(sheet, frame, charts=charts, period_type=period_type)
+        self.blocks[sheet.name] = layout_table(sheet, frame, period_type=period_type)
+        self.charts[sheet.name] = list(charts)
+
+
 @pytest.fixture(scope="module")
-def three_books(tmp_path_factory):
+def two_books(tmp_path_factory):
     path = tmp_path_factory.mktemp("eq") / "cycle.xlsx"
     file_book = FileWorkbook(path, create=True, backup=False)
     fake = FakeBook("cycle.xlsm")
-    memory = MemoryWorkbook()
-    statuses = [_run_cycle(b) for b in (file_book, XlwingsWorkbook(fake), memory)]
-    return FileWorkbook(path), XlwingsWorkbook(fake), memory, fake, statuses
+    excel = RecordingXlwings(fake)
+    statuses = [_run_cycle(file_book), _run_cycle(excel)]
+    return FileWorkbook(path), excel, fake, statuses
 
 
-def test_every_command_gives_the_same_sheets_through_excel_file_and_memory(three_books):
-    file_book, excel_book, memory, fake, statuses = three_books
-    assert statuses[0] == statuses[1] == statuses[2]
+def test_every_command_gives_the_same_sheets_through_excel_and_the_file_adapter(two_books):
+    file_book, excel_book, fake, statuses = two_books
+    assert statuses[0] == statuses[1]
     assert "failed" not in statuses[0]
     assert file_book.sheet_names() == excel_book.sheet_names()  # tabs in the same (contract) order
-    assert set(memory.sheet_names()) == set(file_book.sheet_names())
     for name in file_book.sheet_names():
         expected = _normalised(file_book, name)
         assert expected, name
         assert _normalised(excel_book, name) == expected, name
-        assert _normalised(memory, name) == expected, name
 
 
-def test_excel_tables_names_and_no_accidental_formulas(three_books):
-    _, _, memory, fake, _ = three_books
+def test_excel_tables_names_and_no_accidental_formulas(two_books):
+    _, excel, fake, _ = two_books
+    memory_names = MemoryWorkbook()
     for sheet in fake.sheets:
         contract = WORKBOOK.sheet(sheet.name)
         assert [t.name for t in sheet.tables] == [contract.table]
-        assert sheet.tables[contract.table].range.address.replace("$", "") == memory.tables[sheet.name].ref
+        assert sheet.tables[contract.table].range.address.replace("$", "") == excel.blocks[sheet.name].ref
         assert not [v for v in sheet.cells.values() if isinstance(v, Formula)]
+    settings = SETTINGS
+    memory_names.write_table(settings, read_table(excel, settings, IssueLog()).reset_index(drop=True))
     assert {n.name: n.refers_to.replace("'", "") for n in fake.names} == \
-        {k: "=" + v for k, v in memory.names.items()}
+        {k: "=" + v for k, v in memory_names.names.items()}
 
 
 def test_reads_and_writes_are_one_transfer_per_sheet():
@@ -205,32 +224,32 @@ def test_settings_keep_their_named_ranges_after_edits_in_excel():
         .filter(like="orizon", axis=0)["value"].astype(float).iloc[0])
 
 
-def test_charts_are_drawn_natively_and_replaced_on_rerun(three_books):
-    _, _, memory, fake, _ = three_books
+def test_charts_are_drawn_natively_and_replaced_on_rerun(two_books):
+    _, excel, fake, _ = two_books
     drawn = {s.name: list(s.charts) for s in fake.sheets if len(s.charts)}
-    expected = {name: specs for name, specs in memory.charts.items() if specs}
+    expected = {name: [c for c in specs if isinstance(c, ChartSpec)] for name, specs in excel.charts.items()}
+    expected = {name: specs for name, specs in expected.items() if specs}
     if not expected:
         pytest.skip("no stage of this version draws charts")
     assert set(drawn) == set(expected)
     for name, specs in expected.items():
         charts = drawn[name]
         assert [c.title for c in charts] == [s.title for s in specs]
-        block = memory.tables[name]
         for chart, spec in zip(charts, specs):
+            block = excel.blocks[spec.data_sheet or name]
             names = [c.name for c in block.sheet.columns] + block.header[len(block.sheet.columns):]
             assert [s.name for s in chart.series] == [x.label or block.header[names.index(x.column)]
                                                       for x in spec.series]
             start, stop = spec.rows or (0, len(block.rows))
+            assert chart.x_values.sheet.name == block.sheet.name
             assert chart.x_values.row == block.header_row + 1 + start
             assert chart.x_values.last_cell.row == block.header_row + stop
             assert chart.series[0].values.shape[0] == stop - start
     # a second run replaces the product's charts instead of adding more, and leaves user charts alone
-    sheet_name = next(iter(expected))
-    ws = fake.sheets[sheet_name]
-    ws.charts.add(source=ws.range("A4:A5"), name="my own chart", chart_type="line")
-    before = len(ws.charts)
-    stage = "roughcut" if sheet_name == "RoughCut" else None
-    if stage:
-        execute(XlwingsWorkbook(fake), [stage])
+    if "RoughCut" in drawn:
+        ws = fake.sheets["RoughCut"]
+        ws.charts.add(source=ws.range("A4:A5"), name="my own chart", chart_type="line")
+        before = len(ws.charts)
+        execute(XlwingsWorkbook(fake), ["roughcut"])
         assert len(ws.charts) == before
         assert "my own chart" in [c.name for c in ws.charts]
