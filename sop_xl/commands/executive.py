@@ -239,7 +239,8 @@ def _write_plan(book: WorkbookAdapter, outcome, period_type: str, source: str) -
     result = outcome.result
     run = dict(result.run)
     run["demand_source"] = source
-    run["message"] = f"Scenario {outcome.scenario.name} promoted to plan of record: {outcome.scenario.describe(period_type)}"
+    run["message"] = (f"Scenario {outcome.scenario.name} promoted to plan of record: "
+                      f"{outcome.scenario.describe(period_type)}")
     book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=period_type)
     book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=period_type,
                      charts=_load_charts(CAPACITY, result.capacity, "used_hours"))

@@ -56,8 +56,8 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
                                 f"{resource} needs {hours:,.0f} overtime hours in {_periods(g['ds'], period_type)}.",
                                 "Approve the overtime, or move load to another resource or subcontract.",
                                 hours * overtime_cost.get(resource, 0.0), period_type))
-        full = capacity[(capacity["used_hours"] >= 0.999 * (capacity["regular_capacity"] + capacity["overtime_capacity"]))
-                        & (capacity["used_hours"] > 0)]
+        limit = capacity["regular_capacity"] + capacity["overtime_capacity"]
+        full = capacity[(capacity["used_hours"] >= 0.999 * limit) & (capacity["used_hours"] > 0)]
         for resource, g in full.groupby("resource", sort=False):
             rows.append(_action("overload", resource, g["ds"].min(),
                                 f"{resource} is fully loaded (regular + overtime) in {_periods(g['ds'], period_type)}; "
@@ -70,8 +70,8 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
             if f"overload|{resource}" in have:
                 continue
             rows.append(_action("overload", resource, g["ds"].min(),
-                                f"Demand loads {resource} beyond regular + overtime by {g['shortfall_hours'].sum():,.0f} "
-                                f"hours in {_periods(g['ds'], period_type)} (rough cut).",
+                                f"Demand loads {resource} beyond regular + overtime by "
+                                f"{g['shortfall_hours'].sum():,.0f} hours in {_periods(g['ds'], period_type)} (rough cut).",
                                 "Level the load (build ahead), add capacity, or agree which demand to delay.",
                                 0.0, period_type))
     if workforce is not None and not workforce.empty:

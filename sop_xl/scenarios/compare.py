@@ -106,7 +106,8 @@ def comparison_table(outcomes: list[Outcome], *, plan_of_record: str | None = No
         row = {k: np.nan for k in COMPARISON}
         row.update(o.kpis)
         row["scenario"] = o.scenario.name
-        row["changes"] = o.scenario.describe(period_type) if o.scenario.name != BASE else "the plan's inputs as they are"
+        row["changes"] = (o.scenario.describe(period_type) if o.scenario.name != BASE
+                          else "the plan's inputs as they are")
         rows.append(row)
     table = pd.DataFrame(rows, columns=COMPARISON)
     base = table.iloc[0]
