@@ -143,3 +143,25 @@ def test_export_without_a_dashboard_names_the_stage(tmp_path):
     (issue,) = [i for i in result.issues if i.code == IssueCode.STAGE_MISSING]
     assert issue.sheet == "Dashboard" and "sop-xl dashboard" in issue.hint
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_consensus_demand_prices_and_statistical_line():
+    from sop_xl.contract import WORKBOOK
+    book = memory_book()
+    labels = ["2027-01", "2027-02", "2027-03"]
+    book.write_table(WORKBOOK.sheet("Consensus"), pd.DataFrame({
+        "sku": ["A"] * 3 + ["B"] * 3, "family": ["FA"] * 3 + ["FB"] * 3, "period": labels * 2,
+        "statistical": [40.0, 50.0, 60.0, 30.0, 30.0, 30.0], "final": [44.0, 55.0, 66.0, 30.0, 30.0, 30.0],
+        "source": "test", "price": [33.0, None, None, None, None, None], "cycle": "2027-01"}).reindex(
+        columns=WORKBOOK.sheet("Consensus").column_names()))
+    results = execute(book, ["plan", "financials", "dashboard"], save=False)
+    assert "failed" not in [r.status for r in results]
+    fin = table(book, "Financials")
+    assert set(fin["demand_source"]) == {"Consensus"}
+    fa = fin[fin["family"] == "FA"].reset_index(drop=True)
+    assert fa["unconstrained_revenue"].tolist() == pytest.approx([44 * 33.0, 55 * 30.0, 66 * 30.0])
+    data = table(book, "DashboardData")
+    block = data[(data["chart"] == "demand") & (data["group"] == "FA")]
+    assert block["demand"].tolist() == [44.0, 55.0, 66.0] and block["forecast"].tolist() == [40.0, 50.0, 60.0]
+    titles = [c.title for c in book.charts["Dashboard"] if isinstance(c, ChartSpec)]
+    assert "FA: demand vs forecast vs plan" in titles
