@@ -32,6 +32,8 @@ class StageResult:
     sheets: list[str] = field(default_factory=list)      # sheets written
     seconds: float = 0.0
     data: dict[str, Any] = field(default_factory=dict)    # frames for callers and tests
+    # sheets still saved when the stage fails (e.g. PlanExplain saying why a plan is infeasible)
+    keep_on_failure: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -99,14 +101,16 @@ def execute(book: WorkbookAdapter, stages: list[str], *, progress: Progress = SI
             on_result: Callable[[StageResult], None] | None = None) -> list[StageResult]:
     """Run stages in order against `book`; stop at the first one with errors.
 
-    The Issues sheet always reflects this run; a failed run saves only Issues and RunLog,
-    so the planner sees what to fix without any half-written results.
+    The Issues sheet always reflects this run. Stages that finished keep their output; the
+    failed stage's tables are dropped (but for the ones it asks to keep, such as an
+    explanation), so the workbook never holds half a stage's results.
     """
     options = options or {}
     results: list[StageResult] = []
     failed = False
     for name in stages:
         fn = stage_function(name)
+        staged_before = set(getattr(book, "staged", []))
         start = time.perf_counter()
         try:
             result = fn(book, progress=progress, **options.get(name, {}))
@@ -119,10 +123,11 @@ def execute(book: WorkbookAdapter, stages: list[str], *, progress: Progress = SI
             on_result(result)
         if result.status == "failed":
             failed = True
+            if hasattr(book, "discard_staged"):
+                partial = set(getattr(book, "staged", [])) - staged_before - set(result.keep_on_failure)
+                book.discard_staged(sorted(partial))
             break
     if save:
-        if failed and hasattr(book, "discard_staged"):
-            book.discard_staged()  # keep the results of earlier runs rather than half of this one
         write_issues(book, [i for r in results for i in r.issues])
         append_run_log(book, results)
         book.save()

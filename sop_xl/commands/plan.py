@@ -114,7 +114,8 @@ def run_plan(book: WorkbookAdapter, *, progress: Progress = SILENT, solver: str 
     book.write_table(PLAN_RUN, run, period_type=pt)
     progress.finish()
     return StageResult(stage="plan", summary=_plan_summary(result, inputs.source), issues=all_issues + result.issues,
-                       sheets=written, data={"result": result, "plan_data": data})
+                       sheets=written, data={"result": result, "plan_data": data},
+                       keep_on_failure=[PLAN_RUN.name, PLAN_EXPLAIN.name])
 
 
 def _plan_summary(result, source: str) -> list[str]:

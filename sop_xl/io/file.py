@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
@@ -131,10 +131,12 @@ class FileWorkbook:
         self._staged[sheet.name] = (block, tuple(charts))
         self._overlay.grids.pop(sheet.name, None)  # rebuilt when read again
 
-    def discard_staged(self) -> None:
-        """Forget staged writes (a stage failed): the file keeps its previous results."""
-        self._staged.clear()
-        self._overlay = MemoryWorkbook(name=self.name)
+    def discard_staged(self, names: Iterable[str] | None = None) -> None:
+        """Forget staged writes (all, or those of `names`): the file keeps its previous tables."""
+        for name in list(self._staged) if names is None else names:
+            self._staged.pop(name, None)
+            self._overlay.grids.pop(name, None)
+            self._overlay.tables.pop(name, None)
 
     @property
     def staged(self) -> list[str]:

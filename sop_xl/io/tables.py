@@ -126,7 +126,8 @@ def parse_table(sheet: Sheet, grid: list[list[Any]], log: IssueLog, *, columns: 
                 key: tuple[str, ...] | None = None) -> pd.DataFrame:
     columns = columns or sheet.columns
     header = find_header(grid, columns)
-    if header is None or not any(c.name in header.columns for c in columns if c.required):
+    required_names = [c.name for c in columns if c.required]
+    if header is None or (required_names and not any(n in header.columns for n in required_names)):
         if required or any(not _blank_row(r) for r in grid):
             wanted = ", ".join(c.header for c in columns if c.required)
             log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of the {sheet.name} table.",
