@@ -69,7 +69,7 @@ class _Master:
         self.resources = read_table(book, RESOURCES, log, required=False).reset_index(drop=True)
         self.calendar = read_table(book, CAPACITY_CALENDAR, log, required=False, period_type=pt
                                    ).reset_index(drop=True)
-        self.review_log = read_table(book, REVIEW_LOG, log, required=False).reset_index(drop=True)
+        self.review_log = read_own(book, REVIEW_LOG, self.period_type)
         self._book = book
         first = self.statistical["ds"].min() if not self.statistical.empty else self.settings.first_forecast_period
         self.cycle = str(self.settings.cycle or (periods.label(first, pt) if first is not None else ""))
@@ -104,35 +104,49 @@ class _Master:
     def consensus_of_cycle(self, book: WorkbookAdapter, log: IssueLog) -> pd.DataFrame | None:
         if CONSENSUS.name.lower() not in {n.lower() for n in book.sheet_names()}:
             return None
-        frame = read_table(book, CONSENSUS, log, required=False, period_type=self.period_type)
+        frame = read_own(book, CONSENSUS, self.period_type)
         frame = frame[frame["cycle"].astype(str) == self.cycle].reset_index(drop=True)
         return frame if not frame.empty else None
 
 
-def read_versions(book: WorkbookAdapter, period_type: str) -> pd.DataFrame:
-    """The Versions history, read column-wise: it grows by thousands of rows a cycle and only
-    sop_xl writes it, so the cell-by-cell checks of `read_table` are not worth their time."""
+def read_own(book: WorkbookAdapter, sheet: Sheet, period_type: str) -> pd.DataFrame:
+    """A table only sop_xl writes (Consensus, Audit, Rejected, ReviewLog, Versions), read
+    column-wise: they grow by thousands of rows a cycle, and the cell-by-cell checks of
+    `read_table` (made for what people type) are not worth their time here."""
+    columns = sheet.column_names()
+    dtypes = {Kind.PERIOD: "datetime64[ns]", Kind.NUMBER: "float64", Kind.MONEY: "float64",
+              Kind.PERCENT: "float64", Kind.INTEGER: "Int64"}
+    empty = pd.DataFrame({c.name: pd.Series(dtype=dtypes.get(c.kind, object)) for c in sheet.columns})
     names = {n.lower(): n for n in book.sheet_names()}
-    columns = VERSIONS.column_names()
-    empty = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "period" else
-                                       "float64" if c == "value" else object) for c in columns})
-    if VERSIONS.name.lower() not in names:
+    if sheet.name.lower() not in names:
         return empty
-    grid = book.read_grid(names[VERSIONS.name.lower()])
-    header = find_header(grid, VERSIONS.columns)
-    if header is None or any(c not in header.columns for c in columns):
+    grid = book.read_grid(names[sheet.name.lower()])
+    header = find_header(grid, sheet.columns)
+    if header is None or any(c.required and c.name not in header.columns for c in sheet.columns):
         return empty
     body = grid[header.row + 1:]
-    data = {c: [row[header.columns[c]] if header.columns[c] < len(row) else None for row in body]
-            for c in columns}
-    frame = pd.DataFrame(data)
-    frame = frame[frame["cycle"].notna()].reset_index(drop=True)
-    labels = {v: periods.parse_period(v, period_type) for v in frame["period"].dropna().unique()}
-    frame["period"] = pd.to_datetime(frame["period"].map(labels))
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
-    for c in ("cycle", "closed_at", "plan", "sku", "family"):
-        frame[c] = frame[c].map(lambda v: "" if v is None else str(v)).astype(object)
-    return frame[columns]
+    data = {}
+    for c in sheet.columns:
+        at = header.columns.get(c.name)
+        data[c.name] = [row[at] if at is not None and at < len(row) else None for row in body]
+    frame = pd.DataFrame(data, columns=columns)
+    required = [c.name for c in sheet.columns if c.required]
+    frame = frame.dropna(subset=required, how="all").reset_index(drop=True)
+    for c in sheet.columns:
+        col = frame[c.name]
+        if c.kind is Kind.PERIOD:
+            labels = {v: periods.parse_period(v, period_type) for v in col.dropna().unique()}
+            frame[c.name] = pd.to_datetime(col.map(labels))
+        elif c.kind in dtypes:
+            frame[c.name] = pd.to_numeric(col, errors="coerce").astype(dtypes[c.kind])
+        else:
+            frame[c.name] = col.map(lambda v: "" if v is None else
+                                    str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).astype(object)
+    return frame
+
+
+def read_versions(book: WorkbookAdapter, period_type: str) -> pd.DataFrame:
+    return read_own(book, VERSIONS, period_type)
 
 
 def read_statistical(book: WorkbookAdapter, settings: Settings, log: IssueLog) -> pd.DataFrame:
@@ -260,9 +274,9 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
                    period_type=master.period_type, time=stamp, previous=previous, resources=master.resources,
                    calendar=master.calendar)
     book.write_table(CONSENSUS, result.consensus, period_type=master.period_type)
-    old_audit = read_table(book, AUDIT, IssueLog(), required=False, period_type=master.period_type)
+    old_audit = read_own(book, AUDIT, master.period_type)
     book.write_table(AUDIT, append(old_audit, result.audit), period_type=master.period_type)
-    old_rejected = read_table(book, REJECTED, IssueLog(), required=False)
+    old_rejected = read_own(book, REJECTED, master.period_type)
     book.write_table(REJECTED, append(old_rejected, result.rejected))
     sheets = [CONSENSUS.name, AUDIT.name, REJECTED.name]
     if taken:
