@@ -419,7 +419,7 @@ def run_export_pdf(book: WorkbookAdapter, *, progress: Progress = SILENT, out: s
                    ) -> StageResult:
     """Dashboard and ActionPlan as a PDF for the meeting (LibreOffice headless). The workbook is not changed."""
     from ..executive.charts import dashboard_charts
-    from ..executive.pdf import convert_to_pdf, print_ready
+    from ..executive.pdf import PdfExportError, convert_to_pdf, print_ready
     from ..io.file import FileWorkbook
 
     log = IssueLog()
@@ -469,7 +469,14 @@ def run_export_pdf(book: WorkbookAdapter, *, progress: Progress = SILENT, out: s
         print_ready(pack, sheets=sheets, hidden=(DASHBOARD_DATA.name,), title=title, wrap=wrap,
                     breaks={DASHBOARD.name: breaks}, subtitle=subtitle)
         progress.advance()
-        convert_to_pdf(pack, out)
+        try:
+            convert_to_pdf(pack, out)
+        except PdfExportError as exc:
+            progress.finish()
+            log.error("export_pdf_failed", str(exc), "Install LibreOffice (Debian/Ubuntu: apt-get install "
+                      "libreoffice-calc), or print the Dashboard and ActionPlan sheets from Excel.",
+                      sheet=DASHBOARD.name)
+            return StageResult(stage="export-pdf", issues=list(log), summary=["export-pdf: no PDF made"])
     progress.finish()
     pages = count_pages(out)
     return StageResult(stage="export-pdf", summary=[f"export-pdf: {out} ({pages} page(s): {', '.join(sheets)})"],

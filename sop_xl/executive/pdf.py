@@ -98,9 +98,7 @@ def convert_to_pdf(source: Path, target: Path, *, timeout: float = 240.0) -> Pat
     LibreOffice and in parallel test runs); returns `target`."""
     program = soffice()
     if program is None:
-        raise PdfExportError("LibreOffice is not installed, so the PDF cannot be made. Install it (Debian/Ubuntu: "
-                             "apt-get install libreoffice-calc) or print the Dashboard and ActionPlan sheets from "
-                             "Excel.")
+        raise PdfExportError("LibreOffice (soffice) is not installed, so the PDF cannot be made.")
     with tempfile.TemporaryDirectory(prefix="sop_xl-pdf-") as tmp:
         profile = Path(tmp) / f"profile-{uuid.uuid4().hex}"
         outdir = Path(tmp) / "out"

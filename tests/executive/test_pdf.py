@@ -104,3 +104,14 @@ def test_pgm_reader(tmp_path):
     pixels = np.arange(12, dtype=np.uint8).reshape(3, 4)
     pgm.write_bytes(b"P5\n# made by a test\n4 3\n255\n" + pixels.tobytes())
     assert (read_pgm(pgm) == pixels).all()
+
+
+def test_without_libreoffice_the_export_is_an_issue(reviewed, tmp_path, monkeypatch):
+    import sop_xl.executive.pdf as pdf
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    result = execute(FileWorkbook(reviewed), ["export-pdf"], save=False,
+                     options={"export-pdf": {"out": tmp_path / "x.pdf"}})[-1]
+    assert result.status == "failed"
+    (issue,) = [i for i in result.issues if i.code == "export_pdf_failed"]
+    assert "not installed" in issue.message and "libreoffice-calc" in issue.hint
+    assert not (tmp_path / "x.pdf").exists()
