@@ -47,21 +47,26 @@ def basic(raw: np.ndarray) -> Cleansed:
         out.values = np.zeros(0)
         out.flags.append(NO_HISTORY)
         return out
+    first = int(np.argmax(~missing))
+    if first:
+        # blank cells before the first value: the item did not exist yet (nothing to log)
+        out.start = first
+        y, missing, raw = y[first:], missing[first:], np.asarray(raw, float)[first:]
     if missing.any():
         out.flags.append(GAPS)
         for i in np.flatnonzero(missing):
-            out.log.append((i, np.nan, 0.0, "filled", "missing period counted as zero demand"))
+            out.log.append((out.start + i, np.nan, 0.0, "filled", "missing period counted as zero demand"))
         y[missing] = 0.0
     neg = y < 0
     if neg.any():
         out.flags.append(NEGATIVES)
         for i in np.flatnonzero(neg):
-            out.log.append((i, float(raw[i]), 0.0, "zeroed", "negative demand (returns?) set to zero"))
+            out.log.append((out.start + i, float(raw[i]), 0.0, "zeroed", "negative demand (returns?) set to zero"))
         y[neg] = 0.0
     nz = np.flatnonzero(y > 0)
     if len(nz) and nz[0] > 0:
         out.flags.append(NEW_PRODUCT)
-        out.start = int(nz[0])
+        out.start += int(nz[0])
         y = y[nz[0]:]
     elif not len(nz):
         # only zeros: keep them, the forecast is zero and says so

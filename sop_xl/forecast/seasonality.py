@@ -25,8 +25,20 @@ def acf(y: np.ndarray, max_lag: int) -> np.ndarray:
     return out
 
 
+# seasonal strength above which a series counts as seasonal even when the autocorrelation
+# test (weak with only two or three cycles) misses it
+STRENGTH = 0.8
+
+
 def is_seasonal(y: np.ndarray, m: int, z: float = 1.645) -> bool:
     y = np.asarray(y, float)
+    # (three cycles at least: with two, one value per season position explains everything)
+    if m >= 2 and len(y) >= 3 * m and seasonal_strength(y, m) >= STRENGTH:
+        return True
+    return _acf_test(y, m, z)
+
+
+def _acf_test(y: np.ndarray, m: int, z: float) -> bool:
     if m < 2 or len(y) < 3 * m or np.ptp(y) == 0:
         return False
     y = y / np.abs(y).max()  # scale-free; huge values must not overflow
@@ -35,6 +47,26 @@ def is_seasonal(y: np.ndarray, m: int, z: float = 1.645) -> bool:
     r = acf(y - np.polyval(np.polyfit(x, y, 1), x), m)
     limit = z * np.sqrt((1 + 2 * (r[:-1] ** 2).sum()) / len(y))
     return bool(r[m - 1] > limit)
+
+
+def seasonal_strength(y: np.ndarray, m: int) -> float:
+    """1 - Var(remainder) / Var(season + remainder) of a classical additive decomposition
+    (Wang, Smith & Hyndman 2006); 0 without two full cycles."""
+    y = np.asarray(y, float)
+    if m < 2 or len(y) < 2 * m or np.ptp(y) == 0:
+        return 0.0
+    y = y / np.abs(y).max()
+    trend = _centred_ma(y[None, :], m)[0]
+    detr = y - trend
+    ok = np.isfinite(detr)
+    pos = np.arange(len(y)) % m
+    season = np.array([detr[ok & (pos == p)].mean() if (ok & (pos == p)).any() else 0.0 for p in range(m)])
+    season -= season.mean()
+    rem = detr[ok] - season[pos[ok]]
+    both = detr[ok]
+    if both.var() <= 0:
+        return 0.0
+    return float(max(0.0, 1.0 - rem.var() / both.var()))
 
 
 def detect_season_length(y: np.ndarray, period_type: str) -> int:
