@@ -177,12 +177,16 @@ def review_folders(book_path: str) -> tuple[Path, Path]:
 def stage_options(button: Button, book_path: str) -> dict[str, Any]:
     """Arguments a button's stage needs that the CLI takes from its command line."""
     stage = stage_name(button).replace("_", "-")
-    if stage not in ("send-review", "merge"):
+    if stage not in FILES_BESIDE_THE_WORKBOOK:
         return {}
     if not Path(book_path).parent.is_dir() or not Path(book_path).is_absolute():
         raise NeedsSavedWorkbook()
     out, returned = review_folders(book_path)
-    return {"to_dir": out} if stage == "send-review" else {"returns": [returned]}
+    return {"send-review": {"to_dir": out}, "merge": {"returns": [returned]}}.get(stage, {})
+
+
+# stages that write or read files next to the workbook (the PDF goes beside it as <name>.pdf)
+FILES_BESIDE_THE_WORKBOOK = ("send-review", "merge", "export-pdf")
 
 
 class NeedsSavedWorkbook(Exception):

@@ -115,6 +115,9 @@ def test_review_buttons_use_folders_beside_the_saved_workbook(tmp_path):
     assert stage_options(BY_ID["sop_merge"], book_path) == {"returns": [returned]}
     assert out == tmp_path / "reviews" and returned == tmp_path / "reviews" / "returned"
     assert stage_options(BY_ID["sop_forecast"], book_path) == {}
+    assert stage_options(BY_ID["sop_export_pdf"], book_path) == {}
+    with pytest.raises(dispatch.NeedsSavedWorkbook):
+        stage_options(BY_ID["sop_export_pdf"], "Book1")  # never saved: no folder to put the PDF in
 
 
 @pytest.mark.skipif("send-review" not in available_stages(), reason="consensus stage not in this version")
@@ -133,3 +136,32 @@ def test_the_excel_guide_explains_every_button_and_function():
     for name in ("SOP_FORECAST(", "SOP_FORECAST_ETS(", "SOP_FORECAST_ETS_CONFINT(", "SOP_FORECAST_ETS_SEASONALITY(",
                  "SOP_FORECAST_ETS_STAT(", "SOP_ACCURACY(", "SOP_SAFETY_STOCK(", "SOP_ROUGHCUT_LOAD("):
         assert name in guide, name
+
+
+def test_pressing_every_available_button_in_cycle_order_runs_the_whole_cycle(demo_book, tmp_path):
+    import shutil as _shutil
+    demo_book.fullname = str(tmp_path / "plan.xlsm")  # a saved workbook: review files go beside it
+    available = set(available_stages())
+    if not _shutil.which("soffice"):
+        available.discard("export-pdf")
+    order = ["sop_validate", "sop_forecast", "sop_roughcut", "sop_plan", "sop_send_review", "sop_merge",
+             "sop_close_cycle", "sop_scenarios", "sop_financials", "sop_dashboard", "sop_export_pdf"]
+    pressed = []
+    for button_id in order:
+        button = BY_ID[button_id]
+        if stage_name(button) not in available:
+            continue
+        if button_id == "sop_merge":  # reviewers send their copies back unchanged
+            out, returned = review_folders(demo_book.fullname)
+            returned.mkdir(parents=True, exist_ok=True)
+            for copy in out.glob("*.xlsx"):
+                _shutil.copy(copy, returned / copy.name)
+        ui = RecordingUI()
+        message = on_action(button_id, book=demo_book, ui=ui)
+        assert ui.alerts[0][2] is False, (button_id, message)
+        assert "not available" not in message
+        pressed.append(button_id)
+    assert pressed[:2] == ["sop_validate", "sop_forecast"]
+    run_log = [row[1] for row in demo_book.sheets["RunLog"].grid()[3:]]
+    assert run_log == [stage_name(BY_ID[b]) for b in pressed]
+    assert demo_book.saves == 0
