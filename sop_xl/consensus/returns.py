@@ -176,14 +176,15 @@ def _column_number(letters: str) -> int:
     return n
 
 
-def scan_sheets(path: Path) -> SheetScan:
+def scan_sheets(path: Path, only: set[str] | None = None) -> SheetScan:
     """Every formula (<f> element) with its cell, and how far each sheet's cells reach, streamed
-    from the sheet XML. Nothing is evaluated, nothing is loaded whole."""
+    from the sheet XML (of the sheets named in `only`, lower case, when given). Nothing is
+    evaluated, nothing is loaded whole."""
     scan = SheetScan()
     with zipfile.ZipFile(path) as z:
         members = set(z.namelist())
         for name, member in sheet_parts(z).items():
-            if member not in members:
+            if member not in members or (only is not None and name.lower() not in only):
                 continue
             with z.open(member) as fh:
                 head = fh.read(4096).upper()
@@ -239,7 +240,8 @@ def read_return(path: str | Path, *, period_type: str = periods.MONTH) -> Return
     names = check_container(path)
     result = ReturnFile(path=path, macros=has_macros(names))
     try:
-        scan = scan_sheets(path)  # before any grid is read
+        # only the sheets sop_xl reads (before any grid is read); context sheets are never read back
+        scan = scan_sheets(path, {MANIFEST_SHEET.lower(), *(d.sheet.name.lower() for d in DEPARTMENTS.values())})
     except ElementTree.ParseError as exc:
         raise ReturnRefused(f"{path.name} holds malformed XML ({exc}).", "Ask for a fresh copy.") from None
     check_extents(scan, path.name)
