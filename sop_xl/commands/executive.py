@@ -114,6 +114,12 @@ def run_financials(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Sta
                     "Paste finance's budget (family, period, volume, revenue) into the Budget sheet.",
                     sheet=BUDGET.name)
     opening = _opening_backlog(book, log, items, plan)
+    record = _plan_of_record(book, pt) if plan is not None else None
+    if record:
+        # the plan of record is a promoted scenario: its demand, prices and costs are the plan's
+        items, demand, applied = _with_promoted(book, settings, items, demand, record, log)
+        if applied:
+            source = f"{source} + {record}"
     table = financials(demand=demand, items=items, supply_plan=plan, budget=budget, opening_backlog=opening,
                        prices=prices, demand_source=source)
     progress.advance()
@@ -131,6 +137,27 @@ def run_financials(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Sta
                      f"({tot['revenue_gap_pct']:+.1%})")
     return StageResult(stage="financials", summary=lines, issues=list(log), sheets=[FINANCIALS.name],
                        data={"financials": table, "demand_source": source})
+
+
+def _with_promoted(book, settings, items: pd.DataFrame, demand: pd.DataFrame, name: str, log: IssueLog
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    from ..plan import PlanSettings
+    from ..scenarios import PlanInputs, apply_scenario, parse_scenarios
+    pt = settings.period_type
+    frames = {"items": items, "demand": demand,
+              "resources": read_table(book, RESOURCES, IssueLog(), required=False),
+              "workforce": read_table(book, WORKFORCE, IssueLog(), required=False), "calendar": None}
+    inputs = PlanInputs(frames, PlanSettings.from_settings(settings))
+    table = read_table(book, SCENARIOS, IssueLog(), required=False, period_type=pt)
+    scenario = next((s for s in parse_scenarios(table, inputs, IssueLog()) if s.name.lower() == name.lower()), None)
+    if scenario is None:
+        log.warning("scenario_gone", f"The plan of record comes from scenario {name}, which is no longer on the "
+                    "Scenarios sheet: revenue and cost use the inputs as they are.",
+                    "Run `sop-xl plan` to plan the inputs as they are, or put the scenario back.",
+                    sheet=SCENARIOS.name, row_key=name)
+        return items, demand, False
+    changed = apply_scenario(inputs, scenario)
+    return changed.frames["items"], changed.frames["demand"], True
 
 
 def _check_budget_families(budget: pd.DataFrame | None, items: pd.DataFrame, log: IssueLog) -> None:
@@ -295,6 +322,9 @@ def run_dashboard(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Stag
     if any(_has(book, n) for n in DEMAND_SHEETS) and not items.empty:
         try:
             demand, source = _demand(book, pt, IssueLog())
+            record = _plan_of_record(book, pt) if plan is not None else None
+            if record:  # the demand line of the plan of record
+                _, demand, _ = _with_promoted(book, settings, items, demand, record, IssueLog())
             demand_fam = family_long(demand, items, "demand")
         except InputError:
             source = ""

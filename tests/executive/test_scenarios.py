@@ -224,3 +224,16 @@ def test_an_infeasible_scenario_is_a_finding_not_a_stop():
     assert comparison.at["Tenfold", "status"] == "infeasible" and pd.isna(comparison.at["Tenfold", "fill_rate"])
     refused = execute(book, ["scenarios"], save=False, options={"scenarios": {"promote": "Tenfold"}})[-1]
     assert refused.status == "failed" and any(i.code == "scenario_no_plan" for i in refused.issues)
+
+
+def test_financials_of_a_promoted_scenario_use_its_demand_and_prices():
+    rows = [("Dear", "price", None, None, None, "1.1", ""), ("Dear", "demand", "FA", None, None, "0.5", "")]
+    book = memory_book(scenarios=_sheet(rows))
+    execute(book, ["plan"], save=False)
+    execute(book, ["scenarios", "financials"], save=False, options={"scenarios": {"promote": "Dear"}})
+    fin = table(book, "Financials")
+    assert set(fin["demand_source"]) == {"Demand + Dear"}
+    fa = fin[fin["family"] == "FA"]
+    assert fa["demand_units"].sum() == pytest.approx(75.0)  # half of 40 + 50 + 60
+    assert fa["unconstrained_revenue"].sum() == pytest.approx(75 * 33.0)
+    assert fa["shipped_units"].sum() == pytest.approx(fa["demand_units"].sum())  # plan and demand agree
