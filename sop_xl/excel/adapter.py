@@ -11,9 +11,10 @@ by `save()`. `save()` does NOT save the file: in Excel the planner sees the resu
 and decides when to save (and can still close without saving to go back). The xlwings
 objects used are listed in `tests/excel/fake_xlwings.py`, the stand-in the tests run on.
 
-Text is written with a leading apostrophe, Excel's "this is text" prefix (it is not part of
-the value): otherwise Excel would turn "2027-03" into a date, "=x" into a formula and
-"00123" into a number.
+Text cells of text columns are formatted as Text ("@") before the values arrive, so Excel
+keeps them verbatim; other text (titles, headers, text in a number column) gets a leading
+apostrophe, Excel's "this is text" prefix, which is not part of the value. Otherwise Excel
+would turn "2027-03" into a date, "=x" into a formula and "00123" into a number.
 """
 
 from __future__ import annotations
@@ -199,8 +200,10 @@ def _write_block(book: Any, ws: Any, block: TableBlock) -> int:
     top[0][0] = block.title
     if h - 1 >= 2:
         top[1][0] = block.subtitle
-    values = top + [list(block.header)] + [list(row) for row in block.rows]
-    ws.range((1, 1)).value = [[_to_excel(v) for v in row] for row in values]
+    text_cols = [fmt == "@" for fmt in block.formats]
+    head = [[_to_excel(v) for v in row] for row in top + [list(block.header)]]
+    body = [[v if text else _to_excel(v) for v, text in zip(row, text_cols)] for row in block.rows]
+    ws.range((1, 1)).value = head + body
     target = ws.range((h, 1), (last_row, n))
     if old is not None:
         old.resize(target)

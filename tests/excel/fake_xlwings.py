@@ -5,7 +5,8 @@ Excel would do to our writes:
 - numbers come back as floats (Excel stores doubles), dates as datetime;
 - a string assigned to a cell is parsed the way Excel parses typed text: "=..." becomes a
   formula, "12" a number, "2027-03" a date, "TRUE" a boolean; unless it starts with an
-  apostrophe (stripped, kept as text) or the cell's number format is "@" (text);
+  apostrophe (stripped, kept as text) or the cell's number format is "@" (Text: kept as given,
+  an apostrophe too, so a writer must not prefix text it already formatted as Text);
 - writing a 2-D list fills the block from the range's top-left cell, whatever its size;
 - `used_range` spans from the first to the last non-empty cell (not necessarily A1);
 - tables (ListObjects) may not overlap, names are workbook-unique and case-insensitive;
@@ -322,12 +323,12 @@ class FakeRange:
         elif isinstance(v, dt.date):
             stored = dt.datetime(v.year, v.month, v.day)
         elif isinstance(v, str):
-            if v.startswith("'"):
+            if self.sheet.formats.get((r, c)) == "@":
+                stored = v  # a Text cell keeps what it is given, apostrophe included (the cautious model)
+            elif v.startswith("'"):
                 stored = v[1:]
             elif v.startswith("="):
                 stored = Formula(v)
-            elif self.sheet.formats.get((r, c)) == "@":
-                stored = v
             else:
                 stored = _excel_parse(v)
         else:
