@@ -85,10 +85,15 @@ def robust_fit(y: np.ndarray, m: int) -> np.ndarray:
     trend = pd.Series(y).rolling(window, center=True, min_periods=1).median().to_numpy()
     fit = trend.copy()
     if m > 1 and len(y) >= 2 * m:
+        # each period's season from the other years' same period only: with three years, a
+        # median including the point itself would fit one point in three exactly and shrink
+        # the residual scale to nothing
         detr = y - trend
         pos = np.arange(len(y)) % m
-        season = np.array([np.median(detr[pos == p]) for p in range(m)])
-        fit = trend + season[pos]
+        for p in range(m):
+            idx = np.flatnonzero(pos == p)
+            for i in idx:
+                fit[i] += np.median(detr[idx[idx != i]])
     return fit
 
 
