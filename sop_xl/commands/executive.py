@@ -260,6 +260,16 @@ def _plan_of_record(book: WorkbookAdapter, period_type: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _warn_if_last_plan_failed(book, period_type: str, log: IssueLog) -> None:
+    """An infeasible plan run leaves the previous SupplyPlan on its sheet: the dashboard says so."""
+    run = _optional(book, PLAN_RUN, IssueLog(), period_type, "status")
+    status = str(run["status"].iloc[-1]) if run is not None else ""
+    if status and status not in ("optimal", "time_limit"):
+        log.warning("dashboard_stale_plan", f"The last plan run ended {status}, so the dashboard shows the plan "
+                    "before it.", "See PlanExplain for why, fix the inputs, and run `sop-xl plan` again.",
+                    sheet=PLAN_RUN.name)
+
+
 def _write_plan(book: WorkbookAdapter, outcome, period_type: str, source: str) -> list[str]:
     """The promoted scenario's plan onto the plan sheets, as `sop-xl plan` writes them."""
     from .plan import _load_charts
@@ -310,6 +320,8 @@ def run_dashboard(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Stag
     comparison = _optional(book, SCENARIO_COMPARISON, log, pt, "scenario")
     if plan is None:
         _stage_missing(log, SUPPLY_PLAN.name, "plan", "fill rate, utilisation and the plan's actions are n/a")
+    else:
+        _warn_if_last_plan_failed(book, pt, log)
     if fin is None:
         _stage_missing(log, FINANCIALS.name, "financials", "revenue, margin, budget and inventory KPIs are n/a")
     if comparison is None:
@@ -339,7 +351,7 @@ def run_dashboard(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Stag
     elif roughcut is not None:
         load = roughcut.rename(columns={"load_hours": "load"})
     data = dashboard_data(demand=demand_fam, forecast=forecast_fam,
-                          financials=fin.rename(columns={"period": "period"}) if fin is not None else None,
+                          financials=fin,
                           supply_plan=plan, capacity=load, comparison=comparison, period_type=pt)
     progress.advance()
     seeds = seed_actions(capacity=capacity, workforce=workforce, roughcut=roughcut, supply_plan=plan,

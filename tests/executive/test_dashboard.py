@@ -165,3 +165,15 @@ def test_consensus_demand_prices_and_statistical_line():
     assert block["demand"].tolist() == [44.0, 55.0, 66.0] and block["forecast"].tolist() == [40.0, 50.0, 60.0]
     titles = [c.title for c in book.charts["Dashboard"] if isinstance(c, ChartSpec)]
     assert "FA: demand vs forecast vs plan" in titles
+
+
+def test_dashboard_warns_when_the_last_plan_failed():
+    from sop_xl.contract import WORKBOOK
+    book = memory_book()
+    execute(book, ["plan"], save=False)
+    wide = pd.DataFrame({"sku": ["A", "B"], "2027-01": [40.0, 30.0], "2027-02": [50.0, 30.0],
+                         "2027-03": [5000.0, 30.0]})  # far beyond capacity; backorders must be filled by the end
+    book.write_table(WORKBOOK.sheet("Demand"), wide)
+    assert execute(book, ["plan"], save=False)[-1].status == "failed"
+    result = execute(book, ["dashboard"], save=False)[-1]
+    assert any(i.code == "dashboard_stale_plan" for i in result.issues)
