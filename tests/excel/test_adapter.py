@@ -17,6 +17,7 @@ from sop_xl.demo import make_demo
 from sop_xl.excel.adapter import XlwingsWorkbook
 from sop_xl.io import FileWorkbook, MemoryWorkbook, WorkbookAdapter, read_table
 from sop_xl.io.layout import layout_table
+from sop_xl.io.settings import settings_frame
 from sop_xl.issues import IssueLog, WorkbookAccessError
 
 from .fake_xlwings import FakeBook, Formula
@@ -278,3 +279,15 @@ def test_highlights_become_conditional_formats_replaced_on_rerun(two_books):
     book.write_table(excel.blocks[name].sheet, frame, charts=excel.charts[name], period_type=period_type)
     book.save()
     assert fake.sheets[name].rules == before
+
+
+def test_discarding_the_staged_tables_of_one_stage_keeps_the_others():
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    company = make_demo(7)
+    book.write_table(ITEMS, company.items)
+    book.write_table(SETTINGS, settings_frame(company.settings))
+    book.discard_staged(["Items"])
+    assert book.staged == ["Settings"] and "Items" not in book.sheet_names()
+    book.save()
+    assert "Settings" in fake.sheets and "Items" not in fake.sheets
