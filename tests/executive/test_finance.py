@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings as h_settings, strategies as st
 
 from sop_xl.commands.base import execute
 from sop_xl.finance import financials, horizon_totals
@@ -134,3 +135,26 @@ def test_budget_problems_are_reported_by_cell():
     by_cell = {i.cell: i for i in result.issues if i.sheet == "Budget"}
     assert by_cell["D4"].code == IssueCode.NOT_A_NUMBER
     assert by_cell["A5"].code == IssueCode.UNKNOWN_KEY and "Tnets" in by_cell["A5"].message
+
+
+@h_settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 100), st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=6),
+       st.floats(0, 50))
+def test_every_unit_of_demand_ships_is_lost_or_is_still_backordered(steps, opening):
+    """Sum of revenue + revenue lost + end backlog value = demand + opening backlog, at the price."""
+    ds = pd.date_range("2027-01-01", periods=len(steps), freq="MS")
+    backlog, rows = opening, []
+    for (demand, lost_share, ship_share), d in zip(steps, ds):
+        lost = demand * lost_share
+        open_ = backlog + demand - lost
+        backlog = open_ - open_ * ship_share
+        rows.append(dict(item="A", family="F", ds=d, demand=demand, inventory=0.0, backlog=backlog, lost_sales=lost))
+    plan = pd.DataFrame(rows)
+    demand = plan[["ds", "demand"]].assign(sku="A")
+    items = pd.DataFrame({"sku": ["A"], "family": ["F"], "price": [7.0], "unit_cost": [3.0]})
+    fin = financials(demand=demand, items=items, supply_plan=plan, opening_backlog=pd.Series({"A": opening}))
+    total = fin["unconstrained_revenue"].sum() + 7.0 * opening
+    assert fin["revenue"].sum() + fin["lost_revenue"].sum() + fin["delayed_revenue"].iloc[-1] == \
+        pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert (fin["shipped_units"] >= -1e-9).all()
+    assert fin["gross_margin"].sum() == pytest.approx(fin["revenue"].sum() * 4 / 7, abs=1e-6)
