@@ -43,8 +43,9 @@ def instruction_rows() -> list[tuple[str, str, str]]:
                  "Fix the cells, press the button again."),
         ("item", "RunLog sheet", "When each step ran, how long it took and its outcome."),
         ("heading", "Worksheet functions (Windows)", ""),
-        ("text", "After 'Import Functions' in the xlwings add-in (or with the UDF settings in xlwings.conf), "
-                 "these functions work in any cell, like Excel's own FORECAST.ETS:", ""),
+        ("text", "Once imported (Alt+F8 > ImportPythonUDFs > Run, or 'Import Functions' on the xlwings tab; "
+                 "both need File > Options > Trust Center > Macro Settings > 'Trust access to the VBA project "
+                 "object model'), these functions work in any cell, like Excel's own FORECAST.ETS:", ""),
         ("item", "=SOP_FORECAST(B5:AK5, 12)", "12 months of forecast from a row of history, spilled to the right."),
         ("item", "=SOP_FORECAST_ETS(date, values, timeline)", "Same arguments as FORECAST.ETS; also "
                  "SOP_FORECAST_ETS_CONFINT, _SEASONALITY and _STAT."),
