@@ -183,8 +183,11 @@ def _dispatch(args, out, err, progress) -> int:
         out.print(f"demo inputs written to {args.out}")
         if args.inputs_only:
             return EXIT_OK
-        stages = [s for s in CYCLE if s in available_stages()]
-        code = _run(book, stages, out, err, progress)
+        from .commands.demo import run_demo_cycle
+        results = run_demo_cycle(args.out, seed=args.seed, progress=progress,
+                                 on_result=lambda r: _print_summary(r, out, progress))
+        progress.finish()
+        code = _report(results, err)
         if code == EXIT_OK:
             out.print(f"[bold green]done:[/] open {args.out} in Excel")
         return code
@@ -216,40 +219,49 @@ def _dispatch(args, out, err, progress) -> int:
 def _run(book, stages, out, err, progress, *, save: bool = True, options: dict | None = None) -> int:
     from .commands.base import execute
 
-    def report(result) -> None:
-        progress.finish()
-        for line in result.summary:
-            out.print(line)
-
-    results = execute(book, stages, progress=progress, save=save, on_result=report, options=options)
+    results = execute(book, stages, progress=progress, save=save, options=options,
+                      on_result=lambda r: _print_summary(r, out, progress))
     progress.finish()
-    issues = [i for r in results for i in r.issues]
-    shown = [i for i in issues if i.severity is not Severity.INFO]
+    code = _report(results, err)
+    if code != EXIT_OK and save:
+        err.print(f"Stages that finished were saved; the failed one wrote only its explanation and the Issues "
+                  f"sheet of {book.name}.")
+    elif save:
+        out.print(f"saved {book.path}")
+    return code
+
+
+def _print_summary(result, out, progress) -> None:
+    progress.finish()
+    for line in result.summary:
+        out.print(line)
+
+
+def _report(results, err) -> int:
+    """Print the problems of a run; the exit code says whether a stage failed."""
+    shown = [i for r in results for i in r.issues if i.severity is not Severity.INFO]
     if shown:
         print_issues(err, shown)
-    if any(r.status == "failed" for r in results):
-        if save:
-            err.print(f"Nothing but the Issues sheet was changed in {book.name}.")
-        return EXIT_INPUT
-    if save:
-        out.print(f"saved {book.path}")
-    return EXIT_OK
+    return EXIT_INPUT if any(r.status == "failed" for r in results) else EXIT_OK
 
 
-def print_issues(console, issues: list[Issue], limit: int = 60) -> None:
+def print_issues(console, issues: list[Issue], limit: int = 60, warning_limit: int = 12) -> None:
+    """Errors in full (up to `limit`), then the first warnings; the Issues sheet has them all."""
     from rich.table import Table
-    errors = sum(1 for i in issues if i.severity is Severity.ERROR)
-    warnings = sum(1 for i in issues if i.severity is Severity.WARNING)
-    table = Table(title=f"{errors} error(s), {warnings} warning(s)", show_lines=False, expand=False)
+    errors = [i for i in issues if i.severity is Severity.ERROR]
+    warnings = [i for i in issues if i.severity is Severity.WARNING]
+    shown = errors[:limit] + warnings[:warning_limit]
+    table = Table(title=f"{len(errors)} error(s), {len(warnings)} warning(s)", show_lines=False, expand=False)
     for col in ("", "where", "problem", "how to fix"):
         table.add_column(col, overflow="fold")
     style = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-    for issue in sorted(issues, key=lambda i: ["error", "warning", "info"].index(i.severity.value))[:limit]:
+    for issue in shown:
         table.add_row(f"[{style[issue.severity]}]{issue.severity.value}[/]", issue.location(), issue.message,
                       issue.hint)
     console.print(table)
-    if len(issues) > limit:
-        console.print(f"... and {len(issues) - limit} more: see the Issues sheet (sop-xl validate --write).")
+    hidden = len(errors) + len(warnings) - len(shown)
+    if hidden:
+        console.print(f"... and {hidden} more: see the Issues sheet of the workbook.")
 
 
 if __name__ == "__main__":  # pragma: no cover

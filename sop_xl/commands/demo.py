@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from ..contract import (CAPACITY_CALENDAR, DEMAND_HISTORY, INVENTORY, ITEMS, RESOURCES, ROUTING, SETTINGS,
                         WORKFORCE)
@@ -10,6 +11,7 @@ from ..demo import DemoCompany, make_demo
 from ..io.file import FileWorkbook
 from ..io.protocol import WorkbookAdapter
 from ..io.settings import settings_frame
+from .base import StageResult
 
 
 def write_demo_inputs(book: WorkbookAdapter, company: DemoCompany) -> None:
@@ -45,3 +47,43 @@ def create_demo_workbook(path: str | Path, *, seed: int = 7) -> FileWorkbook:
     write_demo_inputs(book, make_demo(seed))
     book.save()
     return FileWorkbook(path)
+
+
+def run_demo_cycle(path: str | Path, *, seed: int = 7, progress=None,
+                   on_result: Callable[[StageResult], None] | None = None) -> list[StageResult]:
+    """The whole monthly cycle on a demo workbook, stage by stage, saving after each step:
+    demand review, a consensus round by (simulated) email, supply review, finance and the
+    executive dashboard, ending with the meeting's PDF beside the workbook."""
+    from ..progress import SILENT
+    from .base import CYCLE, available_stages, execute
+
+    path = Path(path)
+    progress = progress or SILENT
+    available = set(available_stages())
+    results: list[StageResult] = []
+
+    def run(stages: list[str], **kwargs) -> bool:
+        stages = [s for s in stages if s in available]
+        if not stages:
+            return True
+        new = execute(FileWorkbook(path, backup=False), stages, progress=progress, on_result=on_result, **kwargs)
+        results.extend(new)
+        return all(r.status != "failed" for r in new)
+
+    demand_review = ["validate", "forecast"]
+    if not run(demand_review):
+        return results
+    if {"send-review", "merge"} <= available:
+        from .consensus import run_consensus_demo
+        new = run_consensus_demo(FileWorkbook(path, backup=False), review_dir=path.parent / f"{path.stem}-reviews", seed=seed,
+                                 progress=progress)
+        for result in new:
+            if on_result:
+                on_result(result)
+        results.extend(new)
+        if any(r.status == "failed" for r in new):
+            return results
+    if not run([s for s in CYCLE if s not in demand_review]):
+        return results
+    run(["export-pdf"], save=False, options={"export-pdf": {"out": path.with_suffix(".pdf")}})
+    return results

@@ -10,6 +10,7 @@ previous file was made. Cells outside the product's tables are never touched.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
+from openpyxl.utils import column_index_from_string
 
 from ..charts import ChartSpec
 from ..contract import WORKBOOK, Sheet
@@ -26,6 +28,7 @@ from .layout import layout_table
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 MAX_BYTES = 200 * 1024 * 1024
+MAX_CELLS = 20_000_000   # used range of one sheet; 10,000 SKUs x 260 weeks is 2.6 million
 
 
 def backup_path(path: Path) -> Path:
@@ -118,11 +121,34 @@ class FileWorkbook:
     def _load_grid(self, sheet_name: str) -> list[list[Any]]:
         if self._new:
             return []
+        self._check_extent(sheet_name)
         from python_calamine import CalamineWorkbook
         wb = CalamineWorkbook.from_path(str(self.path))
         rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         # calamine gives "" for blank cells; the contract layer wants None
         return [[None if v == "" else v for v in row] for row in rows]
+
+    def _check_extent(self, sheet_name: str) -> None:
+        """A stray cell typed far away (e.g. XFD1048576) would make the reader allocate the whole
+        sheet; Excel records the used range in <dimension> at the top of the sheet part."""
+        from .fast_rows import sheet_parts
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                part = sheet_parts(z).get(sheet_name)
+                head = z.open(part).read(4096).decode("utf-8", "replace") if part else ""
+        except (KeyError, zipfile.BadZipFile, AttributeError):
+            return
+        m = re.search(r'<dimension ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"', head)
+        if not m:
+            return
+        cols, rows = column_index_from_string(m.group(1)), int(m.group(2))
+        if rows * cols > MAX_CELLS:
+            raise _access_error(
+                IssueCode.NOT_A_WORKBOOK,
+                f"Sheet {sheet_name!r} of {self.name} uses cells out to {m.group(1)}{rows} "
+                f"({rows:,} rows x {cols:,} columns), far more than a planning table.",
+                "Press Ctrl+End on that sheet to find the stray cell, delete the empty rows and columns "
+                "beyond your data, save, and run again.", self.path)
 
     # ------------------------------------------------------------------ writing
     def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),

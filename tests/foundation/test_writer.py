@@ -208,3 +208,13 @@ def test_contract_sheet_order_is_kept_for_new_sheets(tmp_path):
     names = openpyxl.load_workbook(tmp_path / "o.xlsx").sheetnames
     order = [s.name for s in WORKBOOK]
     assert names == sorted(names, key=order.index)
+
+
+def test_stray_far_away_cell_is_refused_before_reading(demo_copy):
+    wb = openpyxl.load_workbook(demo_copy)
+    wb["Items"]["XFD1048576"] = "oops"
+    wb.save(demo_copy)
+    book = FileWorkbook(demo_copy)
+    with pytest.raises(WorkbookAccessError) as err:
+        book.read_grid("Items")
+    assert "XFD1048576" in str(err.value) and "Ctrl+End" in str(err.value)
