@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import periods
 from ..contract.schema import Kind
-from ..io.coerce import coerce, is_blank
+from ..values import coerce, is_blank
 from ..io.tables import find_header
 from .audit import safe_text
 from .manifest import Manifest, ManifestError

@@ -9,7 +9,7 @@ import pandas as pd
 from ..contract import SETTINGS
 from ..contract.schema import Kind, Setting
 from ..issues import IssueCode, IssueLog
-from .coerce import coerce, is_blank
+from ..values import coerce, is_blank
 
 
 class Settings:

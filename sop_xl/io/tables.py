@@ -21,7 +21,7 @@ from .. import periods
 from ..contract import DEMAND_HISTORY, SETTINGS
 from ..contract.schema import Column, Kind, Layout, Sheet
 from ..issues import IssueCode, IssueLog
-from .coerce import coerce, is_blank
+from ..values import coerce, is_blank
 from .protocol import WorkbookAdapter
 from .settings import Settings, parse_settings
 

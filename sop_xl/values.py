@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..contract.schema import Kind, YES_NO
-from .. import periods
+from .contract.schema import Kind, YES_NO
+from . import periods
 
 EXCEL_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
                 "#GETTING_DATA")
