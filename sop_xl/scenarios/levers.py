@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..io.coerce import parse_number
+from ..values import parse_number
 from ..issues import IssueCode, IssueLog
 from ..periods import label, period_range, period_start
 
