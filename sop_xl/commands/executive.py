@@ -528,8 +528,8 @@ def run_export_pdf(book: WorkbookAdapter, *, progress: Progress = SILENT, out: s
 PRINT_CHART_CM = 12.0
 
 # the action plan as printed: without the bookkeeping columns, narrower text columns that wrap
-_PRINT_WIDTHS = {"category": 13, "subject": 13, "period": 8, "finding": 46, "suggested_action": 30, "impact": 11,
-                 "owner": 13, "due": 10, "status": 9, "comment": 22}
+_PRINT_WIDTHS = {"category": 16, "subject": 13, "period": 8, "finding": 46, "suggested_action": 30, "impact": 11,
+                 "owner": 16, "due": 10, "status": 9, "comment": 22}
 PRINTED_ACTIONS = dataclasses.replace(
     ACTION_PLAN, key=(), columns=tuple(dataclasses.replace(ACTION_PLAN.column(n), width=w, required=False)
                                        for n, w in _PRINT_WIDTHS.items()))

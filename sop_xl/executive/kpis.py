@@ -54,16 +54,18 @@ class Targets:
 
 
 def _status_high(value: float, good: float, watch: float) -> str:
-    """Higher is better."""
+    """Higher is better. Judged on the value as shown (one decimal), so 100.0 % is never over 100 %."""
     if value is None or np.isnan(value):
         return "n/a"
+    value = round(float(value), 1)
     return "on track" if value >= good else "watch" if value >= watch else "off track"
 
 
 def _status_low(value: float, good: float, watch: float) -> str:
-    """Lower is better."""
+    """Lower is better (judged on the value as shown)."""
     if value is None or np.isnan(value):
         return "n/a"
+    value = round(float(value), 1)
     return "on track" if value <= good else "watch" if value <= watch else "off track"
 
 
@@ -96,6 +98,14 @@ def forecast_accuracy(versions: pd.DataFrame | None, actuals: pd.DataFrame | Non
     return None
 
 
+def _bias_text(bias) -> str:
+    if bias is None or np.isnan(bias):
+        return "No bias measured by the source."
+    if abs(bias) < 0.05:
+        return "The forecast was neither above nor below the actuals on balance."
+    return f"The forecast was {abs(bias):.1f}% {'above' if bias > 0 else 'below'} the actuals on balance."
+
+
 def dashboard_kpis(*, financials: pd.DataFrame | None = None, supply_plan: pd.DataFrame | None = None,
                    capacity: pd.DataFrame | None = None, accuracy: dict | None = None,
                    comparison: pd.DataFrame | None = None, has_budget: bool = False,
@@ -116,8 +126,7 @@ def dashboard_kpis(*, financials: pd.DataFrame | None = None, supply_plan: pd.Da
         bias = accuracy.get("bias", np.nan)
         rows.append(_row("Demand", "Forecast bias", bias, "%", 0.0,
                          _status_low(abs(bias) if bias is not None else np.nan, t.bias, t.bias_watch),
-                         "Positive: the forecast was above the actuals."
-                         if bias is not None and not np.isnan(bias) else "No bias measured by the source."))
+                         _bias_text(bias)))
     else:
         text = "No actuals to measure against yet: close a cycle (sop-xl close-cycle) or run the forecast."
         rows.append(_row("Demand", "Forecast accuracy", None, "%", t.accuracy, "n/a", text))

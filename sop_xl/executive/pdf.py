@@ -85,7 +85,8 @@ def _wrap(ws, headers: tuple[str, ...], Alignment) -> None:
                 continue
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             width = ws.column_dimensions[get_column_letter(c)].width or 10
-            lines = max(lines, math.ceil(len(str(cell.value)) / max(width - 1, 1)))
+            # a proportional font fits about 1.2 characters per unit of column width
+            lines = max(lines, math.ceil(len(str(cell.value)) / max(width * 1.2, 1)))
         if lines > 1:
             ws.row_dimensions[r].height = 12.75 * lines + 2
             for cell in ws[r]:  # the row's short cells line up with the first line of the long ones

@@ -177,3 +177,11 @@ def test_dashboard_warns_when_the_last_plan_failed():
     assert execute(book, ["plan"], save=False)[-1].status == "failed"
     result = execute(book, ["dashboard"], save=False)[-1]
     assert any(i.code == "dashboard_stale_plan" for i in result.issues)
+
+
+def test_status_is_judged_on_the_value_as_shown():
+    capacity = pd.DataFrame({"resource": ["M"], "period": ["2027-01"], "regular_capacity": [100.0],
+                             "used_hours": [100.00001], "overtime_hours": [0.0], "utilisation": [1.0000001]})
+    k = _kpis(dashboard_kpis(capacity=capacity, accuracy=dict(accuracy=80.0, bias=-2.5, source="t")))
+    assert k.at["Peak utilisation", "status"] == "on track"
+    assert k.at["Forecast bias", "comment"] == "The forecast was 2.5% below the actuals on balance."
