@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 # flags (short words, joined with ", " on the sheet)
 GAPS = "gaps_filled"
@@ -79,10 +78,11 @@ def basic(raw: np.ndarray) -> Cleansed:
 
 def robust_fit(y: np.ndarray, m: int) -> np.ndarray:
     """Rolling-median trend plus median seasonal profile: what 'normal' looks like."""
-    window = m + 1 if m > 1 else 5
-    if window % 2 == 0:
-        window += 1
-    trend = pd.Series(y).rolling(window, center=True, min_periods=1).median().to_numpy()
+    half = (m + 1) // 2 if m > 1 else 2
+    # median of the neighbours, without the point itself: a point must not vouch for itself
+    padded = np.concatenate([np.full(half, np.nan), y, np.full(half, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    trend = np.nanmedian(np.delete(windows, half, axis=1), axis=1)
     fit = trend.copy()
     if m > 1 and len(y) >= 2 * m:
         # each period's season from the other years' same period only: with three years, a
@@ -106,7 +106,7 @@ def outliers(c: Cleansed, m: int, threshold: float, sparse: bool) -> Cleansed:
     row are a pattern (a level shift, a new season) and stay.
     """
     y = c.values
-    if sparse or threshold is None or threshold <= 0 or len(y) < 8:
+    if sparse or threshold is None or threshold <= 0 or len(y) < max(12, 2 * m):
         return c
     log = bool((y > 0).all())
     z = np.log(y) if log else y
