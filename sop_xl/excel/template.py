@@ -168,18 +168,24 @@ def _add_front_sheets(source: Path, target: Path) -> None:
         if style == "heading":
             r += 1
         a = ws.cell(row=r, column=1, value=first)
+        if first.startswith("="):
+            a.data_type = "s"  # an example formula, shown as text
         a.alignment = wrap
         if style in fonts:
             a.font = fonts[style]
-        if style == "text":
+        if style in ("text", "title", "heading"):
             ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
-            ws.row_dimensions[r].height = 15 * max(1, len(first) // 140 + 1)
+            if style == "text":
+                ws.row_dimensions[r].height = 15 * (len(first) // 140 + 1)
         elif second:
             b = ws.cell(row=r, column=2, value=second)
             b.alignment = wrap
-            ws.row_dimensions[r].height = 15 * max(1, len(second) // 105 + 1)
+            ws.row_dimensions[r].height = 15 * max(len(first) // 38 + 1, len(second) // 105 + 1)
         r += 1
     ws.sheet_view.showGridLines = False
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
     conf = wb.create_sheet("xlwings.conf")
     conf.sheet_properties.tabColor = "808080"

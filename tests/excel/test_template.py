@@ -89,6 +89,8 @@ def test_instructions_explain_every_button_and_input_sheet(fresh):
         assert b.label in text
     for sheet in INPUT_SHEETS:
         assert sheet.name in text
+    examples = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=SOP_")]
+    assert examples and all(c.data_type == "s" for c in examples)  # shown as text, not evaluated
 
 
 def test_xlwings_conf_names_the_udf_module_and_is_readable_by_xlwings_bas(fresh):
