@@ -87,15 +87,17 @@ def parse_number(value: Any) -> float | None:
     return -number if negative else number
 
 
-def coerce(value: Any, kind: Kind, *, allowed: tuple[str, ...] = (), period_type: str = "month") -> Coerced:
-    """Coerce one non-blank cell to `kind`."""
+def coerce(value: Any, kind: Kind, *, allowed: tuple[str, ...] = (), period_type: str = "month",
+           maximum: float | None = None) -> Coerced:
+    """Coerce one non-blank cell to `kind`. A percentage above `maximum` that fits once read as
+    percent points (95 for a service level of at most 99.99%) is read that way, with a note."""
     err = excel_error(value)
     if err:
         return Coerced(problem=f"the cell shows the Excel error {err}")
     if kind is Kind.TEXT:
         return _text(value, allowed)
     if kind in (Kind.NUMBER, Kind.MONEY, Kind.INTEGER, Kind.PERCENT):
-        return _number(value, kind)
+        return _number(value, kind, maximum)
     if kind is Kind.BOOL:
         text = str(value).strip().lower() if not isinstance(value, bool) else ("yes" if value else "no")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -135,7 +137,7 @@ def _loose(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", str(text).lower())
 
 
-def _number(value: Any, kind: Kind) -> Coerced:
+def _number(value: Any, kind: Kind, maximum: float | None = None) -> Coerced:
     if isinstance(value, (dt.datetime, dt.date)):
         return Coerced(problem=f"{value} is a date, not a number")
     number = parse_number(value)
@@ -152,7 +154,7 @@ def _number(value: Any, kind: Kind) -> Coerced:
         return Coerced(int(round(number)), note=note)
     if kind is Kind.PERCENT:
         typed_percent = isinstance(value, str) and "%" in value
-        if not typed_percent and 1.0 < number <= 100.0:
+        if not typed_percent and maximum is not None and number > maximum and number / 100.0 <= maximum:
             return Coerced(number / 100.0, note=f"{number:g} read as {number:g}%")
     return Coerced(number, note=note)
 

@@ -92,7 +92,7 @@ def parse_settings(entries: Iterable[tuple[int, Any, Any]], log: IssueLog, *, va
 
 def _setting_value(spec: Setting, raw: Any, log: IssueLog, where: dict, period_type: str) -> Any:
     kind = spec.kind
-    got = coerce(raw, kind, allowed=spec.allowed, period_type=period_type)
+    got = coerce(raw, kind, allowed=spec.allowed, period_type=period_type, maximum=spec.maximum)
     if got.problem:
         hint = f"Pick one of: {', '.join(spec.choices)}." if spec.choices else \
             f"Enter a {kind.value}" + (f" ({spec.unit})" if spec.unit else "") + ", or clear it for the default."

@@ -180,7 +180,7 @@ def _value(sheet: Sheet, col: Column, raw: Any, r: int, c: int | None, log: Issu
             log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
                       f"Type a {col.kind.value} in {where['cell']}.", **where)
         return col.default
-    got = coerce(raw, col.kind, allowed=col.allowed, period_type=period_type)
+    got = coerce(raw, col.kind, allowed=col.allowed, period_type=period_type, maximum=col.maximum)
     if got.problem:
         code = {Kind.PERIOD: IssueCode.NOT_A_PERIOD, Kind.DATE: IssueCode.NOT_A_DATE,
                 Kind.BOOL: IssueCode.NOT_YES_NO, Kind.INTEGER: IssueCode.NOT_AN_INTEGER}.get(

@@ -405,14 +405,17 @@ def _error_std(demand: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
 # ---------------------------------------------------------------------------------- routing, costs
 
 def _sku_routing(routing: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Routing per SKU: the SKU's own rows, else its family's rows (a family routing serves every SKU)."""
-    own = routing[routing["item"].isin(items.index)]
+    """Routing per SKU and resource. A family row serves every SKU of the family; an SKU's own row
+    for a resource replaces its family's row for that resource (other resources still come from
+    the family), as planners write an exception for one SKU without repeating the rest."""
+    cols = ["item", "resource", "hours_per_unit"]
+    own = routing.loc[routing["item"].isin(items.index), cols]
     fam = routing[~routing["item"].isin(items.index)]
-    has_own = set(own["item"])
-    inherited = (items.loc[~items.index.isin(has_own), ["family"]].reset_index()
-                 .merge(fam, left_on="family", right_on="item", suffixes=("", "_fam")))
-    inherited = inherited[["item", "resource", "hours_per_unit"]]
-    out = pd.concat([own[["item", "resource", "hours_per_unit"]], inherited], ignore_index=True)
+    inherited = (items[["family"]].reset_index()
+                 .merge(fam, left_on="family", right_on="item", suffixes=("", "_fam")))[cols]
+    overridden = pd.MultiIndex.from_frame(own[["item", "resource"]])
+    keep = ~pd.MultiIndex.from_frame(inherited[["item", "resource"]]).isin(overridden)
+    out = pd.concat([own, inherited[keep]], ignore_index=True)
     return out.groupby(["item", "resource"], as_index=False)["hours_per_unit"].sum()
 
 

@@ -229,3 +229,14 @@ def test_unknown_routing_resource_is_reported_by_validate():
     assert ("Routing", "A3", IssueCode.UNKNOWN_KEY) in found
     assert ("DemandHistory", "A3", IssueCode.UNKNOWN_KEY) in found
     assert result.status == "failed"
+
+
+def test_percent_points_only_where_the_fraction_would_be_out_of_range():
+    from sop_xl.contract import Column, Kind, Owner, Role, Sheet
+    util = Sheet("Util", "tblUtil", Role.OUTPUT, Owner.SOP_XL, "u",
+                 columns=(Column("utilisation", Kind.PERCENT), Column("rate", Kind.PERCENT, maximum=5)))
+    book = MemoryWorkbook.from_grids({"Util": [["Utilisation", "Rate"], [1.2, 25], [0.8, "30%"]]})
+    log = IssueLog()
+    frame = read_table(book, util, log)
+    assert frame["utilisation"].tolist() == [1.2, 0.8]       # 120% stays 120%
+    assert frame["rate"].tolist() == [0.25, 0.30]             # 25 typed for 25% (max 500%)

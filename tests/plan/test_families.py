@@ -284,3 +284,14 @@ def test_weekly_buckets_and_weekly_holding_cost():
     # holding 52 x 50% / 52 weeks = 0.5 per unit-week: prebuild 50 in week 5 rather than backorder at 9
     assert column(result, "supply_plan", "inventory") == [50, 0, 0]
     assert result.objective == pytest.approx(52 * 300 + 0.5 * 50)
+
+
+def test_sku_routing_row_replaces_only_its_resource_of_the_family_routing():
+    # family F: 1 h on M and 2 h on N per unit; SKU B has its own 3 h on N (exception), A has none
+    resources = [dict(resource="M", regular_capacity=1000.0), dict(resource="N", regular_capacity=1000.0)]
+    routing = [dict(item="F", resource="M", hours_per_unit=1.0), dict(item="F", resource="N", hours_per_unit=2.0),
+               dict(item="B", resource="N", hours_per_unit=3.0)]
+    r = solved(**case({"A": [10], "B": [10]}, resources=resources, routing=routing))
+    used = r.capacity.set_index("resource")["used_hours"]
+    assert used["M"] == pytest.approx(10 * 1 + 10 * 1)      # B still uses the family's M hours
+    assert used["N"] == pytest.approx(10 * 2 + 10 * 3)      # B's own N hours replace the family's
