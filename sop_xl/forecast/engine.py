@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..progress import SILENT, Progress
 from . import accuracy, cleanse as cl, classify, frames, intervals
+from .seasonality import CANDIDATE_SEASONS
 from .select import (
-    FACTORIES, LABELS, Outcome, _fallback, auto_candidates, forecast_block, kind_of, select_block, zero_outcome,
+    FACTORIES, LABELS, SEASONAL_ONLY, Outcome, _fallback, auto_candidates, forecast_block, kind_of, select_block, zero_outcome,
 )
 
 
@@ -109,6 +110,9 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
         y = np.vstack([series[i].values for i in idx])
         names = auto_candidates(series[idx[0]].profile, candidates) if method == "auto" else (method,)
         k = combine.get(kind, 1) if isinstance(combine, dict) else combine
+        if m == 1 and method in SEASONAL_ONLY | {"seasonal_naive"}:
+            # a seasonal method asked for by name uses the usual cycle even where the test found none
+            m = season_length or CANDIDATE_SEASONS.get(ptype, (1,))[0]
         jobs.append((idx, (y, m, names, method, h, metric, n_windows, k)))
 
     progress.start("Forecasting", len(todo))
