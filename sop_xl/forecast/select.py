@@ -71,7 +71,7 @@ AUTO = {
     "seasonal": ("combo", "theta_ds", "holt_damped_ds", "ses_ds", "hw_add_damped", "hw_mul_damped",
                  "seasonal_naive"),
     "plain": ("combo", "theta", "holt_damped", "ses", "holt", "moving_average", "naive"),
-    "sparse": ("ses", "tsb", "sba", "croston", "moving_average", "naive"),
+    "sparse": ("tsb", "sba", "croston", "ses", "moving_average"),
     "sparse_seasonal": ("ses_ds", "tsb", "sba", "hw_add_damped", "seasonal_naive", "theta_ds", "ses"),
 }
 
