@@ -33,7 +33,7 @@ COMBINE = {"plain": 5, "seasonal": 5, "sparse": 1, "sparse_seasonal": 1}
 @dataclass
 class ForecastResult:
     forecasts: pd.DataFrame   # unique_id, ds, yhat, yhat_lo_<L>, yhat_hi_<L>..., method
-    series: pd.DataFrame      # one row per unique_id: class, seasonality, method, reason, flags
+    series: pd.DataFrame      # one row per unique_id: class, seasonality, method (+ ensemble members), reason, flags
     accuracy: pd.DataFrame    # one row per unique_id and backtested method (chosen flagged), with FVA
     cleansing: pd.DataFrame   # every changed history value with the original
     backtest: pd.DataFrame    # backtest forecasts of the chosen method: unique_id, cutoff, ds, step, y, yhat
@@ -218,12 +218,13 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
         row = {"unique_id": s.uid, "demand_class": p.demand_class if p else "",
                "adi": p.adi if p else np.nan, "cv2": p.cv2 if p else np.nan,
                "seasonal": bool(p.seasonal) if p else False, "season_length": p.season_length if p else 1,
-               "history_periods": len(s.values), "method": "", "reason": "", "flags": ""}
+               "history_periods": len(s.values), "method": "", "members": "", "reason": "", "flags": ""}
         if o is None:  # discontinued
             row.update(reason="discontinued: no forecast", flags=", ".join(s.flags))
             series_rows.append(row)
             continue
-        row.update(method=o.method, reason=o.reason, flags=", ".join(dict.fromkeys(s.flags + o.flags)))
+        row.update(method=o.method, members=", ".join(o.members) if len(o.members) > 1 else "", reason=o.reason,
+                   flags=", ".join(dict.fromkeys(s.flags + o.flags)))
         series_rows.append(row)
         off = s.start.ordinal - base
         if len(s.values):

@@ -30,7 +30,7 @@ def test_forecast_frame_has_the_ecosystem_columns(history):
 def test_result_records_class_method_and_reason_per_series(history):
     res = forecast_result(history, 6)
     s = res.series.set_index("unique_id")
-    assert set(s.columns) >= {"demand_class", "seasonal", "season_length", "method", "reason", "flags"}
+    assert set(s.columns) >= {"demand_class", "seasonal", "season_length", "method", "members", "reason", "flags"}
     assert s.loc["SKU000", "seasonal"] and s.loc["SKU000", "season_length"] == 12
     assert s.loc["SKU001", "demand_class"] == "smooth" and not s.loc["SKU001", "seasonal"]
     assert s.loc["SKU002", "demand_class"] in ("intermittent", "lumpy")
@@ -39,6 +39,7 @@ def test_result_records_class_method_and_reason_per_series(history):
     # ensembles name their members and their backtest scores
     ens = s[s["method"] == "ensemble"]
     assert len(ens) and ens["reason"].str.contains("mean of the").all()
+    assert (ens["members"].str.count(",") == 4).all()  # five members
 
 
 def test_seasonal_series_forecast_follows_the_season(history):
