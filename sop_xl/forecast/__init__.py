@@ -24,7 +24,7 @@ from .hierarchy import aggregate, proportions, reconcile
 from .select import LABELS, METHODS
 
 __all__ = [
-    "forecast", "forecast_result", "backtest", "cleanse", "reconcile", "aggregate", "proportions",
+    "forecast", "forecast_result", "forecast_values", "backtest", "cleanse", "reconcile", "aggregate", "proportions",
     "ForecastResult", "BacktestReport", "METHODS", "LABELS",
 ]
 
@@ -60,6 +60,28 @@ def forecast(history: pd.DataFrame, h: int, *, season_length: int | None = None,
     """Long frame unique_id, ds, yhat, yhat_lo_<L>, yhat_hi_<L> (per level), method."""
     return forecast_result(history, h, season_length=season_length, level=level, method=method, metric=metric,
                            n_windows=n_windows, freq=freq, n_jobs=n_jobs, progress=progress, **options).forecasts
+
+
+def forecast_values(values, h: int, *, season_length: int | None = None, level=(80, 95), method: str = "auto",
+                    period_type: str = "month", **options) -> dict:
+    """One series as a plain list of numbers (oldest first; None/NaN = missing): the shape an Excel
+    function gets. Returns {"mean": [...], "lo_80": [...], "hi_80": [...], ..., "method": str,
+    "reason": str, "season_length": int}."""
+    import numpy as np
+
+    y = np.asarray([np.nan if v is None else v for v in values], dtype=float)
+    freq = {"month": "MS", "week": "W-MON"}.get(period_type, "MS")
+    hist = pd.DataFrame({"unique_id": "series", "ds": pd.date_range("2000-01-01", periods=len(y), freq=freq),
+                         "y": y})
+    res = forecast_result(hist, h, season_length=season_length, level=level, method=method, freq=period_type,
+                          **options)
+    out = {"mean": res.forecasts["yhat"].tolist()}
+    for lv in res.levels:
+        out[f"lo_{lv}"] = res.forecasts[f"yhat_lo_{lv}"].tolist()
+        out[f"hi_{lv}"] = res.forecasts[f"yhat_hi_{lv}"].tolist()
+    row = res.series.iloc[0]
+    out.update(method=row["method"], reason=row["reason"], season_length=int(row["season_length"]))
+    return out
 
 
 @dataclass

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_xl.forecast import METHODS, backtest, cleanse, forecast, forecast_result
+from sop_xl.forecast import METHODS, backtest, cleanse, forecast, forecast_result, forecast_values
 
 from .conftest import make_history
 
@@ -206,4 +206,25 @@ def test_fan_out_to_a_local_dask_cluster(history):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
         fc = forecast(history, 6, backend="dask")
+    pd.testing.assert_frame_equal(fc, forecast(history, 6), check_exact=False, rtol=1e-9)
+
+
+def test_forecast_values_for_one_list_of_numbers():
+    y = [100 + 20 * np.sin(2 * np.pi * t / 12) + t for t in range(48)]
+    out = forecast_values(y, 6, level=(90,))
+    assert len(out["mean"]) == len(out["lo_90"]) == len(out["hi_90"]) == 6
+    assert out["season_length"] == 12 and out["method"] and out["reason"]
+    assert all(lo <= m <= hi for lo, m, hi in zip(out["lo_90"], out["mean"], out["hi_90"]))
+    short = forecast_values([5, None, 7], 2)
+    assert len(short["mean"]) == 2 and all(np.isfinite(short["mean"]))
+
+
+def test_fan_out_under_a_joblib_backend_the_caller_configured(history):
+    distributed = pytest.importorskip("dask.distributed")
+    from joblib import parallel_config
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        with parallel_config(backend="dask"):
+            fc = forecast(history, 6, n_jobs=2)
     pd.testing.assert_frame_equal(fc, forecast(history, 6), check_exact=False, rtol=1e-9)
