@@ -54,15 +54,28 @@ class _Series:
     end: pd.Period | None = None  # first forecast period of this series
 
 
-def _blocks(items: list[tuple[int, _Series]], max_size: int):
+# series whose lengths differ by at most this share share a block, fitted on their common
+# latest periods: a few of the oldest periods matter little to the forecast, while one
+# block per distinct length would lose the speed of fitting many series at once
+LENGTH_TOLERANCE = 0.1
+
+
+def _blocks(items: list[tuple[int, _Series]], max_size: int, tolerance: float = LENGTH_TOLERANCE):
     groups: dict[tuple, list[int]] = {}
     for i, s in items:
         p = s.profile
-        key = (len(s.values), p.season_length, kind_of(p))
-        groups.setdefault(key, []).append(i)
-    for (t, m, kind), idx in groups.items():
-        for a in range(0, len(idx), max_size):
-            yield idx[a:a + max_size], t, m, kind
+        groups.setdefault((p.season_length, kind_of(p)), []).append(i)
+    lengths = {i: len(s.values) for i, s in items}
+    for (m, kind), idx in groups.items():
+        idx = sorted(idx, key=lambda i: (-lengths[i], i))
+        bucket: list[int] = []
+        for i in idx:
+            if bucket and (lengths[i] < (1 - tolerance) * lengths[bucket[0]] or len(bucket) >= max_size):
+                yield bucket, lengths[bucket[-1]], m, kind
+                bucket = []
+            bucket.append(i)
+        if bucket:
+            yield bucket, lengths[bucket[-1]], m, kind
 
 
 def _run_block(y: np.ndarray, m: int, names: tuple, method: str, h: int, metric: str, n_windows: int,
@@ -107,7 +120,7 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
     size = block_size or max(64, math.ceil(len(todo) / max(1, workers * 4)))
     jobs = []
     for idx, t, m, kind in _blocks(todo, size):
-        y = np.vstack([series[i].values for i in idx])
+        y = np.vstack([series[i].values[-t:] for i in idx])
         names = auto_candidates(series[idx[0]].profile, candidates) if method == "auto" else (method,)
         k = combine.get(kind, 1) if isinstance(combine, dict) else combine
         if m == 1 and method in SEASONAL_ONLY | {"seasonal_naive"}:
@@ -117,8 +130,12 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
 
     progress.start("Forecasting", len(todo))
     try:
-        for (idx, _), outs in zip(jobs, _execute([a for _, a in jobs], workers, backend)):
+        for (idx, args), outs in zip(jobs, _execute([a for _, a in jobs], workers, backend)):
+            t = args[0].shape[1]
             for i, o in zip(idx, outs):
+                # backtest origins count from the start of the series' own (untruncated) history
+                cut = len(series[i].values) - t
+                o.origins = [x + cut for x in o.origins]
                 series[i].outcome = o
             progress.advance(len(idx))
     finally:
