@@ -68,14 +68,16 @@ def _blocks(items: list[tuple[int, _Series]], max_size: int, tolerance: float = 
     lengths = {i: len(s.values) for i, s in items}
     for (m, kind), idx in groups.items():
         idx = sorted(idx, key=lambda i: (-lengths[i], i))
-        bucket: list[int] = []
+        buckets: list[list[int]] = []
         for i in idx:
-            if bucket and (lengths[i] < (1 - tolerance) * lengths[bucket[0]] or len(bucket) >= max_size):
-                yield bucket, lengths[bucket[-1]], m, kind
-                bucket = []
-            bucket.append(i)
-        if bucket:
-            yield bucket, lengths[bucket[-1]], m, kind
+            if not buckets or lengths[i] < (1 - tolerance) * lengths[buckets[-1][0]]:
+                buckets.append([])
+            buckets[-1].append(i)
+        # chunks for the workers after bucketing, so the forecasts do not depend on n_jobs
+        for bucket in buckets:
+            t = lengths[bucket[-1]]
+            for a in range(0, len(bucket), max_size):
+                yield bucket[a:a + max_size], t, m, kind
 
 
 def _run_block(y: np.ndarray, m: int, names: tuple, method: str, h: int, metric: str, n_windows: int,

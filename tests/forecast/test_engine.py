@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sop_xl.forecast import engine
 from sop_xl.forecast import METHODS, backtest, cleanse, forecast, forecast_result, forecast_values
 
 from .conftest import make_history
@@ -228,3 +229,18 @@ def test_fan_out_under_a_joblib_backend_the_caller_configured(history):
         with parallel_config(backend="dask"):
             fc = forecast(history, 6, n_jobs=2)
     pd.testing.assert_frame_equal(fc, forecast(history, 6), check_exact=False, rtol=1e-9)
+
+
+def test_mixed_lengths_give_the_same_forecast_in_any_number_of_processes():
+    hist = make_history(n=40, length=60, seed=8)
+    # every series starts at a different month: lengths 60, 59, ..., 21
+    start = hist.groupby("unique_id")["ds"].transform("min") + pd.to_timedelta(
+        hist["unique_id"].str[3:].astype(int) * 31, unit="D")
+    hist = hist[hist["ds"] >= start.dt.to_period("M").dt.to_timestamp()]
+    one = forecast_result(hist, 6, n_jobs=1)
+    small_blocks = engine.run(hist, 6, n_jobs=2, block_size=3)
+    pd.testing.assert_frame_equal(one.forecasts, small_blocks.forecasts, check_exact=False, rtol=1e-9)
+    # series fitted on their latest periods still report backtests on their own dates
+    bt = one.backtest.merge(one.history, on=["unique_id", "ds"], suffixes=("", "_hist"))
+    assert len(bt) == len(one.backtest)
+    np.testing.assert_allclose(bt["y"], bt["y_hist"])
