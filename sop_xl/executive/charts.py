@@ -38,8 +38,10 @@ def dashboard_data(*, demand: pd.DataFrame | None = None, forecast: pd.DataFrame
             blocks.append(_block("demand", family, block, period_type))
     if capacity is not None and not capacity.empty:
         peak = (capacity["load"] / capacity["regular_capacity"].where(capacity["regular_capacity"] > 0)
-                ).groupby(capacity["resource"]).max().fillna(0.0).sort_values(ascending=False)
-        for resource in peak.index[:MAX_RESOURCES]:
+                ).groupby(capacity["resource"]).max().fillna(0.0).round(4).rename("peak")
+        # busiest first, ties by name: solver noise in the last digits must not decide which resources show
+        busiest = peak.reset_index().sort_values(["peak", "resource"], ascending=[False, True])["resource"]
+        for resource in busiest.iloc[:MAX_RESOURCES]:
             g = capacity[capacity["resource"] == resource].set_index("ds").sort_index()
             block = pd.DataFrame({"load": g["load"], "capacity": g["regular_capacity"],
                                   "max_capacity": g["regular_capacity"] + g["overtime_capacity"].fillna(0.0)})
