@@ -22,6 +22,7 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ACCESS, EXIT_UNAVAILABLE, EXIT_INTERNAL = 
 STAGE_HELP = {
     "validate": "check every input sheet and print all problems with their cells",
     "forecast": "statistical demand forecast with intervals and accuracy",
+    "accuracy": "accuracy of the statistical forecast (backtest) and of closed cycles' plans against actuals",
     "roughcut": "rough-cut capacity check: load vs capacity per resource and period",
     "plan": "optimised, capacity-constrained supply plan",
     "financials": "revenue, cost of goods, margin, inventory and working capital vs budget (Financials sheet)",
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true", help="also write the Issues sheet into the workbook")
     common(p, workbook=False)
 
-    for name in ("forecast", "roughcut", "plan"):
+    for name in ("forecast", "accuracy", "roughcut", "plan"):
         p = sub.add_parser(name, help=STAGE_HELP[name])
         common(p)
 

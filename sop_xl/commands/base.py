@@ -49,6 +49,7 @@ class StageResult:
 STAGES: dict[str, str] = {
     "validate": "sop_xl.commands.validate:run_validate",
     "forecast": "sop_xl.commands.forecast:run_forecast",
+    "accuracy": "sop_xl.commands.accuracy:run_accuracy",
     "roughcut": "sop_xl.commands.plan:run_roughcut",
     "plan": "sop_xl.commands.plan:run_plan",
     "send-review": "sop_xl.commands.consensus:run_send_review",

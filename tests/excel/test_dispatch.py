@@ -52,8 +52,12 @@ def test_every_cli_stage_has_a_button_and_ids_are_unique():
     assert [b.stage for b in BUTTONS][:2] == ["validate", "forecast"]
 
 
-@pytest.mark.parametrize("button", [b for b in BUTTONS if stage_name(b) not in available_stages()], ids=lambda b: b.id)
-def test_buttons_of_stages_not_built_yet_say_so_and_change_nothing(demo_book, button):
+def test_buttons_of_stages_not_built_yet_say_so_and_change_nothing(demo_book, monkeypatch):
+    from sop_xl.commands import base
+    button = next(b for b in BUTTONS if stage_name(b) == "accuracy")
+    # as in a version of sop_xl whose accuracy stage is not built
+    monkeypatch.setitem(base.STAGES, "accuracy", "sop_xl.commands.not_built_yet:run_accuracy")
+    assert "accuracy" not in available_stages()
     before = {s.name: dict(s.cells) for s in demo_book.sheets}
     ui = RecordingUI()
     message = on_action(button.id, book=demo_book, ui=ui)
