@@ -7,6 +7,7 @@ modules (one per S&OP stage) and are assembled into `sop_xl.contract.WORKBOOK`.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,12 +60,16 @@ NUMBER_FORMATS: dict[Kind, str] = {
 YES_NO = ("yes", "no")
 
 
+@functools.lru_cache(maxsize=4096)
+def _normalise(s: str) -> str:
+    s = re.sub(r"\s*[\(\[].*?[\)\]]\s*$", "", s.strip().lower())  # "Price (EUR)" -> "price"
+    return re.sub(r"[^0-9a-z%]+", "", s)
+
+
 def normalise_header(text: Any) -> str:
     """How headers are compared: case, spaces, punctuation and a trailing unit in brackets
     do not matter ("Unit Cost ($)", "unit_cost" and "UNITCOST" are the same column)."""
-    s = str(text or "").strip().lower()
-    s = re.sub(r"\s*[\(\[].*?[\)\]]\s*$", "", s)  # "Price (EUR)" -> "price"
-    return re.sub(r"[^0-9a-z%]+", "", s)
+    return _normalise(str(text or ""))
 
 
 @dataclass(frozen=True)
@@ -99,9 +104,12 @@ class Column:
     def choices(self) -> tuple[str, ...]:
         return YES_NO if self.kind is Kind.BOOL else self.allowed
 
+    @functools.cached_property
+    def _spellings(self) -> frozenset[str]:
+        return frozenset(normalise_header(x) for x in (self.name, self.header, *self.aliases))
+
     def matches(self, header: Any) -> bool:
-        wanted = {normalise_header(x) for x in (self.name, self.header, *self.aliases)}
-        return normalise_header(header) in wanted
+        return normalise_header(header) in self._spellings
 
 
 @dataclass(frozen=True)

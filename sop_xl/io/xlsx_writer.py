@@ -153,6 +153,10 @@ def _write_rows(ws, block: TableBlock, *, first_row_only: bool = False) -> None:
 
 def _add_table(ws, block: TableBlock) -> None:
     table = Table(displayName=block.sheet.table, ref=block.ref)
+    # name the columns now: left to openpyxl, it reads them by materialising every cell of the range
+    table._initialise_columns()
+    for column, header in zip(table.tableColumns, block.header):
+        column.name = header
     table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False,
                                           showFirstColumn=False, showLastColumn=False)
     ws.add_table(table)
