@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from .. import periods
 from ..charts import ChartSpec, Series
@@ -195,7 +196,7 @@ def _chart_data(sku_hist: pd.DataFrame, fam_hist: pd.DataFrame, fam_fc: pd.DataF
                     Series("lower", f"Lower {level}%", "7F7F7F", dashed=True),
                     Series("upper", f"Upper {level}%", "7F7F7F", dashed=True)),
             kind="line", rows=(int(rows[0]), int(rows[-1]) + 1), y_title="units",
-            anchor=f"{_letter(width)}{4 + n * 16}"))
+            anchor=f"{get_column_letter(width)}{4 + n * 16}"))
     return data, charts
 
 
@@ -286,14 +287,6 @@ def _summary(res, acc: pd.DataFrame, settings, h: int, start, pt: str) -> list[s
     if cleaned:
         lines.append(f"  cleansing: {cleaned} history value(s) changed (see CleansingLog)")
     return lines
-
-
-def _letter(position: int) -> str:
-    letters = ""
-    while position > 0:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 __all__ = ["run_forecast"]

@@ -8,6 +8,7 @@ sheet. Everything else is the contract's input sheets.
 from __future__ import annotations
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from ..charts import ChartSpec, Series
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKBOOK, WORKFORCE
@@ -154,16 +155,8 @@ def _load_charts(sheet: Sheet, table: pd.DataFrame, load_column: str) -> list[Ch
                     Series("regular_capacity", "Regular capacity", "1F77B4", dashed=True),
                     Series("overtime_capacity", "Overtime capacity", "7F7F7F", dashed=True)),
             kind="line", rows=(start, start + per), y_title="hours",
-            anchor=f"{_letter(width)}{4 + n * 16}"))
+            anchor=f"{get_column_letter(width)}{4 + n * 16}"))
     return charts
-
-
-def _letter(position: int) -> str:
-    letters = ""
-    while position > 0:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _merge(log: IssueLog, issues: list[Issue]) -> list[Issue]:
