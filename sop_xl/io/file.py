@@ -171,33 +171,40 @@ class FileWorkbook:
     def save(self) -> Path:
         """Apply every staged table and replace the file atomically; returns the path written."""
         from .fast_rows import inject_rows
+        from .passthrough import put_back, set_aside
         from .xlsx_writer import apply_tables, restore_dropped_parts
         from openpyxl import Workbook, load_workbook
 
         target = self.out
         self._check_writable(target)
         keep_vba = self.path.suffix.lower() == ".xlsm"
-        if self._new:
-            wb = Workbook()
-            wb.remove(wb.active)
-        else:
-            try:
-                wb = load_workbook(self.path, keep_vba=keep_vba, keep_links=True)
-            except Exception as exc:
-                raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for writing "
-                                    f"({type(exc).__name__}: {exc}).", "Open it in Excel and save it again.",
-                                    self.path) from None
-        deferred = apply_tables(wb, list(self._staged.values()), WORKBOOK)
-        if not wb.sheetnames:
-            wb.create_sheet("Sheet1")
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".~sop_xl-{target.stem}-", suffix=target.suffix,
                                         dir=target.parent)
         os.close(fd)
         tmp = Path(tmp_name)
+        light = tmp.with_name(f"{tmp.stem}-light{tmp.suffix}")
+        held = {}
         try:
+            if self._new:
+                wb = Workbook()
+                wb.remove(wb.active)
+            else:
+                written = {name.lower() for name in self._staged}
+                untouched = {n for n in self._sheet_names if n.lower() not in written}
+                held = set_aside(self.path, untouched, light)
+                try:
+                    wb = load_workbook(light if held else self.path, keep_vba=keep_vba, keep_links=True)
+                except Exception as exc:
+                    raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for "
+                                        f"writing ({type(exc).__name__}: {exc}).",
+                                        "Open it in Excel and save it again.", self.path) from None
+            deferred = apply_tables(wb, list(self._staged.values()), WORKBOOK)
+            if not wb.sheetnames:
+                wb.create_sheet("Sheet1")
             wb.save(tmp)
             inject_rows(tmp, deferred)
+            put_back(tmp, held)
             if not self._new:
                 restore_dropped_parts(self.path, tmp)
             if self.backup and target.exists():
@@ -209,8 +216,9 @@ class FileWorkbook:
                                     "Close it in Excel, or write to another file with --out. "
                                     "Nothing was changed.", target) from None
         finally:
-            if tmp.exists():
-                tmp.unlink()
+            for leftover in (tmp, light):
+                if leftover.exists():
+                    leftover.unlink()
         self._staged.clear()
         self._grids.clear()
         self._overlay = MemoryWorkbook(name=self.name)
