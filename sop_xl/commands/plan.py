@@ -11,6 +11,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from ..charts import ChartSpec, Series
+from .. import periods
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKBOOK, WORKFORCE
 from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SKU_ALIASES,
                              SUPPLY_PLAN, WORKFORCE_PLAN)
@@ -29,7 +30,8 @@ _CONSENSUS = Sheet(
     description="consensus demand (read by the plan)", key=("sku", "period"),
     columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES),
              Column("period", Kind.PERIOD, "Period", required=True, aliases=("ds", "month", "week")),
-             Column("final", Kind.NUMBER, "Final", required=True, aliases=("consensus", "final demand"))),
+             Column("final", Kind.NUMBER, "Final", required=True, aliases=("consensus", "final demand")),
+             Column("statistical", Kind.NUMBER, "Statistical")),
 )
 _INTERVALS = Sheet(
     name="ForecastIntervals", table="tblForecastIntervals", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
@@ -206,6 +208,7 @@ def read_plan_demand(book: WorkbookAdapter, period_type: str, log: IssueLog) -> 
             out = pd.DataFrame({"sku": frame["sku"], "ds": frame["period"], "demand": frame["final"],
                                 "sheet": _CONSENSUS.name,
                                 "cell": [f"{letters.get('final', '')}{r}" for r in frame.index]})
+            _warn_if_consensus_is_stale(book, frame, period_type, log)
             return out.dropna(subset=["sku", "ds"]).reset_index(drop=True), _CONSENSUS.name
     forecast_sheet = _declared("Forecast") or _FORECAST
     if forecast_sheet.name in names:
@@ -226,6 +229,28 @@ def read_plan_demand(book: WorkbookAdapter, period_type: str, log: IssueLog) -> 
               "Run the forecast (sop-xl forecast), or fill the Demand sheet with one row per SKU and one column "
               "per future period.", sheet=DEMAND.name)
     raise InputError(list(log))
+
+
+def _warn_if_consensus_is_stale(book: WorkbookAdapter, consensus: pd.DataFrame, period_type: str,
+                                log: IssueLog) -> None:
+    """The consensus was merged on a statistical forecast; if the forecast was re-run since, the plan
+    would follow numbers nobody reviewed against the new forecast. Say so (the plan still runs)."""
+    if _FORECAST.name not in set(book.sheet_names()) or consensus["statistical"].isna().all():
+        return
+    forecast = read_wide(book, _FORECAST, IssueLog(), period_type=period_type, required=False)
+    if forecast.empty:
+        return
+    both = consensus.merge(forecast.rename(columns={"ds": "period"}), on=["sku", "period"], how="inner")
+    differ = both[(both["statistical"] - both["forecast"]).abs() > 0.5 + 1e-3 * both["forecast"].abs()]
+    if differ.empty:
+        return
+    first = differ.iloc[0]
+    log.warning("plan_consensus_stale",
+                f"The consensus was merged on an older statistical forecast: {len(differ)} SKU-period(s) differ "
+                f"from the Forecast sheet (e.g. {first['sku']} {periods.label(first['period'], period_type)}: "
+                f"{first['statistical']:,.0f} in Consensus, {first['forecast']:,.0f} now). The plan follows the "
+                "consensus.", "Send the reviews again (sop-xl send-review) and merge the returns, or clear the "
+                "Consensus sheet to plan on the new forecast.", sheet=_CONSENSUS.name)
 
 
 def forecast_error_std(book: WorkbookAdapter, period_type: str, log: IssueLog) -> pd.Series | None:
