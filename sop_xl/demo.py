@@ -177,11 +177,11 @@ def _items_frame(items: list[dict]) -> pd.DataFrame:
 def _resources() -> pd.DataFrame:
     rows = [
         dict(resource="Cutting", description="CNC fabric cutting table", kind="machine",
-             regular_capacity=3800.0, overtime_capacity=600.0, regular_cost=18.0, overtime_cost=27.0),
+             regular_capacity=4300.0, overtime_capacity=700.0, regular_cost=18.0, overtime_cost=27.0),
         dict(resource="Sewing", description="Sewing hall (workforce)", kind="labour",
              regular_capacity=0.0, overtime_capacity=0.0, regular_cost=0.0, overtime_cost=28.0),
         dict(resource="Assembly", description="Tent and frame assembly line", kind="line",
-             regular_capacity=3600.0, overtime_capacity=700.0, regular_cost=22.0, overtime_cost=33.0),
+             regular_capacity=4200.0, overtime_capacity=900.0, regular_cost=22.0, overtime_cost=33.0),
         dict(resource="Packing", description="Packing and quality control", kind="line",
              regular_capacity=2400.0, overtime_capacity=400.0, regular_cost=15.0, overtime_cost=22.5),
     ]
@@ -205,14 +205,14 @@ def _routing(items: list[dict]) -> pd.DataFrame:
 def _calendar() -> pd.DataFrame:
     rows = []
     for year in (2027, 2028):
-        rows.append(dict(resource="Assembly", period=pd.Timestamp(f"{year}-08-01"), regular_capacity=1800.0,
-                         overtime_capacity=350.0, reason="Plant holiday (2 weeks)"))
-        rows.append(dict(resource="Cutting", period=pd.Timestamp(f"{year}-08-01"), regular_capacity=1900.0,
+        rows.append(dict(resource="Assembly", period=pd.Timestamp(f"{year}-08-01"), regular_capacity=2100.0,
+                         overtime_capacity=450.0, reason="Plant holiday (2 weeks)"))
+        rows.append(dict(resource="Cutting", period=pd.Timestamp(f"{year}-08-01"), regular_capacity=2150.0,
                          overtime_capacity=None, reason="Plant holiday (2 weeks)"))
         rows.append(dict(resource="Packing", period=pd.Timestamp(f"{year}-12-01"), regular_capacity=1900.0,
                          overtime_capacity=None, reason="Christmas shutdown"))
-    rows.append(dict(resource="Cutting", period=pd.Timestamp("2027-03-01"), regular_capacity=3000.0,
-                     overtime_capacity=400.0, reason="Blade replacement and calibration"))
+    rows.append(dict(resource="Cutting", period=pd.Timestamp("2027-03-01"), regular_capacity=3400.0,
+                     overtime_capacity=500.0, reason="Blade replacement and calibration"))
     frame = pd.DataFrame(rows)
     frame["period"] = pd.to_datetime(frame["period"])
     return frame[CAPACITY_CALENDAR.column_names()]
