@@ -34,6 +34,8 @@ def excel_row(frame: pd.DataFrame, sheet: Sheet, index_value: Any) -> int:
 def cell(frame: pd.DataFrame, sheet: Sheet, column: str, index_value: Any) -> str:
     letters = frame.attrs.get("letters", {})
     letter = letters.get(column)
+    if not letter and letters:
+        return ""  # read from a workbook whose table has no such column: there is no cell to name
     if not letter:
         names = sheet.column_names()
         letter = column_letter(names.index(column) + 1) if column in names else ""
