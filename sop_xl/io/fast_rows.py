@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+from functools import partial
 from pathlib import Path
+from typing import Callable
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -59,24 +61,38 @@ def _unescape(text: str) -> str:
 
 def inject_rows(path: Path, deferred: dict[str, TableBlock]) -> None:
     """Write rows 2.. of each deferred block into the saved workbook at `path`."""
-    if not deferred:
+    rewrite_package(path, row_edits(deferred))
+
+
+def row_edits(deferred: dict[str, TableBlock]) -> dict[str, Callable[[str], str]]:
+    """Sheet title -> the edit of its XML that writes rows 2.. of its deferred block."""
+    return {title: partial(_splice, block=block) for title, block in deferred.items()}
+
+
+def rewrite_package(path: Path, edits: dict[str, Callable[[str], str]]) -> None:
+    """Rewrite the package at `path` once, each named sheet's XML passed through its edit.
+
+    Every rewrite recompresses every member, so a save gathers all its edits into one."""
+    if not edits:
         return
     with zipfile.ZipFile(path) as z:
         parts = sheet_parts(z)
         members = [(i, z.read(i.filename)) for i in z.infolist()]
-    by_name = {info.filename: data for info, data in members}
-    replaced = {parts[title]: _splice(by_name[parts[title]].decode("utf-8"), block)
-                for title, block in deferred.items()}
+    by_part = {parts[title]: edit for title, edit in edits.items() if title in parts}
     tmp = path.with_suffix(path.suffix + ".rows")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
         for info, data in members:
+            edit = by_part.get(info.filename)
+            if edit is not None:
+                data = edit(data.decode("utf-8")).encode("utf-8")
             zinfo = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             zinfo.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(zinfo, replaced[info.filename].encode("utf-8") if info.filename in replaced else data)
+            out.writestr(zinfo, data)
     tmp.replace(path)
 
 
 def _splice(xml: str, block: TableBlock) -> str:
+    """`xml` with rows 2.. of `block` written in (cells of the user's beside the table kept)."""
     start = xml.find("<sheetData")
     end_tag = xml.find("</sheetData>", start)
     if end_tag == -1:  # <sheetData/>
@@ -100,28 +116,37 @@ def _splice(xml: str, block: TableBlock) -> str:
     n = block.n_columns
     letters = [get_column_letter(c + 1) for c in range(n)]
     style_attr = [f' s="{styles[c + 1]}"' if (c + 1) in styles else "" for c in range(n)]
-    ours: dict[int, list[tuple[int, str]]] = {}
-    for i, row in enumerate(block.rows[1:], start=first + 1):
-        cells = []
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            cells.append((c + 1, _cell_xml(f"{letters[c]}{i}", style_attr[c], value)))
-        ours[i] = cells
+    # cell XML is made a column at a time: one type test per column, not per cell
+    numbers = range(first + 1, first + len(block.rows))
+    columns = list(zip(*block.rows[1:])) if len(block.rows) > 1 else [() for _ in range(n)]
+    by_column = [_column_xml(letters[c], style_attr[c], numbers, columns[c]) for c in range(n)]
+    ours = {r: [x for x in cells if x is not None] for r, cells in zip(numbers, zip(*by_column))}
     pieces = []
     for r in sorted(set(existing) | set(ours)):
         attrs, theirs = existing.get(r, (f' r="{r}"', []))
         if r in ours:
-            theirs = [(c, x) for c, x in theirs if c > n]  # the table's columns are ours
-            cells = sorted(ours[r] + theirs, key=lambda t: t[0])
+            # the table's columns are ours
+            theirs = sorted(((c, x) for c, x in theirs if c > n), key=lambda t: t[0])
+            cells = ours[r] + [x for _, x in theirs]
         else:
-            cells = theirs
-        pieces.append(f"<row{attrs}>" + "".join(x for _, x in cells) + "</row>" if cells else f"<row{attrs}/>")
+            cells = [x for _, x in theirs]
+        pieces.append(f"<row{attrs}>" + "".join(cells) + "</row>" if cells else f"<row{attrs}/>")
     new_xml = before + "<sheetData>" + "".join(pieces) + "</sheetData>" + after
     last = max([block.last_row, *existing.keys()]) if existing else block.last_row
     max_col = max([n] + [c for _, cells in existing.values() for c, _ in cells])
     return re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{get_column_letter(max_col)}{last}"/>',
                   new_xml, count=1)
+
+
+def _column_xml(letter: str, style: str, numbers: range, values) -> list[str | None]:
+    """The XML of one column's cells (None where the value is None), as `_cell_xml` writes them."""
+    kinds = {v.__class__ for v in values}
+    if kinds <= {float, int}:
+        return [f'<c r="{letter}{r}"{style}><v>{v!r}</v></c>' for r, v in zip(numbers, values)]
+    if kinds <= {float, int, type(None)}:
+        return [None if v is None else f'<c r="{letter}{r}"{style}><v>{v!r}</v></c>'
+                for r, v in zip(numbers, values)]
+    return [None if v is None else _cell_xml(f"{letter}{r}", style, v) for r, v in zip(numbers, values)]
 
 
 def _cell_xml(ref: str, style: str, value) -> str:

@@ -170,8 +170,8 @@ class FileWorkbook:
 
     def save(self) -> Path:
         """Apply every staged table and replace the file atomically; returns the path written."""
-        from .fast_rows import inject_rows
-        from .passthrough import put_back, set_aside
+        from .fast_rows import rewrite_package, row_edits
+        from .passthrough import cell_edits, set_aside
         from .xlsx_writer import apply_tables, restore_dropped_parts
         from openpyxl import Workbook, load_workbook
 
@@ -202,9 +202,10 @@ class FileWorkbook:
             deferred = apply_tables(wb, list(self._staged.values()), WORKBOOK)
             if not wb.sheetnames:
                 wb.create_sheet("Sheet1")
-            wb.save(tmp)
-            inject_rows(tmp, deferred)
-            put_back(tmp, held)
+            edits = {**row_edits(deferred), **cell_edits(held)}  # different sheets: written vs untouched
+            # the edits rewrite the package, compressed, in one pass: openpyxl need not compress it first
+            _save_openpyxl(wb, tmp, compress=not edits)
+            rewrite_package(tmp, edits)
             if not self._new:
                 restore_dropped_parts(self.path, tmp)
             if self.backup and target.exists():
@@ -242,3 +243,17 @@ class FileWorkbook:
             raise _access_error(IssueCode.WORKBOOK_READ_ONLY, f"The folder {folder} is read-only.",
                                 "Write to another folder with --out. Nothing was changed.", target)
 
+
+def _save_openpyxl(wb, path: Path, *, compress: bool) -> None:
+    """`wb.save(path)`, with the members stored uncompressed when the package is rewritten anyway."""
+    if compress:
+        wb.save(path)
+        return
+    import datetime
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    # what openpyxl's save_workbook does, with ZIP_STORED instead of ZIP_DEFLATED
+    wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+    ExcelWriter(wb, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True)).save()

@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
-from .fast_rows import sheet_parts
+from .fast_rows import rewrite_package, sheet_parts
 
 PASSTHROUGH_BYTES = 256 * 1024   # uncompressed sheet XML above which an untouched sheet is carried through
 
@@ -84,28 +86,21 @@ def set_aside(source: Path, untouched: set[str], light: Path) -> dict[str, Held]
 
 def put_back(saved: Path, held: dict[str, Held]) -> None:
     """Restore the set-aside cells into the workbook openpyxl saved."""
-    if not held:
-        return
-    with zipfile.ZipFile(saved) as z:
-        parts = sheet_parts(z)
-        members = [(i, z.read(i.filename)) for i in z.infolist()]
-    by_part = {parts[title]: h for title, h in held.items() if title in parts}
-    tmp = saved.with_suffix(saved.suffix + ".cells")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as out:
-        for info, data in members:
-            h = by_part.get(info.filename)
-            if h is not None:
-                xml = data.decode("utf-8")
-                xml, n = _EMPTY_SHEET_DATA.subn(lambda _: h.sheet_data, xml, count=1)
-                if n != 1:
-                    raise RuntimeError(f"could not put the cells of {info.filename} back")
-                if h.dimension:
-                    xml = _DIMENSION.sub(lambda _: h.dimension, xml, count=1)
-                data = xml.encode("utf-8")
-            zinfo = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            zinfo.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(zinfo, data)
-    tmp.replace(saved)
+    rewrite_package(saved, cell_edits(held))
+
+
+def cell_edits(held: dict[str, Held]) -> dict[str, Callable[[str], str]]:
+    """Sheet title -> the edit of its saved XML that restores its set-aside cells."""
+    return {title: partial(_restore, h=h) for title, h in held.items()}
+
+
+def _restore(xml: str, h: Held) -> str:
+    xml, n = _EMPTY_SHEET_DATA.subn(lambda _: h.sheet_data, xml, count=1)
+    if n != 1:
+        raise RuntimeError("could not put the set-aside cells back")
+    if h.dimension:
+        xml = _DIMENSION.sub(lambda _: h.dimension, xml, count=1)
+    return xml
 
 
 def _shared_strings(z: zipfile.ZipFile) -> list[str]:
