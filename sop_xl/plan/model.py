@@ -93,11 +93,13 @@ class PlanModel:
         return self.problem.add_variable(name, low, up, pulp.LpInteger if integer else pulp.LpContinuous)
 
     def row(self, name: str, terms: Terms, sense: int, rhs: float) -> pulp.LpConstraint:
-        constraint = pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, None, float(rhs))
-        unique = name
-        while unique.translate(_PULP_TRANS) in self.problem._constraints:  # pulp mangles "-[] "
+        expr = pulp.LpAffineExpression()
+        dict.update(expr, terms)  # a dict copy keeps the keys' hashes: no Python __hash__ call per term
+        unique = name.translate(_PULP_TRANS)  # pulp mangles "-[] " itself; names must stay unique after that
+        while unique in self.problem._constraints:
             unique += "'"
-        self.problem.addConstraint(constraint, unique)
+        constraint = pulp.LpConstraint(expr, sense, unique, float(rhs))
+        self.problem.addConstraint(constraint)
         self.rows[name] = constraint
         return constraint
 
@@ -132,7 +134,7 @@ _PULP_TRANS = str.maketrans("-+[] ->/", "________")
 
 
 def _name(family: str, *keys) -> str:
-    return f"{family}[{','.join(str(k) for k in keys)}]"
+    return f"{family}[{','.join(map(str, keys))}]"
 
 
 # ------------------------------------------------------------------------------ build
@@ -247,12 +249,16 @@ def add_capacity(m: PlanModel) -> None:
     d = m.data
     setup_hours = d.items["setup_hours"].to_dict()
     by_resource = {r: list(zip(g["item"], g["hours_per_unit"])) for r, g in d.routing.groupby("resource")}
+    calendar = {r: g.droplevel(0) for r, g in d.capacity.groupby(level=0, sort=False)}  # one .loc each is slow
     for resource, res in d.resources.iterrows():
         labour = bool(res["is_labour"])
+        regular_cost = float(res["regular_cost"])
         if labour:
             pool = d.workforce.loc[resource]
+            hours_per_worker, ot_cost = float(pool["hours_per_worker"]), float(pool["overtime_cost"])
         else:
-            cap = d.capacity.loc[resource].reindex(d.periods)
+            ot_cost = float(res["overtime_cost"])
+            cap = calendar[resource].reindex(d.periods)
             regular, overtime = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
         for t, lab in enumerate(d.labels):
             load: Terms = defaultdict(float)
@@ -271,7 +277,7 @@ def add_capacity(m: PlanModel) -> None:
             terms: Terms = dict(load)
             terms[ot] = terms.get(ot, 0.0) - 1.0
             if labour:
-                terms[m.workers[(resource, t)]] = -float(pool["hours_per_worker"])
+                terms[m.workers[(resource, t)]] = -hours_per_worker
             extra = m.slack("capacity", (resource, lab), "h")
             if extra is not None:
                 terms[extra] = -1.0
@@ -280,9 +286,8 @@ def add_capacity(m: PlanModel) -> None:
             m.capacity_rows[(resource, t)] = name
             # regular hours are paid per hour used (wages of labour pools are paid per worker)
             for v, hours in load.items():
-                m.cost("regular_time", t, v, float(res["regular_cost"]) * hours)
-            m.cost("regular_time", t, ot, -float(res["regular_cost"]))
-            ot_cost = float(pool["overtime_cost"]) if labour else float(res["overtime_cost"])
+                m.cost("regular_time", t, v, regular_cost * hours)
+            m.cost("regular_time", t, ot, -regular_cost)
             m.cost("overtime", t, ot, ot_cost)
 
 
