@@ -16,6 +16,7 @@ from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, 
 from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SKU_ALIASES,
                              SUPPLY_PLAN, WORKFORCE_PLAN)
 from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
+from ..gc_pause import gc_paused
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import read_settings, read_table, read_wide
 from ..issues import InputError, Issue, IssueCode, IssueLog, Severity
@@ -85,6 +86,12 @@ def run_roughcut(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Stage
 
 def run_plan(book: WorkbookAdapter, *, progress: Progress = SILENT, solver: str | None = None,
              time_limit: float | None = None) -> StageResult:
+    with gc_paused():  # the model's objects all stay alive: collections would only slow the build
+        return _run_plan(book, progress=progress, solver=solver, time_limit=time_limit)
+
+
+def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
+              time_limit: float | None) -> StageResult:
     from ..plan import build_plan_data, solve_plan
 
     progress.start("Supply plan", 4)

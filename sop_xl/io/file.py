@@ -22,6 +22,7 @@ from openpyxl.utils import column_index_from_string
 
 from ..charts import ChartSpec
 from ..contract import WORKBOOK, Sheet
+from ..gc_pause import gc_paused
 from ..issues import Issue, IssueCode, Severity, WorkbookAccessError
 from .memory import MemoryWorkbook
 from .layout import layout_table
@@ -170,6 +171,10 @@ class FileWorkbook:
 
     def save(self) -> Path:
         """Apply every staged table and replace the file atomically; returns the path written."""
+        with gc_paused():  # openpyxl's cells all stay alive until the end: collections free nothing
+            return self._save()
+
+    def _save(self) -> Path:
         from .fast_rows import rewrite_package, row_edits
         from .passthrough import cell_edits, set_aside
         from .xlsx_writer import apply_tables, restore_dropped_parts

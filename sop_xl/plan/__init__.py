@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..gc_pause import gc_paused
 from ..issues import InputError, Issue, IssueCode, Severity
 from .data import PlanData, build_plan_data
 from .explain import explain_infeasible
@@ -44,6 +45,12 @@ __all__ = [
 def solve_plan(data: PlanData, *, solver: str | None = None, time_limit: float | None = None,
                mip_gap: float | None = None, crossover: bool = True) -> PlanResult:
     """Build, solve and tabulate; an infeasible plan comes back with its explanation."""
+    with gc_paused():  # the model's objects all stay alive: collections would only slow the build
+        return _solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
+
+
+def _solve_plan(data: PlanData, *, solver: str | None, time_limit: float | None, mip_gap: float | None,
+                crossover: bool) -> PlanResult:
     s = data.settings
     solver = solver or s.solver
     time_limit = s.time_limit if time_limit is None else time_limit
