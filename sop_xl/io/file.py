@@ -210,6 +210,10 @@ class FileWorkbook:
             edits = {**row_edits(deferred), **cell_edits(held)}  # different sheets: written vs untouched
             # the edits rewrite the package, compressed, in one pass: openpyxl need not compress it first
             _save_openpyxl(wb, tmp, compress=not edits)
+            if getattr(wb, "vba_archive", None) is not None:
+                # openpyxl leaves this in-memory zip open; closed by a later garbage collection, it can
+                # find its buffer already closed and print "Exception ignored in ZipFile.__del__"
+                wb.vba_archive.close()
             rewrite_package(tmp, edits)
             if not self._new:
                 restore_dropped_parts(self.path, tmp)

@@ -24,7 +24,7 @@ from typing import Callable
 
 from .fast_rows import rewrite_package, sheet_parts
 
-PASSTHROUGH_BYTES = 256 * 1024   # uncompressed sheet XML above which an untouched sheet is carried through
+PASSTHROUGH_BYTES = 64 * 1024   # uncompressed sheet XML above which an untouched sheet is carried through
 
 _SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData\b[^>]*>.*?</sheetData>", re.S)
 _EMPTY_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>\s*</sheetData>")

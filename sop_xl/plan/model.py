@@ -432,4 +432,6 @@ def set_objective(m: PlanModel) -> None:
             for v, c in terms.items():
                 total[v] = total.get(v, 0.0) + c
         constant = sum(m.revenue_constant.values())
-    m.problem.setObjective(pulp.LpAffineExpression(total, constant=constant))
+    objective = pulp.LpAffineExpression(constant=constant)
+    dict.update(objective, total)  # keeps the keys' hashes, as in PlanModel.row
+    m.problem.setObjective(objective)
