@@ -37,6 +37,15 @@ class Cleansed:
     log: list[tuple] = field(default_factory=list)  # (position, original, cleansed, action, reason)
 
 
+GAP_WINDOW = 3   # periods on each side of a blank whose values fill it
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in `mask`."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
 def basic(raw: np.ndarray) -> Cleansed:
     """Gaps, negatives and leading zeros; `raw` spans the series' periods with NaN for gaps."""
     y = np.asarray(raw, float).copy()
@@ -52,10 +61,21 @@ def basic(raw: np.ndarray) -> Cleansed:
         out.start = first
         y, missing, raw = y[first:], missing[first:], np.asarray(raw, float)[first:]
     if missing.any():
+        # a blank inside the history is unknown, not zero: a run of blanks takes the median of the
+        # known periods on both sides of it (none nearby: zero, what an absent ERP row usually means)
         out.flags.append(GAPS)
-        for i in np.flatnonzero(missing):
-            out.log.append((out.start + i, np.nan, 0.0, "filled", "missing period counted as zero demand"))
-        y[missing] = 0.0
+        known = np.where(missing, np.nan, np.maximum(y, 0.0))
+        for a, b in _runs(missing):
+            around = np.concatenate([known[max(0, a - GAP_WINDOW):a], known[b:b + GAP_WINDOW]])
+            around = around[np.isfinite(around)]
+            if len(around):
+                fill = float(np.median(around))
+                why = f"missing period filled with the median of the {len(around)} known periods around it"
+            else:
+                fill, why = 0.0, "missing period with no known periods around it counted as zero demand"
+            for i in range(a, b):
+                out.log.append((out.start + i, np.nan, fill, "filled", why))
+            y[a:b] = fill
     neg = y < 0
     if neg.any():
         out.flags.append(NEGATIVES)

@@ -107,8 +107,8 @@ def test_cleansing_log_keeps_original_values():
     assert ret["original"].iloc[0] == -5.0 and ret["action"].iloc[0] == "zeroed"
     gap = sku[sku["ds"] == "2023-09-01"]
     assert np.isnan(gap["original"].iloc[0]) and gap["action"].iloc[0] == "filled"
-    # a zero inside smooth demand is then judged like any other value (here: an outlier)
-    assert gap["action"].iloc[-1] == "replaced"
+    # unknown, not zero: filled from the months around it, so it is no outlier afterwards
+    assert len(gap) == 1 and 30 < gap["cleansed"].iloc[0] < 80
     c = cleansed.set_index(["unique_id", "ds"])["y"]
     assert c.loc[("SKU001", pd.Timestamp("2023-06-01"))] == spike["cleansed"]
     res = forecast_result(h, 3)
@@ -166,7 +166,8 @@ def test_irregular_dates_and_gaps_become_periods():
     hist = pd.DataFrame({"unique_id": "A", "ds": ds, "y": [10, 4, 6, 10, 10, 11, 9, 10]})
     res = forecast_result(hist, 2)
     h = res.history.set_index("ds")["y"]
-    assert h.loc["2024-02-01"] == 10 and h.loc["2024-03-01"] == 0 and len(h) == 8
+    # the missing March is unknown: filled from the months around it (10, 10, 10, 10 -> 10), not zero
+    assert h.loc["2024-02-01"] == 10 and h.loc["2024-03-01"] == 10 and len(h) == 8
     assert list(res.forecasts["ds"]) == [pd.Timestamp("2024-09-01"), pd.Timestamp("2024-10-01")]
     weekly = pd.DataFrame({"unique_id": "W", "ds": pd.date_range("2024-01-03", periods=30, freq="7D"),
                            "y": np.arange(30.0)})
