@@ -12,29 +12,20 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import periods
-from ..contract import ITEMS
 from ..contract.consensus import FORECAST_VALUE_ADDED, VERSIONS
 from ..contract.forecast import ACCURACY
 from ..consensus.versions import forecast_value_added
 from ..forecast import forecast_result
 from ..io.protocol import WorkbookAdapter
-from ..io.tables import read_history, read_settings, read_table
 from ..issues import IssueCode, IssueLog
 from ..progress import SILENT, Progress
 from .base import StageResult
-from .forecast import _accuracy_table, _families, _options
+from .forecast import _accuracy_table, _families, read_demand_inputs
 
 
 def run_accuracy(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
     log = IssueLog()
-    settings = read_settings(book, log)
-    items = read_table(book, ITEMS, log)
-    history = read_history(book, settings, log)
-    options = _options(settings, log)
-    if history["y"].notna().sum() == 0 and not log.has_errors:
-        log.error(IssueCode.MISSING_VALUE, "DemandHistory has no numbers to measure accuracy on.",
-                  "Paste one row per SKU and one column per past period (oldest first).", sheet="DemandHistory")
-    log.raise_if_errors()
+    settings, items, history, options = read_demand_inputs(book, log, purpose="to measure accuracy on")
     pt = settings.period_type
     history["unique_id"] = history["unique_id"].astype(str)
     family_of = _families(items, history, log)

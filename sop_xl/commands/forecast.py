@@ -33,14 +33,7 @@ PARALLEL_FROM = 400    # below this many SKUs, starting worker processes costs m
 
 def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: int | None = None) -> StageResult:
     log = IssueLog()
-    settings = read_settings(book, log)
-    items = read_table(book, ITEMS, log)
-    history = read_history(book, settings, log)
-    options = _options(settings, log)
-    if history["y"].notna().sum() == 0 and not log.has_errors:
-        log.error(IssueCode.MISSING_VALUE, "DemandHistory has no numbers to forecast from.",
-                  "Paste one row per SKU and one column per past period (oldest first).", sheet="DemandHistory")
-    log.raise_if_errors()
+    settings, items, history, options = read_demand_inputs(book, log, purpose="to forecast from")
 
     pt = settings.period_type
     family_of = _families(items, history, log)
@@ -107,6 +100,20 @@ def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: 
 
 
 # ---------------------------------------------------------------- reading
+
+def read_demand_inputs(book: WorkbookAdapter, log: IssueLog, *, purpose: str):
+    """Settings, Items, DemandHistory and the forecast options, raising once with every problem.
+    `purpose` ends the message for a history without numbers ("to forecast from")."""
+    settings = read_settings(book, log)
+    items = read_table(book, ITEMS, log)
+    history = read_history(book, settings, log)
+    options = _options(settings, log)
+    if history["y"].notna().sum() == 0 and not log.has_errors:
+        log.error(IssueCode.MISSING_VALUE, f"DemandHistory has no numbers {purpose}.",
+                  "Paste one row per SKU and one column per past period (oldest first).", sheet="DemandHistory")
+    log.raise_if_errors()
+    return settings, items, history, options
+
 
 def _options(settings, log: IssueLog) -> dict:
     method = str(settings.forecast_method or "auto").strip().lower().replace(" ", "_").replace("-", "_")

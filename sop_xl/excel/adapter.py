@@ -41,7 +41,7 @@ class XlwingsWorkbook:
         self.name = book.name
         self.path = getattr(book, "fullname", book.name)
         self._overlay = MemoryWorkbook(name=self.name)
-        self._staged: dict[str, tuple[Sheet, pd.DataFrame, tuple[ChartSpec, ...], str]] = {}
+        self._staged: dict[str, tuple[TableBlock, tuple[ChartSpec, ...]]] = {}
 
     # ------------------------------------------------------------------ reading
     def sheet_names(self) -> list[str]:
@@ -57,23 +57,19 @@ class XlwingsWorkbook:
     # ------------------------------------------------------------------ writing
     def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),
                     period_type: str = "month") -> None:
-        layout_table(sheet, frame, period_type=period_type)  # fail now, not at save time
+        block = layout_table(sheet, frame, period_type=period_type)  # fails now, not at save time
         if sheet.name not in self._overlay.grids:
             live = self._live_sheet(sheet.name)
             self._overlay.grids[sheet.name] = _read_live(live) if live is not None else []
-        self._overlay.write_table(sheet, frame, charts=charts, period_type=period_type)
-        self._staged[sheet.name] = (sheet, frame.copy(), tuple(charts), period_type)
+        self._overlay.write_block(block, charts)
+        self._staged[sheet.name] = (block, tuple(charts))
 
     def discard_staged(self, names=None) -> None:
         """Forget staged writes (all, or those of `names`)."""
-        if names is None:
-            self._staged.clear()
-            self._overlay = MemoryWorkbook(name=self.name)
-            return
+        names = list(self._staged) if names is None else list(names)
         for name in names:
             self._staged.pop(name, None)
-            self._overlay.grids.pop(name, None)
-            self._overlay.tables.pop(name, None)
+        self._overlay.forget(names)
 
     @property
     def staged(self) -> list[str]:
@@ -86,9 +82,8 @@ class XlwingsWorkbook:
         calculation = _swap(app, "calculation", "manual")
         try:
             written = []
-            for sheet, frame, charts, period_type in self._staged.values():
-                block = layout_table(sheet, frame, period_type=period_type)
-                ws = self._ensure_sheet(sheet)
+            for block, charts in self._staged.values():
+                ws = self._ensure_sheet(block.sheet)
                 old_last = _write_block(self.book, ws, block)
                 written.append((ws, block, charts, old_last))
             # charts after every table: a chart may draw from another table of the same save

@@ -64,6 +64,13 @@ class MemoryWorkbook:
                 if spec:
                     self.names[spec.range_name] = f"{sheet.name}!${letter}${block.header_row + 1 + r}"
 
+    def forget(self, names) -> None:
+        """Drop these sheets' grids and tables (an adapter's overlay forgetting staged writes)."""
+        for name in names:
+            self.grids.pop(name, None)
+            self.tables.pop(name, None)
+            self.charts.pop(name, None)
+
     def save(self) -> None:
         self.saves += 1
 
