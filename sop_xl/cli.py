@@ -7,7 +7,6 @@ Exit codes: 0 done, 1 the workbook has problems to fix (listed), 2 wrong command
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import traceback
@@ -154,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args, out, err, progress) -> int:
-    from .commands.base import CYCLE, StageUnavailable, available_stages, execute
+    from .commands.base import CYCLE, StageUnavailable, available_stages
     from .io.file import FileWorkbook
 
     if args.command == "docs":

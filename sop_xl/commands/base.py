@@ -108,7 +108,6 @@ def execute(book: WorkbookAdapter, stages: list[str], *, progress: Progress = SI
     """
     options = options or {}
     results: list[StageResult] = []
-    failed = False
     for name in stages:
         fn = stage_function(name)
         staged_before = set(getattr(book, "staged", []))
@@ -123,7 +122,6 @@ def execute(book: WorkbookAdapter, stages: list[str], *, progress: Progress = SI
         if on_result:
             on_result(result)
         if result.status == "failed":
-            failed = True
             if hasattr(book, "discard_staged"):
                 partial = set(getattr(book, "staged", [])) - staged_before - set(result.keep_on_failure)
                 book.discard_staged(sorted(partial))

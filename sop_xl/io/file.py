@@ -86,19 +86,30 @@ class FileWorkbook:
         if not self._new:
             check_is_workbook(self.path)
         self._grids: dict[str, list[list[Any]]] = {}
+        self._calamine = None
         self._overlay = MemoryWorkbook(name=self.name)
         self._staged: dict[str, tuple[Sheet, pd.DataFrame, tuple[ChartSpec, ...], str]] = {}
         self._sheet_names: list[str] = [] if self._new else self._read_sheet_names()
 
     # ------------------------------------------------------------------ reading
+    def _reader(self):
+        """One calamine reader per file: opening parses the workbook part and shared strings."""
+        if self._calamine is None:
+            from python_calamine import CalamineWorkbook
+            try:
+                self._calamine = CalamineWorkbook.from_path(str(self.path))
+            except Exception as exc:  # calamine raises its own types for damaged files
+                raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be read ({exc}).",
+                                    "Open it in Excel and save it again.", self.path) from None
+        return self._calamine
+
+    def _close_reader(self) -> None:
+        if self._calamine is not None:
+            self._calamine.close()  # the file is about to be replaced (Windows refuses open files)
+            self._calamine = None
+
     def _read_sheet_names(self) -> list[str]:
-        from python_calamine import CalamineWorkbook
-        try:
-            wb = CalamineWorkbook.from_path(str(self.path))
-        except Exception as exc:  # calamine raises its own types for damaged files
-            raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be read ({exc}).",
-                                "Open it in Excel and save it again.", self.path) from None
-        return list(wb.sheet_names)
+        return list(self._reader().sheet_names)
 
     def sheet_names(self) -> list[str]:
         return self._sheet_names + [n for n in self._staged if n not in self._sheet_names]
@@ -123,9 +134,7 @@ class FileWorkbook:
         if self._new:
             return []
         self._check_extent(sheet_name)
-        from python_calamine import CalamineWorkbook
-        wb = CalamineWorkbook.from_path(str(self.path))
-        rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        rows = self._reader().get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         # calamine gives "" for blank cells; the contract layer wants None
         return [[None if v == "" else v for v in row] for row in rows]
 
@@ -160,10 +169,10 @@ class FileWorkbook:
 
     def discard_staged(self, names: Iterable[str] | None = None) -> None:
         """Forget staged writes (all, or those of `names`): the file keeps its previous tables."""
-        for name in list(self._staged) if names is None else names:
+        names = list(self._staged) if names is None else list(names)
+        for name in names:
             self._staged.pop(name, None)
-            self._overlay.grids.pop(name, None)
-            self._overlay.tables.pop(name, None)
+        self._overlay.forget(names)
 
     @property
     def staged(self) -> list[str]:
@@ -219,6 +228,7 @@ class FileWorkbook:
                 restore_dropped_parts(self.path, tmp)
             if self.backup and target.exists():
                 shutil.copy2(target, backup_path(target))
+            self._close_reader()
             try:
                 os.replace(tmp, target)
             except PermissionError:
@@ -233,6 +243,7 @@ class FileWorkbook:
         self._grids.clear()
         self._overlay = MemoryWorkbook(name=self.name)
         self.path, self._new = target, False
+        self._close_reader()
         self._sheet_names = self._read_sheet_names()
         return target
 

@@ -9,19 +9,18 @@ stage can still name the cell of any value (`cell_of`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .. import periods
 from ..contract import DEMAND_HISTORY, SETTINGS
 from ..contract.schema import Column, Kind, Layout, Sheet
 from ..issues import IssueCode, IssueLog
-from ..values import coerce, is_blank
+from ..values import coerce
 from .protocol import WorkbookAdapter
 from .settings import Settings, parse_settings
 
@@ -415,7 +414,6 @@ def _raw_value(grid, row: int, letter: str | None) -> Any:
     """The Value column is read raw: each setting has its own kind."""
     if letter is None:
         return None
-    from openpyxl.utils import column_index_from_string
     c = column_index_from_string(letter) - 1
     line = grid[row - 1]
     return line[c] if c < len(line) else None

@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 from typing import Sequence
 
-import pandas as pd
 from openpyxl.cell import Cell
 from openpyxl.chart import AreaChart, BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
