@@ -42,8 +42,10 @@ def test_financials_by_hand():
     fin = financials(demand=_demand(), items=_items(), supply_plan=_plan(), budget=_budget(),
                      opening_backlog=pd.Series({"A": 1.0}), demand_source="Consensus").set_index("period")
     jan, feb = fin.loc[DS[0]], fin.loc[DS[1]]
-    # unconstrained: 10 x 10 + 5 x 20 = 200 revenue, cost 10 x 4 + 5 x 5 = 65
-    assert jan["unconstrained_revenue"] == 200.0 and jan["unconstrained_margin"] == 135.0
+    # unconstrained: (10 + 1 opening backlog) x 10 + 5 x 20 = 210 revenue, cost 11 x 4 + 5 x 5 = 69:
+    # orders already taken are demand of the horizon
+    assert jan["demand_units"] == 16.0
+    assert jan["unconstrained_revenue"] == 210.0 and jan["unconstrained_margin"] == 141.0
     # shipped = demand + backlog in - backlog out - lost: A 10 + 1 - 2 = 9, B 5 - 1 = 4
     assert jan["shipped_units"] == 13.0 and feb["shipped_units"] == 10 + 2 + 5
     assert jan["revenue"] == 9 * 10 + 4 * 20 and jan["cogs"] == 9 * 4 + 4 * 5
@@ -153,8 +155,10 @@ def test_every_unit_of_demand_ships_is_lost_or_is_still_backordered(steps, openi
     demand = plan[["ds", "demand"]].assign(sku="A")
     items = pd.DataFrame({"sku": ["A"], "family": ["F"], "price": [7.0], "unit_cost": [3.0]})
     fin = financials(demand=demand, items=items, supply_plan=plan, opening_backlog=pd.Series({"A": opening}))
-    total = fin["unconstrained_revenue"].sum() + 7.0 * opening
+    total = fin["unconstrained_revenue"].sum()  # the opening backlog is demand of the horizon
+    assert total == pytest.approx(7.0 * (demand["demand"].sum() + opening), rel=1e-9, abs=1e-6)
     assert fin["revenue"].sum() + fin["lost_revenue"].sum() + fin["delayed_revenue"].iloc[-1] == \
         pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert fin["revenue"].sum() <= total + 1e-6  # the plan never ships more than the unconstrained view sells
     assert (fin["shipped_units"] >= -1e-9).all()
     assert fin["gross_margin"].sum() == pytest.approx(fin["revenue"].sum() * 4 / 7, abs=1e-6)

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from sop_xl.cli import main
 from sop_xl.commands.base import execute
-from sop_xl.executive.pdf import render_pages
+from sop_xl.io.pdf import render_pages
 from sop_xl.io import FileWorkbook
 
 from .helpers import memory_book
@@ -99,7 +99,7 @@ def test_dashboard_charts_and_status_colours_are_native(reviewed):
 
 
 def test_pgm_reader(tmp_path):
-    from sop_xl.executive.pdf import read_pgm
+    from sop_xl.io.pdf import read_pgm
     pgm = tmp_path / "x.pgm"
     pixels = np.arange(12, dtype=np.uint8).reshape(3, 4)
     pgm.write_bytes(b"P5\n# made by a test\n4 3\n255\n" + pixels.tobytes())
@@ -107,7 +107,7 @@ def test_pgm_reader(tmp_path):
 
 
 def test_without_libreoffice_the_export_is_an_issue(reviewed, tmp_path, monkeypatch):
-    import sop_xl.executive.pdf as pdf
+    import sop_xl.io.pdf as pdf
     monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
     result = execute(FileWorkbook(reviewed), ["export-pdf"], save=False,
                      options={"export-pdf": {"out": tmp_path / "x.pdf"}})[-1]

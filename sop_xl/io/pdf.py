@@ -1,26 +1,89 @@
-"""Print the meeting pack: page setup of a workbook file and its conversion to PDF by LibreOffice.
+"""The meeting PDF: its layout (which sheets, page setup, where the charts go) and its making.
 
-Works on files only (openpyxl and the `soffice` program); the command that calls it decides
-which sheets go into the file.
+Two engines make the PDF from the same layout, chosen per front end:
+- the command line: LibreOffice (`soffice --headless --convert-to pdf`) on a print-ready copy of
+  the Dashboard (`print_ready` + `convert_to_pdf`);
+- inside Excel: Excel's own export (xlwings `Book.to_pdf(path, include=layout.sheets)`), after
+  applying `meeting_pdf_layout(...)`'s page setup to the open book.
+
+`meeting_pdf_layout` is a pure function (numbers in, a frozen `PdfLayout` out), so both engines
+print the same single page: the KPI table with four charts under it, landscape A4, fitted to one
+page (a chart can never be cut by a page break).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..issues import SopError
 
+ENGINE_HINT = ("install LibreOffice (Windows/macOS: libreoffice.org; Debian/Ubuntu: apt-get install "
+               "libreoffice-calc; Fedora: dnf install libreoffice-calc; macOS Homebrew: brew install --cask "
+               "libreoffice), or use the ribbon's Export PDF in Excel")
+
 
 class PdfExportError(SopError):
     exit_code = 4
+
+
+class PdfEngineMissing(PdfExportError):
+    """No program on this machine can make the PDF (LibreOffice is not installed)."""
+
+
+@dataclass(frozen=True)
+class PdfLayout:
+    """How the meeting page is printed: one sheet, one page."""
+
+    sheets: tuple[str, ...]                 # printed, in order
+    hidden: tuple[str, ...]                 # in the file but never printed (chart data)
+    print_area: dict[str, str]              # sheet -> A1 range
+    chart_anchors: tuple[str, ...]          # top-left cells of the charts, in order
+    chart_width_cm: float
+    chart_height_cm: float
+    orientation: str = "landscape"
+    paper: str = "A4"
+    fit_pages_wide: int = 1
+    fit_pages_tall: int = 1                 # 1: everything on one page, scaled to fit
+    margins_cm: tuple[float, float, float, float] = (1.0, 1.0, 1.2, 1.2)  # left, right, top, bottom
+    title: str = ""
+    subtitle: str = ""
+    footer: str = "&A - page &P of &N"
+    wrap_headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+MEETING_CHARTS = 4          # demand (all families), the busiest resource, inventory, scenarios
+_ROW_CM = 0.53              # a row of the default height (15 pt)
+_LAST_COLUMN = "G"          # the KPI table: Area .. Comment
+
+
+def meeting_pdf_layout(kpi_rows: int, *, dashboard: str = "Dashboard", data_sheet: str = "DashboardData",
+                       header_row: int = 3, charts: int = MEETING_CHARTS, title: str = "",
+                       subtitle: str = "") -> PdfLayout:
+    """The one-page meeting layout for a Dashboard whose KPI table has `kpi_rows` rows under its header on
+    `header_row`: the charts two across under the table (columns A and E of the KPI table's widths),
+    landscape A4 fitted to one page.
+
+    The Excel front end applies it to the open book (orientation, paper, fit to 1 x 1 pages, margins,
+    print area, chart positions and sizes) and calls `Book.to_pdf(path, include=list(layout.sheets))`;
+    the command line applies it with `print_ready` and converts with LibreOffice."""
+    first = header_row + kpi_rows + 2
+    height = 5.6
+    step = int(math.ceil(height / _ROW_CM)) + 1
+    anchors = tuple(f"{'AE'[n % 2]}{first + (n // 2) * step}" for n in range(charts))
+    last_row = first + ((charts + 1) // 2) * step
+    return PdfLayout(sheets=(dashboard,), hidden=(data_sheet,), print_area={dashboard: f"A1:{_LAST_COLUMN}{last_row}"},
+                     chart_anchors=anchors, chart_width_cm=10.8, chart_height_cm=height, title=title,
+                     subtitle=subtitle)
 
 
 def soffice() -> str | None:
@@ -28,44 +91,40 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def print_ready(path: Path, *, sheets: list[str], hidden: tuple[str, ...] = (), title: str = "",
-                one_page: tuple[str, ...] = (), wrap: tuple[str, ...] = (),
-                breaks: dict[str, tuple[int, ...]] | None = None, subtitle: str = "") -> None:
-    """Landscape A4, fit to one page wide (`one_page` sheets: to one page), header row repeated,
-    footer with page numbers; cells under the `wrap` headers wrap; `hidden` sheets (chart data)
-    are not printed; `breaks` are page breaks after the given rows of a sheet."""
+def print_ready(path: Path, layout: PdfLayout) -> None:
+    """Apply `layout` to the workbook file at `path` (openpyxl): page setup of the printed sheets, hidden
+    data sheets, title rows, wrapped columns; the first printed sheet is made the active one."""
     from openpyxl import load_workbook
-    from openpyxl.worksheet.pagebreak import Break
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    breaks = breaks or {}
     wb = load_workbook(path)
     for ws in wb.worksheets:
-        if ws.title in hidden:
+        if ws.title in layout.hidden:
             ws.sheet_state = "hidden"
             continue
-        if ws.title not in sheets:
+        if ws.title not in layout.sheets:
             continue
-        ws.page_setup.orientation = "landscape"
+        ws.page_setup.orientation = layout.orientation
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 1 if ws.title in one_page else 0   # 0: as many pages tall as needed
+        ws.page_setup.fitToWidth = layout.fit_pages_wide
+        ws.page_setup.fitToHeight = layout.fit_pages_tall
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.print_options.gridLines = False
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.5
-        ws.print_title_rows = "3:3"
-        ws.oddFooter.center.text = f"{title} - &A - page &P of &N" if title else "&A - page &P of &N"
+        inch = 2.54
+        left, right, top, bottom = layout.margins_cm
+        ws.page_margins.left, ws.page_margins.right = left / inch, right / inch
+        ws.page_margins.top, ws.page_margins.bottom = top / inch, bottom / inch
+        if ws.title in layout.print_area:
+            ws.print_area = layout.print_area[ws.title]
+        footer = f"{layout.title} - {layout.footer}" if layout.title else layout.footer
+        ws.oddFooter.center.text = footer
         ws.freeze_panes = None
-        if title:  # the printed copy says whose meeting it is
-            ws["A1"].value = f"{title}: {ws.title}"
-            ws["A2"].value = subtitle or ws["A2"].value
-        _wrap(ws, wrap, Alignment)
-        for row in breaks.get(ws.title, ()):
-            ws.row_breaks.append(Break(id=row))
-    # the first printed sheet is the one LibreOffice opens on
-    wb.active = wb.sheetnames.index(sheets[0]) if sheets and sheets[0] in wb.sheetnames else 0
+        if layout.title:  # the printed copy says whose meeting it is
+            ws["A1"].value = f"{layout.title}: {ws.title}"
+            ws["A2"].value = layout.subtitle or ws["A2"].value
+        _wrap(ws, layout.wrap_headers.get(ws.title, ()), Alignment)
+    wb.active = wb.sheetnames.index(layout.sheets[0]) if layout.sheets and layout.sheets[0] in wb.sheetnames else 0
     wb.save(path)
 
 
@@ -99,7 +158,7 @@ def convert_to_pdf(source: Path, target: Path, *, timeout: float = 240.0) -> Pat
     LibreOffice and in parallel test runs); returns `target`."""
     program = soffice()
     if program is None:
-        raise PdfExportError("LibreOffice (soffice) is not installed, so the PDF cannot be made.")
+        raise PdfEngineMissing("LibreOffice (soffice) is not installed, so the meeting PDF cannot be made here.")
     with tempfile.TemporaryDirectory(prefix="sop_xl-pdf-") as tmp:
         profile = Path(tmp) / f"profile-{uuid.uuid4().hex}"
         outdir = Path(tmp) / "out"
@@ -118,6 +177,10 @@ def convert_to_pdf(source: Path, target: Path, *, timeout: float = 240.0) -> Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(produced), target)
     return target
+
+
+def count_pages(pdf: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", Path(pdf).read_bytes()))
 
 
 # ---------------------------------------------------------------------------------- checking pages
