@@ -90,6 +90,7 @@ def meeting_charts_data(data: pd.DataFrame) -> pd.DataFrame:
     (actuals, statistical, consensus, plan), the busiest resource, inventory, scenarios. When a block is
     missing, the next demand or capacity block takes its place."""
     data = data.reset_index(drop=True)
+    data["group"] = data["group"].fillna("").astype(str)  # a blank cell reads back as missing
     blocks = list(dict.fromkeys(zip(data["chart"], data["group"])))
     first = {}
     for chart, group in blocks:

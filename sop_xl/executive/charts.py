@@ -124,7 +124,7 @@ def dashboard_charts(data: pd.DataFrame, *, first_column: str = "I", width_cm: f
             series = [Series(s.column, demand_label, s.color, s.dashed) if s.column == "demand" else s
                       for s in DEMAND_SERIES]
             present = [s for s in series if s.column in data and data[s.column].iloc[a:b].notna().any()]
-            title = f"{group}: " + " vs ".join(s.label.lower() for s in present)
+            title = f"Demand: {group}" if group == ALL else f"{group}: demand"
             specs.append(ChartSpec(title, DATA_SHEET, "label", tuple(present),
                                    kind="line", rows=(a, b), anchor=anchor, y_title="units", **size))
         elif chart == "capacity":

@@ -82,8 +82,8 @@ def meeting_pdf_layout(kpi_rows: int, *, dashboard: str = "Dashboard", data_shee
     anchors = tuple(f"{'AE'[n % 2]}{first + (n // 2) * step}" for n in range(charts))
     last_row = first + ((charts + 1) // 2) * step
     return PdfLayout(sheets=(dashboard,), hidden=(data_sheet,), print_area={dashboard: f"A1:{_LAST_COLUMN}{last_row}"},
-                     chart_anchors=anchors, chart_width_cm=10.8, chart_height_cm=height, title=title,
-                     subtitle=subtitle)
+                     chart_anchors=anchors, chart_width_cm=11.0, chart_height_cm=height, title=title,
+                     subtitle=subtitle, wrap_headers={dashboard: ("KPI", "Comment")})
 
 
 def soffice() -> str | None:
@@ -144,8 +144,8 @@ def _wrap(ws, headers: tuple[str, ...], Alignment) -> None:
                 continue
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             width = ws.column_dimensions[get_column_letter(c)].width or 10
-            # a proportional font fits about 1.2 characters per unit of column width
-            lines = max(lines, math.ceil(len(str(cell.value)) / max(width * 1.2, 1)))
+            # a proportional font fits about one character per unit of column width (wide letters, word breaks)
+            lines = max(lines, math.ceil(len(str(cell.value)) / max(width * 1.0, 1)))
         if lines > 1:
             ws.row_dimensions[r].height = 12.75 * lines + 2
             for cell in ws[r]:  # the row's short cells line up with the first line of the long ones

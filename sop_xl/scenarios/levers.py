@@ -58,10 +58,13 @@ class Scenario:
 
     @property
     def kind(self) -> str:
-        """base (no change), risk (any demand or cost what-if: nobody decides those) or decision."""
+        """base (no change), risk or decision. Demand and cost what-ifs are risks (nobody decides them), and
+        so is capacity lost (a capacity multiplier below 1: absenteeism, a breakdown); price, service level,
+        workforce and added capacity (shifts, overtime) are decisions."""
         if not self.levers:
             return "base"
-        return "risk" if any(lv.lever in RISK_LEVERS for lv in self.levers) else "decision"
+        risky = any(lv.lever in RISK_LEVERS or (lv.lever == "capacity" and lv.value < 1) for lv in self.levers)
+        return "risk" if risky else "decision"
 
 
 @dataclass

@@ -123,7 +123,7 @@ def test_dashboard_command_after_the_plan():
     charts = book.charts["Dashboard"]
     assert any(isinstance(c, Highlight) for c in charts)
     titles = [c.title for c in charts if isinstance(c, ChartSpec)]
-    assert "FA: demand vs plan" in titles and "M: load, capacity" in titles and "Inventory" in titles
+    assert "FA: demand" in titles and "M: load, capacity" in titles and "Inventory" in titles
     data = table(book, "DashboardData")
     assert set(data["chart"]) == {"demand", "capacity", "inventory"}
 
@@ -167,7 +167,12 @@ def test_consensus_demand_prices_and_statistical_line():
     block = data[(data["chart"] == "demand") & (data["group"] == "FA")]
     assert block["demand"].tolist() == [44.0, 55.0, 66.0] and block["forecast"].tolist() == [40.0, 50.0, 60.0]
     titles = [c.title for c in book.charts["Dashboard"] if isinstance(c, ChartSpec)]
-    assert "FA: statistical vs consensus vs plan" in titles
+    assert "FA: demand" in titles and "Demand: All families" in titles
+    (fa,) = [c for c in book.charts["Dashboard"] if isinstance(c, ChartSpec) and c.title == "FA: demand"]
+    # statistical, consensus and plan told apart by colour and line style
+    assert [(s.column, s.label, s.dashed) for s in fa.series] == [
+        ("forecast", "Statistical", True), ("demand", "Consensus", False), ("plan", "Plan", True)]
+    assert len({s.color for s in fa.series}) == 3
 
 
 def test_dashboard_warns_when_the_last_plan_failed():
