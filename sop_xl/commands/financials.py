@@ -6,12 +6,13 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from ..contract import Column, Kind, Layout
 from ..contract.executive import BUDGET, FINANCIALS
 from ..contract.plan import SUPPLY_PLAN
 from ..io.protocol import WorkbookAdapter
-from ..io.tables import find_header, read_grid, read_settings, read_table, read_wide
+from ..io.tables import find_header, read_grid, read_settings, read_wide
 from ..issues import IssueCode, IssueLog
 from ..progress import SILENT, Progress
 from .base import StageResult
@@ -95,17 +96,20 @@ def read_budget(book: WorkbookAdapter, period_type: str, log: IssueLog) -> pd.Da
     wide = find_header(grid, BUDGET_WIDE.columns, period_type=period_type)
     if long is not None and "period" in long.columns or wide is None or not wide.periods:
         return optional_table(book, BUDGET, log, period_type, "family", "period")
-    return _budget_from_wide(read_wide(book, BUDGET_WIDE, log, period_type=period_type, required=False), log)
+    letter = get_column_letter(wide.columns.get("measure", 1) + 1)
+    return _budget_from_wide(read_wide(book, BUDGET_WIDE, log, period_type=period_type, required=False), letter,
+                             log)
 
 
-def _budget_from_wide(frame: pd.DataFrame, log: IssueLog) -> pd.DataFrame | None:
+def _budget_from_wide(frame: pd.DataFrame, measure_letter: str, log: IssueLog) -> pd.DataFrame | None:
     if frame.empty:
         return None
     measure = frame["measure"].map(_measure)
-    for i in frame.index[measure.isna()]:
+    bad = frame[measure.isna()].assign(row=lambda f: f["cell"].map(_row_of)).drop_duplicates("row")
+    for i in bad.index:
         log.error(IssueCode.NOT_ALLOWED, f"Budget measure {frame.at[i, 'measure']!r} is not volume, revenue or "
                   "margin.", "Type volume, revenue or margin in the Measure column (blank: revenue).",
-                  sheet=BUDGET.name, value=frame.at[i, "measure"], cell=frame.at[i, "cell"])
+                  sheet=BUDGET.name, value=frame.at[i, "measure"], cell=f"{measure_letter}{bad.at[i, 'row']}")
     frame = frame.assign(measure=measure).dropna(subset=["measure"])
     out = frame.pivot_table(index=["family", "ds"], columns="measure", values="value", aggfunc="sum")
     out = out.reindex(columns=[c.name for c in _MEASURES]).reset_index().rename(columns={"ds": "period"})

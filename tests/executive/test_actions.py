@@ -112,3 +112,13 @@ def test_an_untouched_finding_disappears_when_fixed():
     book.write_table(RESOURCES, resources_frame(200.0).reindex(columns=RESOURCES.column_names()))
     execute(book, ["plan", "financials", "dashboard"], save=False)
     assert "overtime|M" not in set(table(book, "ActionPlan")["key"])
+
+
+def test_owner_is_free_text():
+    """Before: a person's name as Owner (`Anna (Ops)`) failed the whole run."""
+    book = memory_book(capacity=75.0)
+    execute(book, ["plan", "financials", "dashboard"], save=False)
+    _edit(book, "overtime|M", owner="Anna (Ops)")
+    result = execute(book, ["dashboard"], save=False)[-1]
+    assert result.status != "failed", [str(i) for i in result.issues]
+    assert table(book, "ActionPlan").set_index("key").at["overtime|M", "owner"] == "Anna (Ops)"

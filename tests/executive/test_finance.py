@@ -162,3 +162,58 @@ def test_every_unit_of_demand_ships_is_lost_or_is_still_backordered(steps, openi
     assert fin["revenue"].sum() <= total + 1e-6  # the plan never ships more than the unconstrained view sells
     assert (fin["shipped_units"] >= -1e-9).all()
     assert fin["gross_margin"].sum() == pytest.approx(fin["revenue"].sum() * 4 / 7, abs=1e-6)
+
+
+def test_a_failing_financials_prints_no_success_and_keeps_the_old_figures(tmp_path):
+    """Before: financials printed its success summary, then exited 1 (a Budget cell error surfaced after
+    the table was computed) and left the old figures."""
+    from sop_xl.cli import main
+    from sop_xl.contract import WORKBOOK
+    from sop_xl.io import FileWorkbook
+    path = tmp_path / "tiny.xlsx"
+    book = FileWorkbook(path, create=True, backup=False)
+    memory_book(book=book)
+    book.save()
+    assert main(["financials", str(path), "-q"]) == 0
+    before = table(FileWorkbook(path), "Financials")
+    book = FileWorkbook(path, backup=False)
+    book.write_table(WORKBOOK.sheet("Budget"), pd.DataFrame({
+        "family": ["FA"], "period": ["2027-01"], "volume": [50.0], "revenue": ["lots"], "margin": [None]}))
+    book.write_table(WORKBOOK.sheet("Demand"), pd.DataFrame({"sku": ["A", "B"], "2027-01": [99.0, 9.0],
+                                                             "2027-02": [1.0, 1.0], "2027-03": [1.0, 1.0]}))
+    book.save()
+    result = execute(FileWorkbook(path, backup=False), ["financials"])[-1]
+    assert result.status == "failed" and result.summary == [line for line in result.summary if "stopped" in line]
+    assert not any("revenue" in line for line in result.summary)
+    after = table(FileWorkbook(path), "Financials")
+    pd.testing.assert_frame_equal(after, before)  # the sheet is not half-updated
+
+
+def test_budget_pasted_wide_families_by_months():
+    book = memory_book(budget=False)
+    book.grids["Budget"] = [["Budget 2027"], [None], ["Family", "2027-01", "2027-02", "2027-03"],
+                            ["FA", 1500.0, 1500.0, 1500.0], ["FB", 1400.0, 1400.0, 1400.0]]
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "warnings", [str(i) for i in result.issues]
+    fin = table(book, "Financials").set_index(["family", "period"])
+    assert fin["budget_revenue"].tolist() == [1500.0] * 3 + [1400.0] * 3
+    assert fin["budget_volume"].isna().all()
+
+
+def test_budget_pasted_wide_with_a_measure_column():
+    book = memory_book(budget=False)
+    book.grids["Budget"] = [["Budget"], [None], ["Family", "Measure", "2027-01", "2027-02", "2027-03"],
+                             ["FA", "Volume", 50, 50, 50], ["FA", "Revenue", 1500, 1500, 1500],
+                             ["FA", "Gross margin", 900, 900, 900], ["FB", "revenue", 1400, 1400, 1400],
+                             ["FB", "headcount", 3, 3, 3]]
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "failed"  # an unknown measure is named by its cell, nothing is written
+    (bad,) = [i for i in result.issues if i.sheet == "Budget"]
+    assert bad.cell == "B8" and "headcount" in bad.message
+    book.grids["Budget"] = book.grids["Budget"][:-1]
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "warnings", [str(i) for i in result.issues]
+    fin = table(book, "Financials").set_index(["family", "period"])
+    assert fin.loc["FA", "budget_volume"].tolist() == [50.0] * 3
+    assert fin.loc["FA", "budget_revenue"].tolist() == [1500.0] * 3
+    assert fin.loc["FB", "budget_revenue"].tolist() == [1400.0] * 3
