@@ -7,10 +7,15 @@ Exit codes: 0 done, 1 the workbook has problems to fix (listed), 2 wrong command
 from __future__ import annotations
 
 # Only the standard library up here: Ctrl-C during start-up is handled from the first line of main().
-import argparse
-import os
 import signal
 import sys
+
+if __name__ == "__main__":   # `python -m sop_xl.cli`: from here on, Ctrl-C during start-up is handled
+    from sop_xl import _interrupted_during_start_up
+    signal.signal(signal.SIGINT, _interrupted_during_start_up)
+
+import argparse
+import os
 import threading
 import time
 from pathlib import Path
@@ -236,7 +241,11 @@ def _main(args) -> int:
     elif err.is_terminal:
         progress = RichProgress(err, enabled=True)
     else:
-        progress = LineProgress(sys.stderr)
+        try:
+            every = float(os.environ.get("SOP_XL_PROGRESS_EVERY", "10"))
+        except ValueError:
+            every = 10.0
+        progress = LineProgress(sys.stderr, every=every)
     try:
         return _dispatch(args, out, err, progress, quiet=quiet)
     except InputError as exc:
