@@ -434,9 +434,12 @@ def print_issues(console, issues, limit: int = 60, *, quiet: bool = False, examp
     console.print(f"[yellow]{len(warnings)} warning(s)[/] (all on the Issues sheet):")
     for code, group in _by_code(warnings):
         worst = sorted(group, key=_severity_of, reverse=True)[:examples]
-        where = "; ".join(_example(i) for i in worst)
+        sheets = {i.sheet for i in group}
+        on = f" on {next(iter(sheets))}" if len(sheets) == 1 and next(iter(sheets)) else ""
+        where = "; ".join(_example(i, with_sheet=not on) for i in worst)
         more = f"; +{len(group) - len(worst)} more" if len(group) > len(worst) else ""
-        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}: {_escape(where)}{_escape(more)}")
+        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}{_escape(on)}: {_escape(where)}{_escape(more)}",
+                      soft_wrap=True)
 
 
 def _by_code(issues) -> list[tuple[str, list]]:
@@ -458,9 +461,9 @@ def _severity_of(issue) -> float:
     return max(numbers, default=0.0)
 
 
-def _example(issue) -> str:
-    where = issue.location() or issue.row_key
-    text = issue.message if len(issue.message) <= 80 else issue.message[:77] + "..."
+def _example(issue, *, with_sheet: bool = True) -> str:
+    where = issue.location() if with_sheet else issue.cell
+    text = issue.message if len(issue.message) <= 60 else issue.message[:57] + "..."
     return f"{where}: {text}" if where else text
 
 
