@@ -7,10 +7,15 @@ Exit codes: 0 done, 1 the workbook has problems to fix (listed), 2 wrong command
 from __future__ import annotations
 
 # Only the standard library up here: Ctrl-C during start-up is handled from the first line of main().
-import argparse
-import os
 import signal
 import sys
+
+if __name__ == "__main__":   # `python -m sop_xl.cli`: from here on, Ctrl-C during start-up is handled
+    from sop_xl import _interrupted_during_start_up
+    signal.signal(signal.SIGINT, _interrupted_during_start_up)
+
+import argparse
+import os
 import threading
 import time
 from pathlib import Path
@@ -236,7 +241,11 @@ def _main(args) -> int:
     elif err.is_terminal:
         progress = RichProgress(err, enabled=True)
     else:
-        progress = LineProgress(sys.stderr)
+        try:
+            every = float(os.environ.get("SOP_XL_PROGRESS_EVERY", "10"))
+        except ValueError:
+            every = 10.0
+        progress = LineProgress(sys.stderr, every=every)
     try:
         return _dispatch(args, out, err, progress, quiet=quiet)
     except InputError as exc:
@@ -425,9 +434,12 @@ def print_issues(console, issues, limit: int = 60, *, quiet: bool = False, examp
     console.print(f"[yellow]{len(warnings)} warning(s)[/] (all on the Issues sheet):")
     for code, group in _by_code(warnings):
         worst = sorted(group, key=_severity_of, reverse=True)[:examples]
-        where = "; ".join(_example(i) for i in worst)
+        sheets = {i.sheet for i in group}
+        on = f" on {next(iter(sheets))}" if len(sheets) == 1 and next(iter(sheets)) else ""
+        where = "; ".join(_example(i, with_sheet=not on) for i in worst)
         more = f"; +{len(group) - len(worst)} more" if len(group) > len(worst) else ""
-        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}: {_escape(where)}{_escape(more)}")
+        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}{_escape(on)}: {_escape(where)}{_escape(more)}",
+                      soft_wrap=True)
 
 
 def _by_code(issues) -> list[tuple[str, list]]:
@@ -449,9 +461,9 @@ def _severity_of(issue) -> float:
     return max(numbers, default=0.0)
 
 
-def _example(issue) -> str:
-    where = issue.location() or issue.row_key
-    text = issue.message if len(issue.message) <= 80 else issue.message[:77] + "..."
+def _example(issue, *, with_sheet: bool = True) -> str:
+    where = issue.location() if with_sheet else issue.cell
+    text = issue.message if len(issue.message) <= 60 else issue.message[:57] + "..."
     return f"{where}: {text}" if where else text
 
 
