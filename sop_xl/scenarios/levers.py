@@ -163,6 +163,9 @@ def _ts(value) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
+MAX_MULTIPLIER = 1000.0  # a what-if that multiplies by more than this is a typo, not a scenario
+
+
 def _value(lever: str, raw) -> tuple[float, str]:
     if raw is None or (isinstance(raw, float) and np.isnan(raw)):
         return 0.0, "Value is empty"
@@ -183,6 +186,8 @@ def _value(lever: str, raw) -> tuple[float, str]:
         return number, ""
     if number < 0:
         return 0.0, f"multiplier {number:g} is negative"
+    if number > MAX_MULTIPLIER:
+        return 0.0, f"multiplier {number:.6g} is beyond {MAX_MULTIPLIER:g} (a typo or a broken formula?)"
     return number, ""
 
 
