@@ -111,7 +111,7 @@ def prepare_output_folder(out: Path) -> None:
 def pdf_engine() -> str | None:
     """The program that turns the meeting pages into a PDF on the command line (LibreOffice), if any."""
     try:
-        from ..executive.pdf import soffice
+        from ..io.pdf import soffice
     except ImportError:
         return None
     return soffice()
