@@ -95,6 +95,13 @@ SETTINGS = Sheet(
         Setting("near_term_priority", Kind.TEXT, None, stage="consensus",
                 description="Department priority in the near term (e.g. Operations, Sales, ...). Blank: the "
                             "department priority."),
+        Setting("return_limit_factor", Kind.NUMBER, 5, minimum=1, maximum=1000, unit="times", stage="consensus",
+                description="A returned value above this many times its reference (the SKU's largest statistical "
+                            "forecast or history, the usual capacity, the current price) needs yes in the "
+                            "return's Confirm column; otherwise it is rejected."),
+        Setting("return_formulas", Kind.BOOL, "no", stage="consensus",
+                description="yes: a formula in a returned review copy counts with its last calculated value "
+                            "(each one is listed); no: its value is rejected."),
     ),
 )
 

@@ -207,6 +207,8 @@ class Sheet:
     # rows of title text above the table header (the header sits on row title_rows + 1)
     title_rows: int = 2
     freeze_key_columns: bool = True
+    # veryHidden in the workbook (not even listed under Unhide): the consensus review key
+    hidden: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
