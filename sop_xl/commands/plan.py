@@ -107,22 +107,9 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     progress.advance()
     result.run["demand_source"] = inputs.source
     result.run["issues"] = len(all_issues) + len(result.issues)
-    run = pd.DataFrame([result.run]).reindex(columns=PLAN_RUN.column_names())
     pt = data.settings.period_type
-    written = [PLAN_RUN.name, PLAN_EXPLAIN.name]
-    if result.supply_plan.empty:  # infeasible, or no plan within the time limit: PlanRun says which
-        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
-                         period_type=pt)
-    else:
-        book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=pt)
-        book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=pt,
-                         charts=_load_charts(CAPACITY, result.capacity, "used_hours"))
-        book.write_table(WORKFORCE_PLAN, result.workforce[WORKFORCE_PLAN.column_names()], period_type=pt)
-        book.write_table(PLAN_COST, result.cost[PLAN_COST.column_names()], period_type=pt)
-        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
-                         period_type=pt)  # clears an old explanation
-        written = [SUPPLY_PLAN.name, CAPACITY.name, WORKFORCE_PLAN.name, PLAN_COST.name, *written]
-    book.write_table(PLAN_RUN, run, period_type=pt)
+    from .plan_tables import write_plan_tables  # the one writer of the plan sheets (also used by a promotion)
+    written = write_plan_tables(book, result, period_type=pt)
     progress.finish()
     return StageResult(stage="plan", summary=_plan_summary(result, inputs.source), issues=all_issues + result.issues,
                        sheets=written, data={"result": result, "plan_data": data},
