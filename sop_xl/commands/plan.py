@@ -141,7 +141,8 @@ def _plan_summary(result, source: str) -> list[str]:
     if run.get("message"):
         lines.append(f"  {run['message']}")
     if not result.explanation.empty:
-        lines.append("  the plan is infeasible because:")
+        if result.supply_plan.empty:
+            lines.append("  the plan is infeasible because:")
         lines.extend(f"  - {m}" for m in result.explanation["message"])
     return lines
 

@@ -27,7 +27,7 @@ import pandas as pd
 from ..gc_pause import gc_paused
 from ..issues import InputError, Issue, IssueCode, Severity
 from .data import PlanData, build_plan_data
-from .explain import explain_infeasible
+from .explain import explain_infeasible, explain_layoffs
 from .model import COST_TYPES, PlanModel, build_plan_model
 from .results import PlanResult, plan_tables
 from .roughcut import rough_cut
@@ -65,6 +65,8 @@ def _solve_plan(data: PlanData, *, solver: str | None, time_limit: float | None,
                                 "Use highs, cbc, or a solver pulp lists as available.", sheet="Settings",
                                 row_key="solver", value=solver)]) from None
     result = plan_tables(model, solved, built)
+    if solved.has_plan:
+        result.explanation = explain_layoffs(model, result.capacity, result.workforce)
     if solved.status == INFEASIBLE:
         result.explanation, result.issues = explain_infeasible(data, solver=solver, time_limit=time_limit)
     elif solved.status == UNBOUNDED:

@@ -146,6 +146,8 @@ def _sources(resources, workforce, inventory, items) -> dict:
     for idx in workforce.index[workforce["resource"].notna()]:
         where = cell(workforce, WORKFORCE, "max_headcount", idx)
         out[("capacity", workforce.at[idx, "resource"])] = ("Workforce", where, "Max headcount")
+        out[("layoff_cost", workforce.at[idx, "resource"])] = (
+            "Workforce", cell(workforce, WORKFORCE, "layoff_cost", idx), "Layoff cost")
     for idx in inventory.index[inventory["sku"].notna()]:
         sku = inventory.at[idx, "sku"]
         out[("end_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "target_end_stock", idx), "Target end stock")
