@@ -62,7 +62,9 @@ def _scale(m: PlanModel, slack: Slack) -> float:
         if resource in d.workforce.index:
             w = d.workforce.loc[resource]
             return max(float(w["initial_headcount"]) * float(w["hours_per_worker"]), 1.0)
-        return max(float(d.capacity.loc[resource, "regular"].mean()), 1.0)
+        # a resource typed with 0 h is compared with the hours its demand needs, not with 1 h: otherwise
+        # any other requirement looks cheaper to relax and the zero capacity is never named
+        return max(float(d.capacity.loc[resource, "regular"].mean()), _hours_needed(d, resource), 1.0)
     if slack.family == "end_stock":
         return max(float(d.items.at[slack.key[0], "target_end_stock"]), 1.0)
     if slack.family == "no_backlog_at_end":
@@ -70,6 +72,15 @@ def _scale(m: PlanModel, slack: Slack) -> float:
     if slack.family == "max_stock":
         return max(float(d.items.at[slack.key[0], "max_stock"]), 1.0)
     return max(float(d.settings.storage_capacity or 0.0), 1.0)
+
+
+def _hours_needed(d: PlanData, resource: str) -> float:
+    """Average hours per period the demand needs on `resource`."""
+    r = d.routing[d.routing["resource"] == resource]
+    if r.empty:
+        return 0.0
+    per_item = d.demand.mean(axis=1).reindex(r["item"]).fillna(0.0).to_numpy()
+    return float((per_item * r["hours_per_unit"].to_numpy(float)).sum())
 
 
 def _describe(d: PlanData, slack: Slack, amount: float) -> dict:

@@ -90,3 +90,21 @@ def test_layoffs_while_hours_are_scarce_are_explained_on_plan_explain():
     assert row["requirement"] == "layoffs" and row["key"] == "Crew"
     assert "laying off is cheaper" in row["message"] and "subcontracting" in row["message"]
     assert row["sheet"] == "Workforce" and row["cell"] == "H4"
+
+
+def test_zero_capacity_is_named_at_its_cell_before_and_after_the_solve():
+    # issue 13.2: zero capacity on a machine gave ~75 errors at Settings (end backlog), none at Resources!D4
+    from sop_xl.plan import INFEASIBLE, build_plan_data, solve_plan
+    from .plan_cases import case
+    items = [dict(sku=s, family="F", unit_cost=10.0, holding_cost=0.0, backorder_cost=1.0,
+                  safety_stock_rule="none") for s in ("A", "B", "C")]
+    kw = case({"A": [50, 50], "B": [40, 40], "C": [30, 30]}, items=items,
+              resources=[dict(resource="Cutting", regular_capacity=0.0)],
+              routing=[dict(item="F", resource="Cutting", hours_per_unit=1.0)])
+    data, issues = build_plan_data(**kw)
+    (warn,) = [i for i in issues if i.code == "plan_zero_capacity"]
+    assert (warn.sheet, warn.cell) == ("Resources", "D4")
+    result = solve_plan(data)
+    assert result.status == INFEASIBLE
+    assert set(result.explanation["requirement"]) == {"capacity"}
+    assert {(i.sheet, i.cell) for i in result.issues if i.severity.value == "error"} == {("Resources", "D4")}
