@@ -6,6 +6,13 @@ from .schema import Blank, Column, Kind, Layout, Owner, Role, Setting, Sheet
 
 C = Column
 
+# solver names the plan understands: HiGHS by algorithm, CBC, and the solver names of pulp 3.x
+# (whether one is installed on this machine is checked by `sop-xl validate` and the plan)
+SOLVERS = ("highs", "highs-simplex", "highs-ipm", "highs-choose", "cbc",
+           "PULP_CBC_CMD", "COIN_CMD", "HiGHS_CMD", "GLPK_CMD", "PYGLPK", "CPLEX_CMD", "CPLEX_PY", "GUROBI",
+           "GUROBI_CMD", "MOSEK", "XPRESS", "XPRESS_PY", "COINMP_DLL", "CHOCO_CMD", "MIPCL_CMD", "SCIP_CMD",
+           "FSCIP_CMD", "SCIP_PY", "COPT", "COPT_DLL", "COPT_CMD", "CyLP", "SAS94", "SASCAS", "CUOPT")
+
 SETTINGS = Sheet(
     name="Settings",
     table="tblSettings",
@@ -44,6 +51,9 @@ SETTINGS = Sheet(
                 description="Prediction-interval levels in % (comma separated)."),
         Setting("reconciliation", Kind.TEXT, "bottom_up", allowed=("bottom_up", "top_down", "middle_out", "none"),
                 stage="forecast", description="How SKU forecasts are made to add up to family forecasts."),
+        Setting("returns_net_demand", Kind.BOOL, "no", stage="forecast",
+                description="yes: a negative history quantity (returns above shipments) nets demand without a "
+                            "warning; no: it is reported by validate and the forecast reads it as 0."),
         Setting("outlier_threshold", Kind.NUMBER, 4.0, minimum=1.5, maximum=20, stage="forecast", unit="MADs",
                 description="History points further than this from the robust trend are cleansed."),
         # supply review
@@ -51,7 +61,7 @@ SETTINGS = Sheet(
                 description="Plan per SKU or per product family."),
         Setting("objective", Kind.TEXT, "min_cost", allowed=("min_cost", "max_margin"), stage="plan",
                 description="min_cost meets all demand at least cost; max_margin may leave unprofitable demand unmet."),
-        Setting("solver", Kind.TEXT, "highs", stage="plan",
+        Setting("solver", Kind.TEXT, "highs", stage="plan", allowed=SOLVERS,
                 description="highs (default: interior point, crossover for duals), highs-simplex, cbc, or any solver name pulp knows (e.g. GLPK_CMD)."),
         Setting("time_limit", Kind.NUMBER, 60, minimum=1, maximum=86400, unit="seconds", stage="plan",
                 description="Solver time limit."),
@@ -85,6 +95,13 @@ SETTINGS = Sheet(
         Setting("near_term_priority", Kind.TEXT, None, stage="consensus",
                 description="Department priority in the near term (e.g. Operations, Sales, ...). Blank: the "
                             "department priority."),
+        Setting("return_limit_factor", Kind.NUMBER, 5, minimum=1, maximum=1000, unit="times", stage="consensus",
+                description="A returned value above this many times its reference (the SKU's largest statistical "
+                            "forecast or history, the usual capacity, the current price) needs yes in the "
+                            "return's Confirm column; otherwise it is rejected."),
+        Setting("return_formulas", Kind.BOOL, "no", stage="consensus",
+                description="yes: a formula in a returned review copy counts with its last calculated value "
+                            "(each one is listed); no: its value is rejected."),
     ),
 )
 
@@ -102,8 +119,8 @@ ITEMS = Sheet(
         C("uom", Kind.TEXT, "UoM", default="EA", aliases=("unit of measure", "unit"), width=8),
         C("status", Kind.TEXT, "Status", default="active", allowed=("active", "new", "discontinued"), width=13,
           description="discontinued: no forecast; new: short history expected."),
-        C("price", Kind.MONEY, "Price", unit="per unit", default=0.0, minimum=0, width=11),
-        C("unit_cost", Kind.MONEY, "Unit cost", unit="per unit", default=0.0, minimum=0, width=11,
+        C("price", Kind.MONEY, "Price", unit="per unit", default=0.0, minimum=0, width=11, bound=1e9),
+        C("unit_cost", Kind.MONEY, "Unit cost", unit="per unit", default=0.0, minimum=0, width=11, bound=1e9,
           description="Material and variable cost of one unit made in house."),
         C("holding_cost_rate", Kind.PERCENT, "Holding cost rate", unit="per year", default=0.25, minimum=0,
           maximum=5, width=12, description="Yearly cost of holding stock as a share of unit cost."),
@@ -145,12 +162,13 @@ DEMAND_HISTORY = Sheet(
     columns=(C("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "item code", "product", "material"),
                width=14),),
     period_values=C("quantity", Kind.NUMBER, "Quantity", unit="units", minimum=0, number_format="#,##0",
-                    width=9),
+                    width=9, bound=1e10),
     long_columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "item code", "product", "material")),
         C("period", Kind.PERIOD, "Period", required=True, aliases=("date", "month", "week", "ds")),
-        C("quantity", Kind.NUMBER, "Quantity", required=True, minimum=0,
-          aliases=("qty", "demand", "sales", "units", "y")),
+        C("quantity", Kind.NUMBER, "Quantity", required=True, minimum=0, bound=1e10,
+          aliases=("qty", "demand", "sales", "units", "y"),
+          description="Blank: the quantity is unknown (missing), not zero."),
     ),
 )
 
@@ -167,9 +185,10 @@ RESOURCES = Sheet(
         C("kind", Kind.TEXT, "Kind", default="machine", allowed=("machine", "line", "labour"), width=10,
           description="labour: capacity comes from the Workforce sheet (headcount x hours)."),
         C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours per period", minimum=0, width=13,
-          blank=Blank.UNKNOWN, description="Needed for machines and lines; labour pools take theirs from Workforce."),
+          bound=1e8, blank=Blank.UNKNOWN,
+          description="Needed for machines and lines; labour pools take theirs from Workforce."),
         C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours per period", default=0.0,
-          minimum=0, width=13),
+          minimum=0, width=13, bound=1e8),
         C("regular_cost", Kind.MONEY, "Regular cost", unit="per hour", default=0.0, minimum=0, width=11),
         C("overtime_cost", Kind.MONEY, "Overtime cost", unit="per hour", default=0.0, minimum=0, width=11),
     ),
@@ -186,7 +205,7 @@ ROUTING = Sheet(
         C("item", Kind.TEXT, "SKU or family", required=True, aliases=("sku", "family", "product"), width=16),
         C("resource", Kind.TEXT, "Resource", required=True, lookup="Resources.resource", width=16),
         C("hours_per_unit", Kind.NUMBER, "Hours per unit", unit="hours", required=True, minimum=0,
-          number_format="0.0000", width=12),
+          number_format="0.0000", width=12, bound=1e5),
     ),
 )
 
@@ -201,9 +220,10 @@ CAPACITY_CALENDAR = Sheet(
     columns=(
         C("resource", Kind.TEXT, "Resource", required=True, lookup="Resources.resource", width=16),
         C("period", Kind.PERIOD, "Period", required=True, width=10),
-        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours", required=True, minimum=0, width=13),
+        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours", required=True, minimum=0, width=13,
+          bound=1e8),
         C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours", default=None, minimum=0, width=13,
-          blank=Blank.INHERIT,
+          bound=1e8, blank=Blank.INHERIT,
           description="Blank: the resource's usual overtime capacity."),
         C("reason", Kind.TEXT, "Reason", width=30),
     ),
@@ -219,9 +239,10 @@ WORKFORCE = Sheet(
     columns=(
         C("resource", Kind.TEXT, "Labour pool", required=True, lookup="Resources.resource",
           aliases=("resource", "pool"), width=16),
-        C("initial_headcount", Kind.NUMBER, "Initial headcount", unit="people", required=True, minimum=0, width=12),
+        C("initial_headcount", Kind.NUMBER, "Initial headcount", unit="people", required=True, minimum=0, width=12,
+          bound=1e7),
         C("hours_per_worker", Kind.NUMBER, "Hours per worker", unit="hours per period", required=True,
-          minimum=0, width=12),
+          minimum=0, width=12, bound=1e4),
         C("wage", Kind.MONEY, "Wage", unit="per worker per period", default=0.0, minimum=0, width=11),
         C("overtime_hours_per_worker", Kind.NUMBER, "Overtime hours per worker", unit="hours per period",
           default=0.0, minimum=0, width=13),

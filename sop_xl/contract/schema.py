@@ -71,6 +71,16 @@ NUMBER_FORMATS: dict[Kind, str] = {
 
 YES_NO = ("yes", "no")
 
+# The largest absolute value a number of each kind may have unless its column declares its own
+# `bound`: a value beyond it is a typo or a broken formula (1e300), refused at its cell before any
+# stage computes with it.
+DEFAULT_BOUNDS: dict[Kind, float] = {
+    Kind.NUMBER: 1e12,
+    Kind.MONEY: 1e12,
+    Kind.INTEGER: 1e9,
+    Kind.PERCENT: 1e4,
+}
+
 
 @functools.lru_cache(maxsize=4096)
 def _normalise(s: str) -> str:
@@ -105,6 +115,9 @@ class Column:
     lookup: str = ""
     # what a blank cell means; None: the default when there is one, else unknown
     blank: Blank | None = None
+    # the largest plausible absolute value (None: DEFAULT_BOUNDS of the kind); beyond it a value is
+    # refused as a typo or a broken formula. Unlike `maximum`, it is a sanity bound, not a business rule.
+    bound: float | None = None
 
     def __post_init__(self) -> None:
         if not self.header:
@@ -117,6 +130,10 @@ class Column:
         if self.default is None:
             return Blank.UNKNOWN
         return Blank.ZERO if self.default in (0, 0.0) and self.kind is not Kind.TEXT else Blank.DEFAULT
+
+    @property
+    def magnitude_limit(self) -> float | None:
+        return self.bound if self.bound is not None else DEFAULT_BOUNDS.get(self.kind)
 
     @property
     def excel_format(self) -> str:
@@ -148,10 +165,15 @@ class Setting:
     maximum: float | None = None
     unit: str = ""
     stage: str = "general"
+    bound: float | None = None  # as Column.bound
 
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", self.key.replace("_", " ").capitalize())
+
+    @property
+    def magnitude_limit(self) -> float | None:
+        return self.bound if self.bound is not None else DEFAULT_BOUNDS.get(self.kind)
 
     @property
     def range_name(self) -> str:
@@ -185,6 +207,8 @@ class Sheet:
     # rows of title text above the table header (the header sits on row title_rows + 1)
     title_rows: int = 2
     freeze_key_columns: bool = True
+    # veryHidden in the workbook (not even listed under Unhide): the consensus review key
+    hidden: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
