@@ -121,20 +121,25 @@ def build_plan_data(
 
     ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
     sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
-    sub_cap = None
+    safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
+    data = PlanData(settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
+                    safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
+                    capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
     if settings.plan_level == "family":
-        sku_safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
-        table, dem, plan_routing, _, sub_cap = aggregate_families(sku_table, sku_demand, sku_routing, error_std)
-        # the family keeps the stock its SKUs want (sum of SKU targets), not a target of the family total
-        safety = sku_safety.groupby(sku_table["family"]).sum().reindex(table.index)
-    else:
-        table, dem, plan_routing = sku_table, sku_demand, sku_routing
-        safety = safety_stock_targets(table, dem, error_std, settings.service_level)
-    data = PlanData(settings=settings, periods=periods, labels=labels, items=table, demand=dem,
-                    safety_stock=safety, routing=plan_routing.reset_index(drop=True), resources=res,
-                    capacity=capacity, workforce=pools, subcontract_cap=sub_cap,
-                    sources=_sources(resources, workforce, inventory, items))
+        data = family_data(data)
     return data, list(log)
+
+
+def family_data(data: PlanData) -> PlanData:
+    """The same plan at family level (S&OP's own level): quantities add up, each input aggregated by
+    what its blank means (`blanks.aggregate_families`); the family keeps the stock its SKUs want
+    (the sum of the SKU safety stocks, not a target computed on the family total)."""
+    from dataclasses import replace
+    table, dem, routing, _, sub_cap = aggregate_families(
+        data.items, data.demand, data.routing, pd.Series(np.nan, index=data.items.index))
+    safety = data.safety_stock.groupby(data.items["family"]).sum().reindex(table.index)
+    return replace(data, items=table, demand=dem, safety_stock=safety, routing=routing.reset_index(drop=True),
+                   subcontract_cap=sub_cap, settings=data.settings.with_(plan_level="family"))
 
 
 def _sources(resources, workforce, inventory, items) -> dict:
