@@ -45,8 +45,11 @@ __all__ = [
 
 
 def solve_plan(data: PlanData, *, solver: str | None = None, time_limit: float | None = None,
-               mip_gap: float | None = None, crossover: bool = True) -> PlanResult:
-    """Build, solve and tabulate; an infeasible plan comes back with its explanation."""
+               mip_gap: float | None = None, crossover: bool = True, fallback: bool = True) -> PlanResult:
+    """Build, solve and tabulate; an infeasible plan comes back with its explanation. With `fallback`, an SKU
+    model too big for the time limit is planned by family and disaggregated (`solve_plan_within_limit`)."""
+    if fallback and _too_big(data, time_limit):
+        return solve_plan_within_limit(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
     with gc_paused():  # the model's objects all stay alive: collections would only slow the build
         return _solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
 
@@ -63,16 +66,21 @@ def estimated_columns(data: PlanData) -> int:
     return len(data.items) * len(data.labels) * per_item + 6 * len(data.resources) * len(data.labels)
 
 
+def _too_big(data: PlanData, time_limit: float | None) -> bool:
+    limit = data.settings.time_limit if time_limit is None else time_limit
+    return data.settings.plan_level == "sku" and estimated_columns(data) > COLUMNS_PER_SECOND * limit
+
+
 def solve_plan_within_limit(data: PlanData, *, solver: str | None = None, time_limit: float | None = None,
                             mip_gap: float | None = None) -> PlanResult:
     """`solve_plan`, or - when the SKU model is too big for the time limit - the family plan (S&OP's own
     level) disaggregated back to SKUs, saying so in PlanRun and as a warning."""
     limit = data.settings.time_limit if time_limit is None else time_limit
     columns = estimated_columns(data)
-    if data.settings.plan_level != "sku" or columns <= COLUMNS_PER_SECOND * limit:
-        return solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    if not _too_big(data, time_limit):
+        return solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False)
     fam = family_data(data)
-    result = solve_plan(fam, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    result = solve_plan(fam, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False)
     why = (f"planned at family level: {len(data.items):,} SKUs x {len(data.labels)} periods would need about "
            f"{columns:,} columns, too many for the time limit of {limit:g} s; SKU quantities are each family's "
            "split by the SKU's share of the family's demand in the period")
