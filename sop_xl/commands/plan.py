@@ -92,7 +92,7 @@ def run_plan(book: WorkbookAdapter, *, progress: Progress = SILENT, solver: str 
 
 def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
               time_limit: float | None) -> StageResult:
-    from ..plan import build_plan_data, solve_plan
+    from ..plan import build_plan_data, solve_plan_within_limit
 
     progress.start("Supply plan", 4)
     log = IssueLog()
@@ -103,7 +103,7 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     if data is None:
         raise InputError(all_issues)
     progress.advance()
-    result = solve_plan(data, solver=solver, time_limit=time_limit)
+    result = solve_plan_within_limit(data, solver=solver, time_limit=time_limit)
     progress.advance()
     result.run["demand_source"] = inputs.source
     result.run["issues"] = len(all_issues) + len(result.issues)
@@ -128,7 +128,8 @@ def _plan_summary(result, source: str) -> list[str]:
     if run.get("message"):
         lines.append(f"  {run['message']}")
     if not result.explanation.empty:
-        lines.append("  the plan is infeasible because:")
+        if result.supply_plan.empty:
+            lines.append("  the plan is infeasible because:")
         lines.extend(f"  - {m}" for m in result.explanation["message"])
     return lines
 
