@@ -154,7 +154,8 @@ def parse_table(sheet: Sheet, grid: list[list[Any]], log: IssueLog, *, columns: 
         if required or any(not _blank_row(r) for r in grid):
             wanted = ", ".join(c.header for c in columns if c.required)
             log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of the {sheet.name} table.",
-                      f"Put a header row with at least these columns: {wanted}.", sheet=sheet.name)
+                      f"Put a header row with at least these columns: {wanted} (sop_xl's sheets have it in row "
+                      f"{sheet.header_row}).", sheet=sheet.name, cell=f"A{sheet.header_row}")
         return empty_frame(columns)
     _report_header(sheet, header, columns, log)
     if any(c.required and c.name not in header.columns for c in columns):
@@ -333,7 +334,8 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
         log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of {sheet.name}.",
                   f"Put a header row with {', '.join(c.header for c in sheet.columns if c.required)} "
                   f"followed by one column per period (e.g. 2025-01, 2025-02, ...), or use the long layout "
-                  f"{', '.join(c.header for c in sheet.long_columns)}.", sheet=sheet.name)
+                  f"{', '.join(c.header for c in sheet.long_columns)}.", sheet=sheet.name,
+                  cell=cell(header.row, 0) if header is not None else f"A{sheet.header_row}")
         return pd.DataFrame(columns=out_columns)
     _report_header(sheet, header, sheet.columns, log)
     if any(c.required and c.name not in header.columns for c in sheet.columns):
