@@ -1,7 +1,8 @@
 """`sop-xl`: the command line. Thin: parse arguments, open the workbook, call `execute`.
 
 Exit codes: 0 done, 1 the workbook has problems to fix (listed), 2 wrong command line,
-3 the workbook cannot be opened or saved, 4 stage not available, 70 internal error.
+3 the workbook cannot be opened or saved, 4 stage not available, 5 merge done but some returned
+review copies were refused (listed, their values on Rejected), 70 internal error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from . import __version__
 from .issues import Issue, InputError, Severity, SopError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ACCESS, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
+EXIT_REFUSED = 5  # a stage finished and saved, but refused some of its inputs (merge: returns refused)
 
 STAGE_HELP = {
     "validate": "check every input sheet and print all problems with their cells",
@@ -223,7 +225,7 @@ def _run(book, stages, out, err, progress, *, save: bool = True, options: dict |
                       on_result=lambda r: _print_summary(r, out, progress))
     progress.finish()
     code = _report(results, err)
-    if code != EXIT_OK and save:
+    if code not in (EXIT_OK, EXIT_REFUSED) and save:
         err.print(f"Stages that finished were saved; the failed one wrote only its explanation and the Issues "
                   f"sheet of {book.name}.")
     elif save:
@@ -242,7 +244,9 @@ def _report(results, err) -> int:
     shown = [i for r in results for i in r.issues if i.severity is not Severity.INFO]
     if shown:
         print_issues(err, shown)
-    return EXIT_INPUT if any(r.status == "failed" for r in results) else EXIT_OK
+    if any(r.status == "failed" for r in results):
+        return EXIT_INPUT
+    return EXIT_REFUSED if any(r.data.get("refused") for r in results) else EXIT_OK
 
 
 def print_issues(console, issues: list[Issue], limit: int = 60, warning_limit: int = 12) -> None:
