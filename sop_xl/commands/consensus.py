@@ -452,7 +452,7 @@ def _report_contents(rf, log: IssueLog, formulas_allowed: bool) -> None:
 
 def _hint(reason: str, master: "_Master | None" = None) -> str:
     if reason.startswith("cycle closed"):
-        return (f"Set Settings cycle ({master.settings.cell('cycle') or 'Settings'}) to the next cycle, send new "
+        return (f"Set Settings cycle (Settings!{master.settings.cell('cycle')}) to the next cycle, send new "
                 "review copies (sop-xl send-review) and ask the department to re-enter its changes."
                 if master is not None else "Send new review copies for the next cycle.")
     if reason.startswith("layout changed"):
@@ -545,7 +545,7 @@ def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> St
         lines.append(f"  FVA cycle {row.cycle}: WAPE naive {row.wape_naive:.1%}, statistical "
                      f"{row.wape_statistical:.1%}, consensus {row.wape_consensus:.1%} over {row.points} SKU-periods")
     upcoming = next_cycle(master.cycle, pt)
-    where = master.settings.cell("cycle") or "Settings"
+    where = f"Settings!{master.settings.cell('cycle')}" if master.settings.cell("cycle") else "Settings"
     log.info("consensus_cycle_closed", f"Cycle {master.cycle} is closed: merges into it are refused from now on.",
              f"Before the next round set Settings cycle ({where}) to {upcoming}, run the forecast, then "
              "send-review.", sheet="Settings", cell=master.settings.cell("cycle"), value=master.cycle)
