@@ -1,7 +1,8 @@
 """`sop-xl`: the command line. Thin: parse arguments, open the workbook, call `execute`.
 
 Exit codes: 0 done, 1 the workbook has problems to fix (listed), 2 wrong command line,
-3 the workbook cannot be opened or saved, 4 stage not available, 70 internal error.
+3 the workbook cannot be opened or saved, 4 stage not available, 5 merge done but some returned
+review copies were refused (listed, their values on Rejected), 70 internal error.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Sequence
 from . import __version__, safety
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ACCESS, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
+EXIT_REFUSED = 5  # a stage finished and saved, but refused some of its inputs (merge: returns refused)
 
 STAGE_HELP = {
     "validate": "check every input sheet and print all problems with their cells",
@@ -386,7 +388,7 @@ def _run(book, stages, out, err, progress, *, save: bool = True, options: dict |
                       on_result=lambda r: _print_summary(r, out, progress))
     progress.finish()
     code = _report(results, err, quiet=quiet)
-    if code != EXIT_OK and save:
+    if code not in (EXIT_OK, EXIT_REFUSED) and save:
         err.print(f"Stages that finished were saved; the failed one wrote only its explanation and the Issues "
                   f"sheet of {_escape(book.name)}.")
     elif save:
@@ -407,7 +409,9 @@ def _report(results, err, *, quiet: bool = False) -> int:
              if i.severity is not Severity.INFO and _code(i) not in PDF_ENGINE_CODES]
     if shown:
         print_issues(err, shown, quiet=quiet)
-    return EXIT_INPUT if any(r.status == "failed" for r in results) else EXIT_OK
+    if any(r.status == "failed" for r in results):
+        return EXIT_INPUT
+    return EXIT_REFUSED if any(r.data.get("refused") for r in results) else EXIT_OK
 
 
 def print_issues(console, issues, limit: int = 60, *, quiet: bool = False, examples: int = 3) -> None:
