@@ -71,7 +71,8 @@ BUTTONS: tuple[Button, ...] = (
            "One page with the key figures and charts for the executive S&OP meeting."),
     Button("sop_export_pdf", "export-pdf", "Export PDF", "Executive", "FileSaveAsPdfOrXps",
            "Export the meeting pack as PDF",
-           "Saves the Dashboard and ActionPlan sheets as one PDF beside the workbook, with Excel's own PDF export."),
+           "Saves the meeting page (the Dashboard's KPIs and charts) as a PDF beside the workbook, with Excel's "
+           "own PDF export."),
     Button("sop_check_setup", "check-setup", "Check setup", "Help", "Help",
            "Check the setup",
            "Checks Python, sop_xl and xlwings versions, the worksheet functions, the PDF export and write access "
@@ -160,7 +161,7 @@ def on_action(control_id: str, vba_xlwings_version: str | None = None, *, book: 
         if button.stage == "check-setup":
             message, critical = check_setup(book, adapter, vba_xlwings_version), False
         else:
-            from ._lock import WorkbookBusy, workbook_lock
+            from ..io.lock import WorkbookBusy, workbook_lock
             try:
                 with workbook_lock(_lock_key(adapter), wait=LOCK_WAIT):
                     message, critical = run_button(button, adapter, ui, book=book)
@@ -192,8 +193,17 @@ LOCK_WAIT = 0.0
 
 
 def _lock_key(adapter: Any) -> str:
+    """The path sop_xl.io.lock locks (its lock file goes beside it): the workbook itself when its
+    folder exists and is writable; else (never saved, OneDrive URL, read-only share) a name in
+    the temporary folder, unique per workbook."""
+    import hashlib
+    import os
     path = str(getattr(adapter, "path", "") or getattr(adapter, "name", "workbook"))
-    return path if Path(path).is_absolute() else str(Path(tempfile.gettempdir()) / path)
+    folder = Path(path).parent
+    if Path(path).is_absolute() and folder.is_dir() and os.access(folder, os.W_OK):
+        return path
+    digest = hashlib.sha1(path.encode("utf-8")).hexdigest()[:12]
+    return str(Path(tempfile.gettempdir()) / f"{digest}-{Path(path).name}")
 
 
 def version_note(vba_xlwings_version: str | None) -> str:
@@ -307,24 +317,46 @@ def run_button(button: Button, adapter: Any, ui: UI, *, book: Any = None) -> tup
     return "\n".join(lines), False
 
 
-def meeting_sheets(sheet_names: list[str]) -> list[str]:
-    """The meeting's sheets present in the workbook, spelt as the workbook spells them
-    (`Book.to_pdf` matches names exactly, xlwings/utils.py:680)."""
-    from ..contract.executive import ACTION_PLAN, DASHBOARD
-    wanted = [DASHBOARD.name, ACTION_PLAN.name]
-    by_lower = {n.lower(): n for n in sheet_names}
-    return [by_lower[w.lower()] for w in wanted if w.lower() in by_lower]
+def meeting_layout(book: Any, adapter: Any):
+    """The meeting page's layout (`sop_xl.io.pdf.meeting_pdf_layout`, the one the command line
+    prints), for the Dashboard as it is in the open workbook; None without a Dashboard."""
+    from ..contract.executive import DASHBOARD, DASHBOARD_DATA
+    from ..io.pdf import meeting_pdf_layout
+    names = {s.name.lower(): s.name for s in book.sheets}
+    if DASHBOARD.name.lower() not in names:
+        return None
+    grid = adapter.read_grid(names[DASHBOARD.name.lower()])
+    kpi_rows = max(0, len(grid) - DASHBOARD.header_row)
+    return meeting_pdf_layout(kpi_rows, dashboard=names[DASHBOARD.name.lower()], data_sheet=DASHBOARD_DATA.name,
+                              header_row=DASHBOARD.header_row)
+
+
+def _page_setup(sheet: Any, layout: Any) -> None:
+    """Landscape, fitted to one page, as the layout says. xlwings has no cross-platform API for these
+    (only `page_setup.print_area`), so this goes through the Windows COM object `sheet.api.PageSetup`;
+    on a Mac (or a stand-in without `api`) Excel's own page setup of the sheet is used."""
+    try:
+        setup = sheet.api.PageSetup
+        setup.Orientation = 2 if layout.orientation == "landscape" else 1  # xlLandscape / xlPortrait
+        setup.Zoom = False
+        setup.FitToPagesWide = layout.fit_pages_wide
+        setup.FitToPagesTall = layout.fit_pages_tall
+    except Exception:
+        pass
 
 
 def export_pdf_with_excel(book: Any, adapter: Any) -> tuple[str, bool]:
-    """Export PDF inside Excel: Excel's own PDF export of the meeting's sheets (`Book.to_pdf`,
-    Windows and macOS), beside the workbook as <name>.pdf. No LibreOffice needed."""
+    """Export PDF inside Excel: Excel's own PDF export (`Book.to_pdf(path, include=[...])`,
+    xlwings/utils.py:641-700, Windows and macOS) of the meeting layout's sheets, beside the workbook
+    as <name>.pdf. No LibreOffice needed."""
     from ..commands.base import StageResult, append_run_log
-    sheets = meeting_sheets([s.name for s in book.sheets])
-    from ..contract.executive import DASHBOARD
-    if DASHBOARD.name not in sheets:
+    layout = meeting_layout(book, adapter)
+    if layout is None:
         return ("Export PDF needs the Dashboard sheet: press Dashboard (Executive group) first, "
                 "then Export PDF."), False
+    sheets = list(layout.sheets)
+    for name in sheets:
+        _page_setup(book.sheets[name], layout)
     target = Path(adapter.path).with_suffix(".pdf")
     try:
         book.to_pdf(str(target), include=sheets)

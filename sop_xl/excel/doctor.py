@@ -165,7 +165,7 @@ def _conf_sheet(conf: dict[str, Any] | None) -> Check:
 def _pdf(in_excel: bool) -> Check:
     if in_excel:
         return Check("Meeting PDF", OK, "Excel's own PDF export (File > Export) is used from the ribbon")
-    from ..executive.pdf import soffice
+    from ..io.pdf import soffice
     program = soffice()
     if program:
         return Check("Meeting PDF", OK, f"LibreOffice at {program}")

@@ -217,16 +217,29 @@ def test_an_error_after_tables_were_written_does_not_claim_the_workbook_is_uncha
     assert "was not changed" not in message and "close it without saving" in message
 
 
-def test_a_second_click_while_a_run_holds_the_workbook_is_told_at_once(demo_book):
-    """One run at a time per workbook: on a Mac RunPython returns at once and the run goes on in the
-    background (xlwings.bas:147-149, AppleScriptTask), so a second click can start a second writer."""
-    from sop_xl.excel._lock import workbook_lock
-    before = {s.name: dict(s.cells) for s in demo_book.sheets}
-    with workbook_lock(dispatch._lock_key(XlwingsWorkbook(demo_book)), wait=0):
+def test_a_second_click_while_a_run_holds_the_workbook_is_told_at_once(demo_book, tmp_path):
+    """One run at a time per workbook: on a Mac RunPython returns at once and the run goes on in its
+    own Python process in the background (xlwings.bas:147-149, AppleScriptTask), so a second click
+    starts a second process. Here another process holds sop_xl's lock (sop_xl.io.lock)."""
+    import subprocess
+    import sys
+    demo_book.fullname = str(tmp_path / "plan.xlsm")
+    key = dispatch._lock_key(XlwingsWorkbook(demo_book))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from sop_xl.io.lock import workbook_lock\n"
+                               f"with workbook_lock({key!r}, wait=0):\n"
+                               "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = {s.name: dict(s.cells) for s in demo_book.sheets}
         ui = RecordingUI()
         message = on_action("sop_validate", book=demo_book, ui=ui)
-    assert "did not start" in message and "busy" in message and ui.alerts[0][2] is False
-    assert {s.name: dict(s.cells) for s in demo_book.sheets} == before
+        assert "did not start" in message and "busy" in message and ui.alerts[0][2] is False
+        assert {s.name: dict(s.cells) for s in demo_book.sheets} == before
+    finally:
+        holder.kill()
+        holder.wait()
     assert "validate:" in on_action("sop_validate", book=demo_book, ui=RecordingUI())  # free again
 
 
@@ -243,7 +256,9 @@ def test_a_workbook_made_for_another_xlwings_is_named_in_the_message(demo_book):
 
 def test_export_pdf_in_excel_uses_excels_own_export_of_the_meeting_sheets(demo_book, tmp_path):
     """Inside Excel the PDF comes from Excel (Book.to_pdf, xlwings/utils.py:641-700, whose `include`
-    matches sheet names exactly, line 680): no LibreOffice on the planner's PC."""
+    matches sheet names exactly, line 680) with the sheets of the meeting layout the command line
+    prints (sop_xl.io.pdf.meeting_pdf_layout): no LibreOffice on the planner's PC."""
+    from sop_xl.io.pdf import meeting_pdf_layout
     demo_book.fullname = str(tmp_path / "plan.xlsm")
     message = on_action("sop_export_pdf", book=demo_book, ui=RecordingUI())
     assert "press Dashboard" in message and not demo_book.pdf_exports
@@ -253,7 +268,7 @@ def test_export_pdf_in_excel_uses_excels_own_export_of_the_meeting_sheets(demo_b
     message = on_action("sop_export_pdf", book=demo_book, ui=ui)
     assert ui.alerts[0][2] is False, message
     [export] = demo_book.pdf_exports
-    assert export["sheets"] == ["Dashboard", "ActionPlan"] and export["path"] == str(tmp_path / "plan.pdf")
+    assert export["sheets"] == list(meeting_pdf_layout(0).sheets) and export["path"] == str(tmp_path / "plan.pdf")
     assert (tmp_path / "plan.pdf").read_bytes().startswith(b"%PDF")
     assert demo_book.sheets["RunLog"].grid()[-1][1:3] == ["export-pdf", "ok"]
 
