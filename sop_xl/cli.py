@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-template", help="build workbook_template.xlsm (demo data, ribbon, VBA, xlwings.conf)")
     p.add_argument("--out", type=Path, default=None, help="where (default: workbook_template.xlsm in the repository)")
     p.add_argument("--check", action="store_true", help="exit 1 if --out is stale instead of writing it")
+
+    p = sub.add_parser("doctor", help="check the setup for Excel: Python, xlwings, functions, PDF, folder")
+    p.add_argument("workbook", type=Path, nargs="?", default=None, help="also check this workbook (optional)")
     return parser
 
 
@@ -297,6 +300,10 @@ def _dispatch(args, out, err, progress, *, quiet: bool = False) -> int:
         args.out.write_text(text, encoding="utf-8")
         out.print(f"wrote {args.out}")
         return EXIT_OK
+
+    if args.command == "doctor":
+        from .excel.doctor import run_doctor
+        return run_doctor(args.workbook, out=out, err=err)
 
     if args.command == "build-template":
         from .excel.template import run_build_template
