@@ -67,7 +67,7 @@ def test_price_changes_revenue_not_the_plan_and_cost_changes_cost():
 
 
 def test_service_level_and_whole_headcount_levers_change_the_settings():
-    inputs = plan_inputs()
+    inputs = plan_inputs(whole_headcount=False)  # whole people is the default; the lever must switch it on
     inputs.frames["items"].loc[0, "safety_stock_rule"] = "service_level"
     flipped = not inputs.settings.whole_headcount  # whole people is the default: the lever turns it off
     changed = apply_scenario(inputs, Scenario("x", (Lever("service_level", value=0.99),
