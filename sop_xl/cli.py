@@ -363,7 +363,8 @@ def _demo(args, out, err, progress, *, quiet: bool) -> int:
     progress.finish()
     code = _report(results, err, quiet=quiet)
     if code == EXIT_OK:
-        if _pdf_engine_missing(results):
+        said = any("PDF" in line for r in results if r.stage == "export-pdf" for line in r.summary)
+        if _pdf_engine_missing(results) and not said:
             # said once, on one line, on stdout: the run succeeded, the PDF is one install away
             out.print(_escape(pdf_hint(target)))
         out.print(f"[bold green]done:[/] open {target} in Excel")

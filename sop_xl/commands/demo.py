@@ -58,6 +58,9 @@ def run_demo_cycle(path: str | Path, *, seed: int = 7, progress=None,
     from .base import CYCLE, available_stages, execute
 
     path = Path(path)
+    stale_pdf = path.with_suffix(".pdf")
+    if stale_pdf.exists():
+        stale_pdf.unlink()   # a PDF of an earlier demo must not sit beside this run's workbook
     progress = progress or SILENT
     available = set(available_stages())
     results: list[StageResult] = []
