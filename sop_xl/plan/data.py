@@ -228,8 +228,9 @@ PLAN_MAGNITUDE = 1e9
 
 
 def _bound(col) -> float:
-    declared = getattr(col, "magnitude", None) or getattr(col, "max_magnitude", None)
-    return float(declared) if declared else PLAN_MAGNITUDE
+    """The smaller of the contract's sanity bound for the column and what a plan can use."""
+    declared = getattr(col, "bound", None)
+    return min(float(declared), PLAN_MAGNITUDE) if declared else PLAN_MAGNITUDE
 
 
 def _key(frame: pd.DataFrame, sheet: Sheet, idx) -> str:

@@ -38,6 +38,7 @@ import numpy as np
 import pulp
 
 from .data import PlanData
+from .pulp_internals import constraints
 
 Key = tuple
 Terms = dict  # pulp variable -> coefficient
@@ -97,7 +98,7 @@ class PlanModel:
         expr = pulp.LpAffineExpression()
         dict.update(expr, terms)  # a dict copy keeps the keys' hashes: no Python __hash__ call per term
         unique = name.translate(_PULP_TRANS)  # pulp mangles "-[] " itself; names must stay unique after that
-        while unique in self.problem._constraints:
+        while unique in constraints(self.problem):
             unique += "'"
         constraint = pulp.LpConstraint(expr, sense, unique, float(rhs))
         self.problem.addConstraint(constraint)

@@ -9,6 +9,7 @@ import pandas as pd
 import pulp
 
 from .model import COST_TYPES, PlanModel
+from .pulp_internals import n_constraints
 from .solve import OPTIMAL, SolveResult
 
 _TINY = 1e-7
@@ -172,7 +173,7 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "solver_seconds": None if solved.solver_seconds is None else round(solved.solver_seconds, 3),
         "variables": m.n_variables,
         "integer_variables": m.n_integer_variables,
-        "constraints": len(problem._constraints),
+        "constraints": n_constraints(problem),
         "items": len(m.data.items),
         "periods": len(m.data.labels),
         "resources": len(m.data.resources),
