@@ -26,7 +26,7 @@ from .blanks import aggregate_families, apply_blanks, blank_rows, derive_item_co
 from .cells import cell
 from .settings import PlanSettings
 
-PERIODS_PER_YEAR = {"month": 12, "week": 52}
+from ..periods import PERIODS_PER_YEAR  # months 12, weeks 52, quarters 4
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,15 @@ def build_plan_data(
         return None, list(log)
 
     ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
+    derived = sku_table["holding_cost"].isna() & (sku_table["unit_cost"] * sku_table["holding_cost_rate"] > 0)
+    if derived.any():
+        first = sku_table.index[derived.to_numpy()][0]
+        log.info("plan_rate_converted", f"Holding cost of {int(derived.sum())} SKU(s) is blank, so it is derived "
+                 f"per {settings.period_type}: unit cost x yearly holding cost rate / {ppy} (e.g. {first}: "
+                 f"{sku_table.at[first, 'unit_cost']:g} x {sku_table.at[first, 'holding_cost_rate']:.0%} / {ppy} = "
+                 f"{sku_table.at[first, 'unit_cost'] * sku_table.at[first, 'holding_cost_rate'] / ppy:.4g}).",
+                 f"Nothing, or type a Holding cost per unit per {settings.period_type}.", sheet="Items",
+                 column="Holding cost", row_key=str(first))
     sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
     safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
     data = PlanData(settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
@@ -456,7 +465,10 @@ def _period_starts(ds: pd.Series, period_type: str) -> pd.Series:
     ds = pd.to_datetime(ds).dt.normalize()
     if period_type == "week":
         return ds - pd.to_timedelta(ds.dt.weekday, unit="D")
-    return ds - pd.to_timedelta(ds.dt.day - 1, unit="D")
+    month_start = ds - pd.to_timedelta(ds.dt.day - 1, unit="D")
+    if period_type == "quarter":
+        return pd.to_datetime(pd.DataFrame({"year": ds.dt.year, "month": 3 * ((ds.dt.month - 1) // 3) + 1, "day": 1}))
+    return month_start
 
 
 def _error_std(demand: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
