@@ -82,6 +82,7 @@ def build_plan_data(
 ) -> tuple[PlanData | None, list[Issue]]:
     settings = settings or PlanSettings()
     log = IssueLog()
+    raw = {"items": items, "resources": resources, "workforce": workforce}  # as read: which cells are blank
     items = defaults_filled(items, ITEMS)
     resources = defaults_filled(resources, RESOURCES)
     routing = defaults_filled(routing, ROUTING)
@@ -92,7 +93,7 @@ def build_plan_data(
                          (workforce, WORKFORCE), (inventory, INVENTORY)):
         _check_required_and_ranges(frame, sheet, log)
 
-    _check_blanks(items, resources, workforce, log)
+    _check_blanks(items, resources, workforce, raw, log)
 
     demand_long = _demand_long(demand)
     periods = _horizon(settings, demand_long)
@@ -200,7 +201,8 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
                           row_key=_key(frame, sheet, idx), value=values[idx])
 
 
-def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog) -> None:
+def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.DataFrame, raw: dict,
+                  log: IssueLog) -> None:
     """A blank the model reads as zero next to a value that only makes sense with a number there
     (an overtime cost with no overtime hours, a safety stock rule with no value) changes the plan's
     meaning without a word: say what it was read as, at its cell."""
@@ -214,17 +216,17 @@ def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.Da
 
     labour = set(workforce["resource"].dropna()) | set(
         resources.loc[resources["kind"].astype(str).str.lower() == "labour", "resource"].dropna())
-    for idx in blank_rows(resources, "overtime_capacity"):
+    for idx in blank_rows(raw["resources"], "overtime_capacity"):
         if resources.at[idx, "overtime_cost"] > 0 and resources.at[idx, "resource"] not in labour:
             warn(resources, RESOURCES, "overtime_capacity", idx, "an overtime cost is given, but no overtime hours",
                  "Enter the overtime hours available per period (0 if there is no overtime).")
-    for idx in blank_rows(workforce, "overtime_hours_per_worker"):
+    for idx in blank_rows(raw["workforce"], "overtime_hours_per_worker"):
         if workforce.at[idx, "overtime_cost"] > 0:
             warn(workforce, WORKFORCE, "overtime_hours_per_worker", idx,
                  "an overtime cost is given, but no overtime hours", "Enter the overtime hours per worker "
                  "(0 if there is no overtime).")
     rules = items["safety_stock_rule"].astype(str).str.lower()
-    for idx in blank_rows(items, "safety_stock_value"):
+    for idx in blank_rows(raw["items"], "safety_stock_value"):
         if rules.get(idx) in ("fixed", "periods_of_cover"):
             warn(items, ITEMS, "safety_stock_value", idx, f"the safety stock rule {rules[idx]} needs a value",
                  "Enter the units (fixed) or periods of cover, or choose another rule.")
