@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from ..charts import ChartSpec, Series
 from .. import periods
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKBOOK, WORKFORCE
-from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT,
+from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SCHEDULED_RECEIPTS,
                              SUPPLY_PLAN, WORKFORCE_PLAN)
 from ..contract.schema import Sheet
 from ..gc_pause import gc_paused
@@ -185,6 +185,8 @@ def _read_inputs(book: WorkbookAdapter, log: IssueLog) -> _Inputs:
         "workforce": read_table(book, WORKFORCE, log, required=False),
         "inventory": read_table(book, INVENTORY, log, required=False),
     }
+    if SCHEDULED_RECEIPTS.name in set(book.sheet_names()):
+        frames["receipts"] = read_table(book, SCHEDULED_RECEIPTS, log, required=False, period_type=pt)
     demand, source = read_plan_demand(book, pt, log)
     if source != DEMAND.name:  # the statistical forecast's own error sizes safety stock
         sigma = forecast_error_std(book, pt, log)

@@ -41,6 +41,8 @@ class PlanData:
     resources: pd.DataFrame    # index resource: kind, regular_cost, overtime_cost, is_labour
     capacity: pd.DataFrame     # index (resource, period): regular, overtime hours (machines and lines)
     workforce: pd.DataFrame    # index pool: headcount parameters of each labour resource
+    # units already in production or on order, arriving per item and period (ScheduledReceipts)
+    receipts: pd.DataFrame | None = None
     # family plans: units per period the SKUs offering subcontracting could buy (NaN: no limit)
     subcontract_cap: pd.DataFrame | None = None
     # where a planner relaxes a requirement: ("capacity", "Line2") -> ("Resources", "D5", "Regular capacity")
@@ -77,6 +79,7 @@ def build_plan_data(
     calendar: pd.DataFrame | None = None,
     workforce: pd.DataFrame | None = None,
     inventory: pd.DataFrame | None = None,
+    receipts: pd.DataFrame | None = None,
     demand_sheet: str = "Demand",
     check_costs: bool = True,
 ) -> tuple[PlanData | None, list[Issue]]:
@@ -132,7 +135,10 @@ def build_plan_data(
                  column="Holding cost", row_key=str(first))
     sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
     safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
-    data = PlanData(settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
+    sku_receipts = _receipts_matrix(receipts, sku_table, periods, settings, log)
+    if log.has_errors:
+        return None, list(log)
+    data = PlanData(receipts=sku_receipts, settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
                     safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
                     capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
     if settings.plan_level == "family":
@@ -148,7 +154,8 @@ def family_data(data: PlanData) -> PlanData:
     table, dem, routing, _, sub_cap = aggregate_families(
         data.items, data.demand, data.routing, pd.Series(np.nan, index=data.items.index))
     safety = data.safety_stock.groupby(data.items["family"]).sum().reindex(table.index)
-    return replace(data, items=table, demand=dem, safety_stock=safety, routing=routing.reset_index(drop=True),
+    receipts = None if data.receipts is None else data.receipts.groupby(data.items["family"]).sum().reindex(table.index)
+    return replace(data, items=table, demand=dem, safety_stock=safety, receipts=receipts, routing=routing.reset_index(drop=True),
                    subcontract_cap=sub_cap, settings=data.settings.with_(plan_level="family"))
 
 
@@ -460,6 +467,44 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
     wide = ok.pivot_table(index="sku", columns="ds", values="demand", aggfunc="sum")
     matrix.update(wide.reindex(index=matrix.index, columns=matrix.columns))
     return matrix.fillna(0.0)
+
+
+def _receipts_matrix(receipts: pd.DataFrame | None, items: pd.DataFrame, periods: pd.DatetimeIndex,
+                     settings: PlanSettings, log: IssueLog) -> pd.DataFrame | None:
+    """Items x periods of units already in production or on order (None when there are none)."""
+    from ..contract.plan import SCHEDULED_RECEIPTS
+    if receipts is None or len(receipts) == 0:
+        return None
+    frame = apply_blanks(receipts, SCHEDULED_RECEIPTS)
+    frame = frame[frame["sku"].notna()]
+    matrix = pd.DataFrame(0.0, index=items.index, columns=periods)
+    for idx in frame.index:
+        sku, qty = frame.at[idx, "sku"], frame.at[idx, "quantity"]
+        where = dict(sheet=SCHEDULED_RECEIPTS.name, row_key=str(sku))
+        ds = _period(frame.at[idx, "period"], settings.period_type)
+        if sku not in items.index:
+            log.error(IssueCode.UNKNOWN_KEY, f"Scheduled receipt for SKU {sku}, which is not on Items.",
+                      "Fix the SKU or add it to Items.", cell=cell(frame, SCHEDULED_RECEIPTS, "sku", idx), **where)
+        elif ds is None:
+            log.error(IssueCode.NOT_A_PERIOD, f"{frame.at[idx, 'period']!r} is not a period.",
+                      "Enter the period the units arrive, like 2027-03.",
+                      cell=cell(frame, SCHEDULED_RECEIPTS, "period", idx), **where)
+        elif not (qty >= 0) or qty > PLAN_MAGNITUDE:
+            log.error(IssueCode.OUT_OF_RANGE, f"Scheduled receipt of {sku} is {qty!r} units.",
+                      f"Enter a quantity from 0 to {PLAN_MAGNITUDE:.0e}.",
+                      cell=cell(frame, SCHEDULED_RECEIPTS, "quantity", idx), **where)
+        elif ds < periods[0]:  # overdue: expected now
+            log.warning(IssueCode.OUT_OF_RANGE, f"Scheduled receipt of {qty:g} {sku} was due in "
+                        f"{label(ds, settings.period_type)}, before the horizon; it is counted in the first period.",
+                        "Update the due period, or delete the row if it has arrived (then it is in Opening stock).",
+                        cell=cell(frame, SCHEDULED_RECEIPTS, "period", idx), **where)
+            matrix.at[sku, periods[0]] += qty
+        elif ds > periods[-1]:
+            log.info(IssueCode.OUT_OF_RANGE, f"Scheduled receipt of {sku} arrives after the horizon; not planned.",
+                     "Nothing.", cell=cell(frame, SCHEDULED_RECEIPTS, "period", idx), **where)
+        else:
+            matrix.at[sku, ds] += qty
+    return matrix
 
 
 def _period_starts(ds: pd.Series, period_type: str) -> pd.Series:

@@ -56,10 +56,12 @@ def supply_plan_table(m: PlanModel) -> pd.DataFrame:
         family = families[i]
         for t, lab in enumerate(d.labels):
             k = (item, t)
-            rows.append((item, family, lab, float(m.demand[i, t]), _v(m.make.get(k)), _v(m.sub.get(k)),
+            rows.append((item, family, lab, float(m.demand[i, t]), float(m.receipts[i, t]), _v(m.make.get(k)),
+                         _v(m.sub.get(k)),
                          _v(m.inv[k]), _v(m.back.get(k)), _v(m.lost.get(k)), float(m.safety[i, t]),
                          _v(m.short.get(k)), _v(m.setup.get(k)) if k in m.setup else np.nan))
-    return pd.DataFrame(rows, columns=["item", "family", "period", "demand", "production", "subcontract", "inventory",
+    return pd.DataFrame(rows, columns=["item", "family", "period", "demand", "scheduled_receipts", "production",
+                                       "subcontract", "inventory",
                                        "backlog", "lost_sales", "safety_stock", "safety_stock_shortfall", "setups"])
 
 

@@ -18,6 +18,8 @@ from .model import post_horizon_demand
 def rough_cut(data: PlanData) -> pd.DataFrame:
     periods = list(data.periods)
     demand = data.demand.reindex(columns=periods).fillna(0.0)
+    if data.receipts is not None:  # units already in production or on order need no more hours
+        demand = (demand - data.receipts.reindex(index=demand.index, columns=periods).fillna(0.0)).clip(lower=0.0)
     lead = data.items["lead_time"].fillna(0).astype(int).reindex(demand.index).fillna(0).astype(int)
     if (lead > 0).any():  # start production `lead` periods before the demand; demand before that is late already
         beyond = post_horizon_demand(demand.to_numpy(float), lead.to_numpy())  # the plan's end-of-horizon figure
