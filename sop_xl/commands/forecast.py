@@ -72,11 +72,12 @@ def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: 
     sku_fc, fam_fc = reconcile(res.forecasts, family_of, res.history, settings.reconciliation,
                                family_forecast=fam.forecasts, total_forecast=tot.forecasts)
     sku_fc = sku_fc.assign(method=res.forecasts["method"].to_numpy())
+    changed = _reconciled(res.forecasts, sku_fc, settings.reconciliation)
     sku_fc = sku_fc[sku_fc["ds"] >= start].reset_index(drop=True)
     fam_fc = fam_fc[fam_fc["ds"] >= start].reset_index(drop=True)
 
     levels = tuple(sorted(settings.interval_levels))
-    forecast_sheet = _forecast_sheet(sku_fc, res.series, family_of, pt)
+    forecast_sheet = _forecast_sheet(sku_fc, res.series, family_of, pt, changed)
     intervals = _intervals(sku_fc, family_of, levels, res.errors)
     chart_data, charts = _chart_data(res.history, fam_hist, fam_fc, levels, pt)
     acc = _accuracy_table(res, family_of)
@@ -144,10 +145,25 @@ def _families(items: pd.DataFrame, history: pd.DataFrame, log: IssueLog) -> pd.S
 
 # ---------------------------------------------------------------- tables
 
-def _forecast_sheet(sku_fc: pd.DataFrame, series: pd.DataFrame, family_of: pd.Series, pt: str) -> pd.DataFrame:
+def _reconciled(base: pd.DataFrame, final: pd.DataFrame, how: str) -> dict[str, str]:
+    """SKU -> note, for SKUs whose forecast the reconciliation moved by more than 0.5 % in total."""
+    a = base.assign(unique_id=base["unique_id"].astype(str)).groupby("unique_id")["yhat"].sum()
+    b = final.assign(unique_id=final["unique_id"].astype(str)).groupby("unique_id")["yhat"].sum()
+    b = b.reindex(a.index)
+    moved = (b - a).abs() > 0.005 * a.abs().clip(lower=1e-9)
+    return {u: f"ADJUSTED: reconciliation ({how}) changed the horizon total from {a[u]:,.0f} to {b[u]:,.0f}"
+            for u in a.index[moved.fillna(False).to_numpy()]}
+
+
+def _forecast_sheet(sku_fc: pd.DataFrame, series: pd.DataFrame, family_of: pd.Series, pt: str,
+                    reconciled: dict | None = None) -> pd.DataFrame:
     wide = to_wide(sku_fc.rename(columns={"unique_id": "sku"}), ["sku"], "yhat", period_type=pt)
-    info = series.rename(columns={"unique_id": "sku"})[["sku", "method", "flags"]].copy()
+    info = series.rename(columns={"unique_id": "sku"})[["sku", "method", "flags", "reason"]].copy()
     info["sku"] = info["sku"].astype(str)
+    for sku, note in (reconciled or {}).items():
+        row = info["sku"] == sku
+        info.loc[row, "flags"] = [", ".join(x for x in (f, "reconciled") if x) for f in info.loc[row, "flags"]]
+        info.loc[row, "reason"] = [f"{r}; {note}" if r else note for r in info.loc[row, "reason"]]
     out = info.merge(wide, on="sku", how="left")  # discontinued SKUs: a row with blank periods
     out.insert(1, "family", out["sku"].map(family_of).fillna(NO_FAMILY))
     labels = [c for c in wide.columns if c != "sku"]

@@ -295,3 +295,16 @@ def test_lead_time_error_sigma_matches_holdout_errors_of_intermittent_skus():
     from statistics import NormalDist
     clipped = ((fc["yhat_hi_80"] - fc["yhat_lo_80"]) / (2 * NormalDist().inv_cdf(0.9))).to_numpy()
     assert np.sqrt(np.mean(clipped.reshape(n, h)[:, 0] ** 2)) < 0.85 * actual[0]  # what the plan used to take
+
+
+def test_caps_and_negative_clips_are_flagged_with_the_reason():
+    # issue 16.5: forecasts capped at 3x the historical maximum were not flagged
+    ds = pd.date_range("2022-01-01", periods=24, freq="MS")
+    up = pd.DataFrame({"unique_id": "UP", "ds": ds, "y": np.arange(1.0, 25.0)})
+    down = pd.DataFrame({"unique_id": "DOWN", "ds": ds, "y": np.arange(48.0, 0.0, -2.0)})
+    res = forecast_result(pd.concat([up, down]), 60, method="holt")
+    s = res.series.set_index("unique_id")
+    assert "capped_at_3x_history_max" in s.loc["UP", "flags"] and "3x the largest value" in s.loc["UP", "reason"]
+    assert res.forecasts.loc[res.forecasts["unique_id"] == "UP", "yhat"].max() == pytest.approx(72.0)
+    assert "negative_set_to_zero" in s.loc["DOWN", "flags"] and "below zero" in s.loc["DOWN", "reason"]
+    assert "capped" not in s.loc["DOWN", "flags"]
