@@ -92,7 +92,7 @@ def run_plan(book: WorkbookAdapter, *, progress: Progress = SILENT, solver: str 
 
 def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
               time_limit: float | None) -> StageResult:
-    from ..plan import build_plan_data, solve_plan
+    from ..plan import build_plan_data, solve_plan_within_limit
 
     progress.start("Supply plan", 4)
     log = IssueLog()
@@ -103,25 +103,13 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     if data is None:
         raise InputError(all_issues)
     progress.advance()
-    result = solve_plan(data, solver=solver, time_limit=time_limit)
+    result = solve_plan_within_limit(data, solver=solver, time_limit=time_limit)
     progress.advance()
     result.run["demand_source"] = inputs.source
     result.run["issues"] = len(all_issues) + len(result.issues)
-    run = pd.DataFrame([result.run]).reindex(columns=PLAN_RUN.column_names())
     pt = data.settings.period_type
-    written = [PLAN_RUN.name, PLAN_EXPLAIN.name]
-    if result.supply_plan.empty:
-        book.write_table(PLAN_EXPLAIN, result.explanation[PLAN_EXPLAIN.column_names()], period_type=pt)
-    else:
-        book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=pt)
-        book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=pt,
-                         charts=_load_charts(CAPACITY, result.capacity, "used_hours"))
-        book.write_table(WORKFORCE_PLAN, result.workforce[WORKFORCE_PLAN.column_names()], period_type=pt)
-        book.write_table(PLAN_COST, result.cost[PLAN_COST.column_names()], period_type=pt)
-        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
-                         period_type=pt)  # clears an old explanation
-        written = [SUPPLY_PLAN.name, CAPACITY.name, WORKFORCE_PLAN.name, PLAN_COST.name, *written]
-    book.write_table(PLAN_RUN, run, period_type=pt)
+    from .plan_tables import write_plan_tables  # the one writer of the plan sheets (also used by a promotion)
+    written = write_plan_tables(book, result, period_type=pt)
     progress.finish()
     return StageResult(stage="plan", summary=_plan_summary(result, inputs.source), issues=all_issues + result.issues,
                        sheets=written, data={"result": result, "plan_data": data},
@@ -136,12 +124,12 @@ def _plan_summary(result, source: str) -> list[str]:
     lines = [head]
     if run.get("objective") is not None:
         label = "margin" if run["objective_type"] == "max_margin" else "total cost"
-        gap = f", gap {run['gap']:.2%}" if run.get("gap") else ""
-        lines.append(f"  {label} {run['objective']:,.2f}{gap}")
+        lines.append(f"  {label} {run['objective']:,.2f}")  # the status already says the gap
     if run.get("message"):
         lines.append(f"  {run['message']}")
     if not result.explanation.empty:
-        lines.append("  the plan is infeasible because:")
+        if result.supply_plan.empty:
+            lines.append("  the plan is infeasible because:")
         lines.extend(f"  - {m}" for m in result.explanation["message"])
     return lines
 
