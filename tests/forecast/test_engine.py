@@ -308,3 +308,16 @@ def test_caps_and_negative_clips_are_flagged_with_the_reason():
     assert res.forecasts.loc[res.forecasts["unique_id"] == "UP", "yhat"].max() == pytest.approx(72.0)
     assert "negative_set_to_zero" in s.loc["DOWN", "flags"] and "below zero" in s.loc["DOWN", "reason"]
     assert "capped" not in s.loc["DOWN", "flags"]
+
+
+@pytest.mark.parametrize("freq, m, n", [("quarter", 4, 24), ("month", 12, 60), ("week", 52, 156)])
+def test_season_length_follows_the_period_type(freq, m, n):
+    # quarters use a season of 4, months 12, weeks 52 (issue 16 / quarterly periods)
+    t = np.arange(n)
+    y = 100 + 30 * np.sin(2 * np.pi * t / m) + np.random.default_rng(2).normal(0, 2, n)
+    start = {"quarter": "2015-01-01", "month": "2018-01-01", "week": "2021-01-04"}[freq]
+    ds = pd.date_range(start, periods=n, freq={"quarter": "QS", "month": "MS", "week": "W-MON"}[freq])
+    res = forecast_result(pd.DataFrame({"unique_id": "Q", "ds": ds, "y": y}), m, freq=freq)
+    row = res.series.iloc[0]
+    assert bool(row["seasonal"]) and int(row["season_length"]) == m
+    assert np.corrcoef(res.forecasts["yhat"], np.sin(2 * np.pi * np.arange(n, n + m) / m))[0, 1] > 0.9
