@@ -310,6 +310,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh", action="store_true", help="rerun the peers instead of reading bench/results/")
     ap.add_argument("--peers-only", action="store_true")
     ap.add_argument("--peers", default=None, help="comma list of peers to run (default: all)")
+    ap.add_argument("--cached-only", action="store_true", help="report only peers already in bench/results/")
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--speed", action="store_true")
     args = ap.parse_args(argv)
@@ -326,6 +327,9 @@ def main(argv=None) -> int:
         peers = [p for p in peers_for(key) if not args.peers or p in args.peers.split(",")]
         fcs, rows = {}, []
         for p in peers:
+            if args.cached_only and not os.path.exists(_cache_path(key, p)):
+                print(f"{name}: {p} not in bench/results/ (not run)", flush=True)
+                continue
             fcs[p], secs, when = run_peer(key, sets, p, args.fresh)
             rows.append({"method": f"sf {p}", **score(sets, fcs[p], scale_lag(key)), "seconds": secs})
             if args.peers_only:

@@ -231,8 +231,9 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
               for s in with_bt]
     scales = np.array([intervals.series_scale(e, s.outcome.scale) for e, s in zip(errors, with_bt)])
     pools = [kind_of(s.profile) for s in with_bt]
-    bands, coverage = intervals.calibrate(errors, scales, pools, levels)
-    profiles = intervals.lead_error_profile(errors, scales, pools, h)
+    with np.errstate(over="ignore", invalid="ignore"):  # astronomically large series stay finite where they can
+        bands, coverage = intervals.calibrate(errors, scales, pools, levels)
+        profiles = intervals.lead_error_profile(errors, scales, pools, h)
     default_band = next(iter(bands.values()), intervals.default_band(levels))
     scale_of = {id(s): sc for s, sc in zip(with_bt, scales)}
 

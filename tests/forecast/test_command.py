@@ -130,7 +130,7 @@ def test_file_workbook_round_trip(demo_copy):
     assert {"Forecast", "ForecastIntervals", "ForecastChart", "Accuracy", "CleansingLog"} <= set(again.sheet_names())
     grid = again.read_grid("Forecast")
     header = next(r for r in grid if r and r[0] == "SKU")
-    assert header[4] == "2027-01"
+    assert header[5] == "2027-01"
 
 
 def test_plan_safety_stock_sigma_comes_from_backtest_errors_over_the_lead_time(default_run):
