@@ -57,7 +57,7 @@ def file_round(n_per_family: tuple[int, int, int]) -> None:
     from sop_xl.commands.base import execute
     from sop_xl.commands.consensus import FORECAST_READ
     from sop_xl.commands.demo import write_demo_inputs
-    from sop_xl.consensus.simulate import simulate_returns
+    from sop_xl.commands.consensus import simulate_returns
     from sop_xl.demo import make_demo
     from sop_xl.io.file import FileWorkbook
     from sop_xl.io.tables import to_wide

@@ -8,26 +8,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+import secrets
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
 from .. import periods
-from ..consensus import review_workbook
 from ..consensus.audit import append, offers_frame
-from ..consensus.manifest import Manifest, fingerprint, row_keys, verify
+from ..consensus.manifest import MANIFEST_SHEET, Manifest, fingerprint, row_keys, verify
 from ..consensus.merge import MergeRules, merge, parse_priority
-from ..consensus.returns import ReturnRefused, expand, formula_summary, read_return
-from ..consensus.review import build_review, department
+from ..consensus.returns import formula_summary, read_return
+from ..consensus.review import DEPARTMENTS, ReviewPackage, build_review, department
 from ..consensus.versions import (add_snapshot, change_report, forecast_value_added, plan_of, previous_cycle,
                                   snapshot)
 from ..contract import CAPACITY_CALENDAR, ITEMS, RESOURCES
-from ..contract.consensus import (AUDIT, CHANGE_REPORT, CONSENSUS, FORECAST_VALUE_ADDED, REJECTED, REVIEW_LOG,
-                                  VERSIONS)
+from ..contract.consensus import (AUDIT, CHANGE_REPORT, CONSENSUS, FORECAST_VALUE_ADDED, REJECTED, REVIEW_KEY,
+                                  REVIEW_LOG, VERSIONS)
 from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
 from ..io.protocol import WorkbookAdapter
+from ..io.review_copy import (LISTS_SHEET, ReturnedWorkbook, ReturnRefused, ReviewCopySpec, copy_file, expand,
+                              fill_input_table, write_review_copy)
 from ..io.settings import Settings
 from ..io.tables import find_header, read_history, read_settings, read_table, read_wide
 from ..issues import IssueCode, IssueLog, Severity
@@ -182,6 +186,33 @@ def _departments(master: _Master, log: IssueLog) -> list:
 
 # ------------------------------------------------------------------ send-review
 
+def review_key(book: WorkbookAdapter, *, create: bool = False) -> str:
+    """The master's secret that signs review copies (veryHidden ReviewKey sheet); made on the
+    first send-review. "" when there is none and `create` is False."""
+    names = {n.lower(): n for n in book.sheet_names()}
+    if REVIEW_KEY.name.lower() in names:
+        grid = book.read_grid(names[REVIEW_KEY.name.lower()])
+        header = find_header(grid, REVIEW_KEY.columns)
+        if header is not None and "key" in header.columns:
+            column = header.columns["key"]
+            for row in grid[header.row + 1:]:
+                value = row[column] if column < len(row) else None
+                if isinstance(value, str) and len(value.strip()) >= 32:
+                    return value.strip()
+    if not create:
+        return ""
+    key = secrets.token_hex(32)
+    book.write_table(REVIEW_KEY, pd.DataFrame([dict(key=key, created_at=_now())], columns=REVIEW_KEY.column_names()))
+    return key
+
+
+def _copy_spec(package: ReviewPackage, *, title: str, note: str) -> ReviewCopySpec:
+    return ReviewCopySpec(title=title, note=note, instructions=tuple(package.instructions),
+                          input_sheet=package.department.sheet, choices=tuple(package.choices),
+                          period_labels=tuple(package.period_labels), context=dict(package.context),
+                          manifest_sheet=MANIFEST_SHEET, manifest_rows=())
+
+
 def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Progress = SILENT) -> StageResult:
     log = IssueLog()
     master = _Master(book, log)
@@ -194,17 +225,28 @@ def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Prog
     issued = _now()
     stem = Path(getattr(book, "name", "workbook")).stem
     rows, files = [], []
+    key = review_key(book, create=True)
+    closed = _closed_cycles(master.versions)
+    if master.cycle in closed:
+        log.info("consensus_cycle_closed", f"Cycle {master.cycle} was closed at {closed[master.cycle]}: the "
+                    "returns of these copies will be refused.", f"Set Settings cycle to "
+                    f"{next_cycle(master.cycle, master.period_type)} and send the review copies again.",
+                    sheet="Settings", cell=master.settings.cell("cycle"), value=master.cycle)
     progress.start("review copies", len(depts))
     for dept in depts:
         package = build_review(dept, cycle=master.cycle, period_type=master.period_type,
                                statistical=master.statistical, history=history, items=master.items,
                                last_consensus=last, last_cycle=before or "", resources=master.resources,
                                calendar=master.calendar, priority=tuple(master.settings.department_priority))
-        manifest = Manifest(copy_id=uuid.uuid4().hex, cycle=master.cycle, department=dept.name,
+        copy_id = uuid.uuid4().hex
+        spec = _copy_spec(package, title=f"{dept.name} review · cycle {master.cycle}",
+                          note=f"Issued {issued} from {getattr(book, 'name', '')} · copy {copy_id}")
+        manifest = Manifest(copy_id=copy_id, cycle=master.cycle, department=dept.name,
                             fingerprint=master.fingerprint, issued_at=issued, input_sheet=dept.sheet.name,
-                            master=str(getattr(book, "name", "")), keys=master.keys)
-        path = review_workbook.write_review_copy(package, manifest, to_dir / f"{stem}-review-{master.cycle}-"
-                                                 f"{dept.name.lower()}.xlsx")
+                            master=str(getattr(book, "name", "")), keys=master.keys, sheets=spec.sheet_names(),
+                            header=tuple(c.header for c in dept.sheet.columns), header_row=dept.sheet.header_row)
+        spec = replace(spec, manifest_rows=tuple(tuple(r) for r in manifest.to_rows(key)))
+        path = write_review_copy(spec, to_dir / f"{stem}-review-{master.cycle}-{dept.name.lower()}.xlsx")
         files.append(path)
         rows.append(dict(copy_id=manifest.copy_id, cycle=master.cycle, department=dept.name, file=path.name,
                          issued_at=issued, fingerprint=master.fingerprint, digest=manifest.digest(), status="sent",
@@ -212,7 +254,7 @@ def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Prog
         progress.advance()
     progress.finish()
     book.write_table(REVIEW_LOG, append(master.review_log, pd.DataFrame(rows, columns=REVIEW_LOG.column_names())))
-    sheets = [REVIEW_LOG.name]
+    sheets = [REVIEW_LOG.name, REVIEW_KEY.name]
     if master.consensus_of_cycle(book, IssueLog()) is None:
         # a new cycle starts from its statistical forecast, so the plan never reads last cycle's consensus
         fresh = merge(offers_frame([]), statistical=master.statistical, items=master.items,
@@ -221,7 +263,10 @@ def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Prog
         sheets.append(CONSENSUS.name)
     return StageResult(stage="send-review", issues=list(log), sheets=sheets,
                        summary=[f"send-review: {len(files)} review copies for cycle {master.cycle} in {to_dir}"] +
-                               [f"  {p.name}" for p in files],
+                               [f"  {p.name}" for p in files] +
+                               ([f"  note: cycle {master.cycle} is closed, so their returns will be refused: set "
+                                 f"Settings cycle to {next_cycle(master.cycle, master.period_type)} and send again"]
+                                if master.cycle in closed else []),
                        data={"files": files, "cycle": master.cycle})
 
 
@@ -238,47 +283,71 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
         log.error("consensus_no_returns", f"No returned review copies found in {where}.",
                   "Save the returned .xlsx files there (or give their paths), then merge again.")
         log.raise_if_errors()
+    settings = master.settings
+    formulas_allowed = bool(settings.get("return_formulas"))
+    key = review_key(book)
+    closed = _closed_cycles(master.versions)
     records_by_id = {str(r.copy_id): r._asdict() for r in master.review_log.itertuples(index=False)}
+    input_sheets = {name: d.sheet.name for name, d in DEPARTMENTS.items()}
     seen: dict[str, str] = {}
     records: list[dict[str, Any]] = []
     taken: list[tuple[str, str]] = []
+    refused: list[str] = []
+    lost = 0
     progress.start("returns", len(paths))
     for path in paths:
         progress.advance()
+        reader = None
         try:
-            rf = read_return(path, period_type=master.period_type)
+            reader = ReturnedWorkbook(path)
+            rf = read_return(reader, period_type=master.period_type, formulas_allowed=formulas_allowed)
         except ReturnRefused as exc:
             log.warning(REFUSED, f"{Path(path).name} refused: {exc.message}", exc.hint, value=str(path))
+            refused.append(Path(path).name)
             continue
+        finally:
+            if reader is not None:
+                reader.close()
         copy_id = rf.manifest.copy_id if rf.manifest else ""
         reason = verify(rf.manifest, rf.written_digest, records_by_id.get(copy_id), cycle=master.cycle,
-                        departments=master.settings.departments, fingerprint_now=master.fingerprint,
-                        keys_now=master.keys, seen=seen, manifest_problem=rf.manifest_problem)
-        _report_contents(rf, log)
+                        departments=settings.departments, fingerprint_now=master.fingerprint,
+                        keys_now=master.keys, seen=seen, manifest_problem=rf.manifest_problem, key=key,
+                        signature=rf.signature, input_sheets=input_sheets, closed=closed)
+        reason = reason or rf.layout_problem
+        _report_contents(rf, log, formulas_allowed)
         if reason:
-            log.warning(REFUSED, f"{rf.name} refused: {reason}.", _hint(reason), value=str(path))
+            log.warning(REFUSED, f"{rf.name} refused: {reason}; {len(rf.records)} value(s) in it not merged "
+                        "(listed on Rejected).", _hint(reason, master), value=str(path))
             for r in rf.records:
                 r["problem"] = f"return refused: {reason}"
+            refused.append(rf.name)
+            lost += len(rf.records)
         else:
             seen[copy_id] = rf.name
             taken.append((copy_id, rf.name))
-            if rf.department is None:
-                log.warning(REFUSED, f"{rf.name}: no department input table found; nothing to merge.",
-                            "Ask the department to keep the input sheet's name and header row.", value=str(path))
         records.extend(rf.records)
     progress.finish()
     offers = offers_frame(records)
     stamp = _now()
     previous = master.consensus_of_cycle(book, log)
+    history = read_history(book, settings, IssueLog())
+    history_max = (history.dropna(subset=["y"]).groupby("unique_id")["y"].max().to_dict()
+                   if not history.empty else {})
     result = merge(offers, statistical=master.statistical, items=master.items, rules=rules, cycle=master.cycle,
                    period_type=master.period_type, time=stamp, previous=previous, resources=master.resources,
-                   calendar=master.calendar)
-    book.write_table(CONSENSUS, result.consensus, period_type=master.period_type)
+                   calendar=master.calendar, limit_factor=float(settings.get("return_limit_factor") or 5),
+                   history_max={str(k): float(v) for k, v in history_max.items()})
+    sheets = []
+    if taken or master.cycle not in closed:  # a closed cycle's consensus stays as it was closed
+        book.write_table(CONSENSUS, result.consensus, period_type=master.period_type)
+        sheets.append(CONSENSUS.name)
     old_audit = read_own(book, AUDIT, master.period_type)
     book.write_table(AUDIT, append(old_audit, result.audit), period_type=master.period_type)
     old_rejected = read_own(book, REJECTED, master.period_type)
-    book.write_table(REJECTED, append(old_rejected, result.rejected))
-    sheets = [CONSENSUS.name, AUDIT.name, REJECTED.name]
+    superseded = superseded_rows(result.superseded, old_audit, master, stamp, by_file=_deciding_files(result, offers))
+    book.write_table(REJECTED, append(old_rejected, pd.concat([result.rejected, superseded], ignore_index=True)
+                                      if not superseded.empty else result.rejected))
+    sheets += [AUDIT.name, REJECTED.name]
     if taken:
         book.write_table(REVIEW_LOG, _mark_merged(master.review_log, taken, stamp))
         sheets.append(REVIEW_LOG.name)
@@ -288,25 +357,107 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
     merged, rejected = len(result.merged), len(result.reasons)
     summary = [f"merge: {len(taken)} of {len(paths)} return(s) merged into cycle {master.cycle}: "
                f"{result.offered} value(s) offered, {merged} merged (Audit), {rejected} rejected (Rejected)"]
+    if not superseded.empty:
+        summary.append(f"  {len(superseded)} value(s) accepted by an earlier merge of cycle {master.cycle} no longer "
+                       "decide (superseded by a stronger department; listed on Rejected)")
+    if refused:
+        summary.append(f"  {len(refused)} return(s) refused ({', '.join(refused[:5])}"
+                       f"{' ...' if len(refused) > 5 else ''}): {lost} value(s) in them lost to the refusal, "
+                       "each listed on Rejected with the reason")
     return StageResult(stage="merge", issues=list(log), sheets=sheets, summary=summary,
-                       data={"result": result, "offers": offers, "merged_copies": [c for c, _ in taken]})
+                       data={"result": result, "offers": offers, "merged_copies": [c for c, _ in taken],
+                             "refused": len(refused), "refused_files": refused, "lost": lost})
 
 
-def _report_contents(rf, log: IssueLog) -> None:
+_DECIDING_FIELDS = {"Sales": ("override",), "Finance": ("budget",), "Marketing": ("uplift_pct", "uplift_units")}
+
+
+def _deciding_files(result, offers: pd.DataFrame) -> dict[tuple[str, pd.Timestamp, str], str]:
+    """(sku or family, period, department) -> the file of this merge whose value was accepted there."""
+    out = {}
+    accepted = offers[offers["offer_id"].isin(result.merged)]
+    for r in accepted.itertuples(index=False):
+        if not pd.isna(r.period):
+            out[(str(r.item).lower(), pd.Timestamp(r.period), r.department)] = r.file
+    return out
+
+
+def superseded_rows(superseded: list[dict[str, Any]], old_audit: pd.DataFrame, master: "_Master", stamp: str, *,
+                    by_file: dict) -> pd.DataFrame:
+    """Rejected rows for the earlier accepted values (their Audit rows) that a stronger
+    department's new value now overrules, each with the SKU-periods it lost."""
+    columns = REJECTED.column_names()
+    if not superseded or old_audit.empty:
+        return pd.DataFrame(columns=columns)
+    family = dict(zip(master.items["sku"].astype(str), master.items["family"].astype(str)))
+    audit = old_audit[old_audit["cycle"].astype(str) == master.cycle]
+    lost: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for s in superseded:
+        fields = _DECIDING_FIELDS.get(s["department"], ())
+        hit = audit[(audit["department"] == s["department"]) & audit["field"].isin(fields) &
+                    (audit["period"] == s["ds"]) &
+                    audit["item"].astype(str).str.lower().isin({s["sku"].lower(), family.get(s["sku"], "").lower()})]
+        for i in hit.index:
+            lost[i].append(s)
+    rows = []
+    pt = master.period_type
+    for i, cells in lost.items():
+        a = audit.loc[i]
+        by = sorted({c["by"] for c in cells})
+        files = sorted({by_file.get((key, cells[0]["ds"], b), "") for b in by
+                        for key in (cells[0]["sku"].lower(), family.get(cells[0]["sku"], "").lower())} - {""})
+        where = f" ({', '.join(files)})" if files else ""
+        value = "" if pd.isna(a["new"]) else f"{a['new']:g}"
+        rows.append(dict(cycle=master.cycle, time=stamp, department=a["department"], file=a["file"],
+                         cell=a["cell"], item=a["item"], period=periods.label(a["period"], pt), field=a["field"],
+                         value=value, reason=f"superseded: {', '.join(by)}{where} now decide(s) {len(cells)} SKU-"
+                                             f"period(s) this value was applied to (accepted at {a['time']})"))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _closed_cycles(versions: pd.DataFrame) -> dict[str, str]:
+    """closed cycle -> when it was closed (Versions)."""
+    if versions.empty:
+        return {}
+    first = versions.drop_duplicates("cycle")
+    return {str(c): str(t) for c, t in zip(first["cycle"], first["closed_at"])}
+
+
+def _report_contents(rf, log: IssueLog, formulas_allowed: bool) -> None:
     if rf.macros:
         log.warning(MACROS, f"{rf.name} contains macros; they were not run and are ignored.",
                     "Ask the department to save the copy as .xlsx (no macros are needed).", value=str(rf.path))
+    if rf.external_links:
+        log.warning(FORMULAS, f"{rf.name} links to other workbooks ({len(rf.external_links)} external link "
+                    "part(s)); sop_xl never follows them.", "Ask the department to paste values instead of links.",
+                    value=str(rf.path))
     if rf.formulas:
         first = rf.formulas[0]
-        log.warning(FORMULAS, f"{rf.name}: {len(rf.formulas)} formula(s) found; sop_xl never evaluates them and "
-                    f"used their last calculated values: {formula_summary(rf.formulas)}.",
+        hit = [r for r in rf.records if r.get("formula") or "formula" in str(r.get("problem", ""))]
+        rejected = [r for r in hit if r.get("problem")]
+        if formulas_allowed:
+            used = len(hit) - len(rejected)
+            what = (f"{used} value(s) counted with their last calculated value (Settings return_formulas is yes; "
+                    f"each noted on Audit), {len(rejected)} rejected (listed on Rejected)")
+        else:
+            what = (f"the {len(rejected)} value(s) they touch were rejected (Settings return_formulas is no; "
+                    "listed on Rejected)")
+        log.warning(FORMULAS, f"{rf.name}: {len(rf.formulas)} formula(s) found, never evaluated: "
+                    f"{formula_summary(rf.formulas)}; {what}.",
                     "Ask the department to type numbers instead of formulas.", sheet=first.sheet,
                     cell=first.cell, value=rf.name)
-    for note in rf.notes:
+    for note in getattr(rf, "notes", []):
         log.warning(REFUSED, f"{rf.name}: {note}.", "Ask for a fresh copy.", value=str(rf.path))
 
 
-def _hint(reason: str) -> str:
+def _hint(reason: str, master: "_Master | None" = None) -> str:
+    if reason.startswith("cycle closed"):
+        return (f"Set Settings cycle (Settings!{master.settings.cell('cycle')}) to the next cycle, send new "
+                "review copies (sop-xl send-review) and ask the department to re-enter its changes."
+                if master is not None else "Send new review copies for the next cycle.")
+    if reason.startswith("layout changed"):
+        return ("Ask the department to send the copy back with its sheets and header as sent (or fill in a fresh "
+                "copy from sop-xl send-review).")
     if reason.startswith("stale"):
         return "Send new review copies (sop-xl send-review) and ask the department to re-enter its changes."
     if reason.startswith("duplicate"):
@@ -351,6 +502,14 @@ def read_supply(book: WorkbookAdapter, period_type: str) -> pd.DataFrame | None:
     return pd.DataFrame({"sku": frame["item"].astype(str), "period": frame["period"], "value": value})
 
 
+def next_cycle(cycle: str, period_type: str) -> str:
+    """The cycle after `cycle` when it is a period label (2027-01 -> 2027-02), else a description."""
+    start = periods.parse_period(cycle, period_type)
+    if start is None:
+        return "the next cycle's id"
+    return periods.label(periods.shift(start, 1, period_type), period_type)
+
+
 def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
     log = IssueLog()
     master = _Master(book, log)
@@ -385,6 +544,13 @@ def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> St
     for row in total.itertuples(index=False):
         lines.append(f"  FVA cycle {row.cycle}: WAPE naive {row.wape_naive:.1%}, statistical "
                      f"{row.wape_statistical:.1%}, consensus {row.wape_consensus:.1%} over {row.points} SKU-periods")
+    upcoming = next_cycle(master.cycle, pt)
+    where = f"Settings!{master.settings.cell('cycle')}" if master.settings.cell("cycle") else "Settings"
+    log.info("consensus_cycle_closed", f"Cycle {master.cycle} is closed: merges into it are refused from now on.",
+             f"Before the next round set Settings cycle ({where}) to {upcoming}, run the forecast, then "
+             "send-review.", sheet="Settings", cell=master.settings.cell("cycle"), value=master.cycle)
+    lines.append(f"  next: set Settings cycle ({where}) to {upcoming} before the next send-review; merges into "
+                 f"cycle {master.cycle} are refused from now on")
     return StageResult(stage="close-cycle", issues=list(log), summary=lines,
                        sheets=[VERSIONS.name, CHANGE_REPORT.name, FORECAST_VALUE_ADDED.name],
                        data={"versions": versions, "change_report": changes, "fva": fva})
@@ -396,7 +562,6 @@ def run_consensus_demo(book, *, review_dir: str | Path, seed: int = 7, progress:
                        ) -> list[StageResult]:
     """A whole consensus round on a saved workbook that has a Forecast: send the review copies,
     let each department edit its copy (deterministic simulation), merge the returns. Saves."""
-    from ..consensus.simulate import simulate_returns
     from .base import execute
 
     review_dir = Path(review_dir)
@@ -407,3 +572,36 @@ def run_consensus_demo(book, *, review_dir: str | Path, seed: int = 7, progress:
     returns = simulate_returns(files, review_dir / "returns", seed=seed)
     results += execute(book, ["merge"], progress=progress, options={"merge": {"returns": returns}})
     return results
+
+
+def fill_copy(path: str | Path, department_name: str, rows: list[dict[str, Any]]) -> None:
+    """Type `rows` (column name -> value) into a copy's input table, as a person would."""
+    dept = department(department_name)
+    sheet = dept.sheet
+    fill_input_table(path, sheet.name, sheet.header_row, sheet.column_names(), rows)
+
+
+def simulate_returns(files: Sequence[str | Path], out_dir: str | Path, *, seed: int = 7) -> list[Path]:
+    """Copy each review file to `out_dir` and fill it in as its department would (demo, tests)."""
+    import numpy as np
+
+    from ..consensus.simulate import rows_for
+
+    out_dir = Path(out_dir)
+    returned = []
+    for path in map(Path, files):
+        reader = ReturnedWorkbook(path)
+        try:
+            names = reader.sheet_names()
+            dept = next((d for d in DEPARTMENTS.values() if d.sheet.name in names), None)
+            if dept is None:
+                continue
+            context = {n: reader.read_grid(n) for n in names if n not in (dept.sheet.name, MANIFEST_SHEET)}
+        finally:
+            reader.close()
+        rng = np.random.default_rng([seed, sum(map(ord, dept.name))])
+        rows = rows_for(dept.name, context, rng)
+        target = copy_file(path, out_dir / path.name.replace("-review-", "-return-"))
+        fill_copy(target, dept.name, rows)
+        returned.append(target)
+    return returned

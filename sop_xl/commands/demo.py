@@ -85,5 +85,29 @@ def run_demo_cycle(path: str | Path, *, seed: int = 7, progress=None,
             return results
     if not run([s for s in CYCLE if s not in demand_review]):
         return results
+    # without LibreOffice the export stage ends with one PDF_ENGINE_MISSING warning; the CLI turns it into
+    # a single line saying how to get the PDF
     run(["export-pdf"], save=False, options={"export-pdf": {"out": path.with_suffix(".pdf")}})
     return results
+
+
+DEFAULT_DIR = Path("sop_xl_demo")
+DEFAULT_OUT = DEFAULT_DIR / "sop_xl_demo.xlsx"
+
+
+def prepare_output_folder(out: Path) -> None:
+    """The demo writes into its own folder, which ignores itself in git (`*` in its .gitignore): a demo
+    run inside a checkout never shows up in `git status` and packaging never sees it."""
+    folder = out.parent
+    fresh = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if (fresh or folder.resolve() == DEFAULT_DIR.resolve()) and not ignore.exists():
+        ignore.write_text("# written by `sop-xl demo`: everything here is demo output\n*\n", encoding="utf-8")
+
+
+def pdf_hint(workbook: Path) -> str:
+    """One line: how to get the meeting PDF when no PDF engine is installed."""
+    return (f"meeting PDF not made: LibreOffice is not installed. Install it (Debian/Ubuntu: sudo apt-get install "
+            f"libreoffice-calc; macOS: brew install --cask libreoffice; Windows: libreoffice.org) and run "
+            f"`sop-xl export-pdf {workbook}`, or print the Dashboard and ActionPlan sheets from Excel.")

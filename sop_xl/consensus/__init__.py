@@ -3,9 +3,11 @@
     from sop_xl.consensus import merge, MergeRules
     result = merge(offers, statistical=stat, items=items, rules=MergeRules(), cycle="2027-01")
 
-The core (`review`, `manifest`, `merge`, `audit`, `versions`) works on pandas frames only;
-`review_workbook` draws a department's copy with openpyxl and `returns` reads returned
-copies as untrusted input.
+A pure core: frames and grids in, frames out; it never opens a file. `review` decides what a
+department's copy shows, `manifest` signs and checks it, `returns` turns a returned copy
+(read by `sop_xl.io.review_copy.ReturnedWorkbook`) into offers, `merge` decides the numbers,
+`audit` keeps the trail, `versions` the plans of record, `simulate` the demo's departments.
+Drawing and reading the files is `sop_xl.io.review_copy`'s job.
 """
 
 from .merge import MergeResult, MergeRules, merge, parse_priority

@@ -7,36 +7,21 @@ proves it for each merge.
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 
 import pandas as pd
 
 from .. import periods
 from ..contract.consensus import AUDIT, REJECTED
+from ..untrusted import MAX_TEXT, safe_text  # noqa: F401  (re-exported: the core's name for it)
 
 OFFER_COLUMNS = ["offer_id", "copy_id", "department", "file", "sheet", "cell", "item", "period", "field",
-                 "value", "raw", "problem", "reason", "event"]
-
-# characters XML 1.0 (hence .xlsx) cannot hold; openpyxl refuses them
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-MAX_TEXT = 500
-
-
-def safe_text(value: Any, limit: int = MAX_TEXT) -> str:
-    """Text from an untrusted cell, fit to be written back: no control characters, bounded length.
-
-    A leading "=" stays: the writers store every str as text, never as a formula."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = _ILLEGAL.sub("", str(value)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
+                 "value", "raw", "problem", "reason", "event", "confirmed", "formula"]
 
 def empty_offers() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in OFFER_COLUMNS})
     frame["value"] = frame["value"].astype("float64")
+    frame["confirmed"] = frame["confirmed"].astype(bool)
     frame["period"] = pd.to_datetime(frame["period"])
     return frame
 
@@ -48,13 +33,14 @@ def offers_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     for c in OFFER_COLUMNS:
         if c not in frame:
-            frame[c] = "" if c not in ("value", "period") else None
+            frame[c] = False if c == "confirmed" else "" if c not in ("value", "period") else None
     frame = frame[OFFER_COLUMNS].copy()
     frame["offer_id"] = range(len(frame))
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     frame["period"] = pd.to_datetime(frame["period"], errors="coerce")
+    frame["confirmed"] = frame["confirmed"].map(lambda v: v is True or v == 1).astype(bool)
     for c in ("copy_id", "department", "file", "sheet", "cell", "item", "field", "raw", "problem", "reason",
-              "event"):
+              "event", "formula"):
         frame[c] = frame[c].map(safe_text)
     return frame.reset_index(drop=True)
 
@@ -82,10 +68,13 @@ def audit_rows(offers: pd.DataFrame, merged: dict[int, dict[str, Any]], *, cycle
     for r in offers[offers["offer_id"].isin(merged)].itertuples(index=False):
         info = merged[r.offer_id]
         reason = r.reason if not r.event else (f"{r.event}: {r.reason}" if r.reason else r.event)
+        detail = "; ".join(x for x in (
+            info.get("detail", ""),
+            f"last calculated value of the formula {r.formula} (Settings return_formulas is yes)" if r.formula else "",
+            "confirmed beyond the plausibility limit" if r.confirmed else "") if x)
         rows.append(dict(cycle=cycle, time=time, department=r.department, file=r.file, item=r.item,
                          level=info.get("level", ""), period=r.period, field=r.field, old=info.get("old"),
-                         new=r.value, reason=safe_text(reason), detail=safe_text(info.get("detail", "")),
-                         cell=r.cell))
+                         new=r.value, reason=safe_text(reason), detail=safe_text(detail), cell=r.cell))
     frame = pd.DataFrame(rows, columns=AUDIT.column_names())
     frame["period"] = pd.to_datetime(frame["period"])
     return frame

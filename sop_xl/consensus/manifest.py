@@ -1,14 +1,18 @@
-"""The manifest hidden in every review copy, and the fingerprint of the master it was cut from.
+"""The manifest hidden in every review copy, its signature, and the fingerprint of the master.
 
-A return is trusted only as far as its manifest matches the record the master kept when
-the copy was sent (the ReviewLog row of its copy id): same digest (nothing edited), same
-cycle, a known department, and a master fingerprint that still holds (keys, statistical
-forecast and horizon settings unchanged since the copy was issued).
+A return is trusted only as far as its manifest is signed by the master and matches the
+record the master kept when the copy was sent (the ReviewLog row of its copy id): a valid
+signature (an HMAC-SHA256 over the manifest, whose key never leaves the master), same digest
+(nothing edited), a known department whose input sheet the manifest names, the layout as
+sent (the copy's sheet names and the input table's header), same cycle, a cycle that is not
+closed yet, and a master fingerprint that still holds (keys, statistical forecast and
+horizon settings unchanged since the copy was issued).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -16,8 +20,9 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TITLE = "sop_xl review manifest"
+MANIFEST_SHEET = "Manifest"
 # the settings that decide what a department sees; merge rules may change without making copies stale
 FINGERPRINT_SETTINGS = ("cycle", "period_type", "horizon", "first_forecast_period")
 
@@ -66,27 +71,40 @@ class Manifest:
     master: str
     keys: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     version: int = FORMAT_VERSION
+    sheets: tuple[str, ...] = ()        # the copy's tabs as sent, in order
+    header: tuple[str, ...] = ()        # the input table's header cells as sent, left to right
+    header_row: int = 3                 # the row (1-based) of that header
 
     def digest(self) -> str:
         data = asdict(self)
         data["keys"] = [list(k) for k in self.keys]
+        data["sheets"], data["header"] = list(self.sheets), list(self.header)
         return _sha(data)[:32]
 
+    def signature(self, key: str) -> str:
+        """HMAC-SHA256 of the digest (which covers every field, the layout included) with the
+        master's review key: only the master can make or check it."""
+        return hmac.new(key.encode("utf-8"), self.digest().encode("ascii"), hashlib.sha256).hexdigest()
+
     # ------------------------------------------------------------ sheet form
-    def to_rows(self) -> list[list[Any]]:
-        """The cells of the hidden sheet: title, field/value pairs, the digest, then the keys."""
+    def to_rows(self, key: str) -> list[list[Any]]:
+        """The cells of the hidden sheet: title, field/value pairs, the digest and the signature
+        made with the master's `key` (the key itself is never written), then the keys."""
         rows: list[list[Any]] = [[TITLE, None], ["field", "value"]]
         for name in ("version", "copy_id", "cycle", "department", "fingerprint", "issued_at", "input_sheet",
-                     "master"):
+                     "master", "header_row"):
             rows.append([name, str(getattr(self, name))])
+        rows.append(["sheets", json.dumps(list(self.sheets), ensure_ascii=True)])
+        rows.append(["header", json.dumps(list(self.header), ensure_ascii=True)])
         rows.append(["digest", self.digest()])
+        rows.append(["signature", self.signature(key)])
         rows.append(["key kind", "key"])
         rows.extend([kind, key] for kind, key in self.keys)
         return rows
 
     @classmethod
-    def from_rows(cls, rows: list[list[Any]]) -> tuple["Manifest", str]:
-        """(manifest, the digest written in the sheet). Raises ManifestError."""
+    def from_rows(cls, rows: list[list[Any]]) -> tuple["Manifest", str, str]:
+        """(manifest, the digest and the signature written in the sheet). Raises ManifestError."""
         cells = [[("" if v is None else str(v)).strip() for v in (list(r) + [None, None])[:2]] for r in rows]
         if not cells or cells[0][0] != TITLE:
             raise ManifestError("the manifest sheet does not start with its title")
@@ -112,11 +130,20 @@ class Manifest:
             version = int(float(values["version"]))
         except ValueError:
             raise ManifestError(f"the manifest version {values['version']!r} is not a number") from None
+        if version < FORMAT_VERSION:
+            raise ManifestError(f"the copy was made by an older sop_xl (manifest version {version}) and carries no "
+                                "signature")
+        try:
+            sheets = tuple(str(v) for v in json.loads(values.get("sheets") or "[]"))
+            header = tuple(str(v) for v in json.loads(values.get("header") or "[]"))
+            header_row = int(float(values.get("header_row") or 3))
+        except (ValueError, TypeError):
+            raise ManifestError("the manifest's layout is unreadable") from None
         manifest = cls(copy_id=values["copy_id"], cycle=values["cycle"], department=values["department"],
                        fingerprint=values["fingerprint"], issued_at=values["issued_at"],
                        input_sheet=values["input_sheet"], master=values["master"], keys=tuple(keys),
-                       version=version)
-        return manifest, values["digest"]
+                       version=version, sheets=sheets, header=header, header_row=header_row)
+        return manifest, values["digest"], values.get("signature", "")
 
 
 def key_changes(issued: Iterable[tuple[str, str]], current: Iterable[tuple[str, str]]) -> str:
@@ -135,14 +162,50 @@ def key_changes(issued: Iterable[tuple[str, str]], current: Iterable[tuple[str, 
     return "; ".join(parts)
 
 
+def layout_problem(manifest: Manifest, sheet_names: Iterable[str], header: Iterable[Any] | None) -> str:
+    """Why the copy's layout is not the one sent ("" when it is): `sheet_names` the tabs of the
+    return, `header` the cells of its input sheet's header row (None when that sheet is gone)."""
+    now = [str(n) for n in sheet_names]
+    if manifest.input_sheet not in now:
+        extra = [n for n in now if n not in manifest.sheets]
+        found = f"; the copy now has {', '.join(repr(n) for n in extra)} instead" if extra else ""
+        return (f"layout changed: its input sheet {manifest.input_sheet!r} was renamed or removed{found} "
+                f"(a {manifest.department} copy only merges from {manifest.input_sheet})")
+    if set(now) != set(manifest.sheets):
+        added = [n for n in now if n not in manifest.sheets]
+        gone = [n for n in manifest.sheets if n not in now]
+        parts = ([f"added {', '.join(repr(n) for n in added)}"] if added else []) + \
+                ([f"missing {', '.join(repr(n) for n in gone)}"] if gone else [])
+        return f"layout changed: sheets {'; '.join(parts)}"
+    cells = ["" if v is None else str(v).strip() for v in (header or [])]
+    cells += [""] * (len(manifest.header) - len(cells))
+    for i, (sent, got) in enumerate(zip(manifest.header, cells)):
+        if got != sent:
+            column = _letters(i + 1)
+            return (f"layout changed: header {manifest.input_sheet}!{column}{manifest.header_row} reads "
+                    f"{got!r}, the copy was sent with {sent!r}")
+    return ""
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
 def verify(manifest: Manifest | None, written_digest: str, record: dict[str, Any] | None, *, cycle: str,
            departments: Iterable[str], fingerprint_now: str, keys_now: Iterable[tuple[str, str]],
-           seen: dict[str, str], manifest_problem: str = "") -> str:
+           seen: dict[str, str], manifest_problem: str = "", key: str = "", signature: str = "",
+           input_sheets: dict[str, str] | None = None, closed: dict[str, str] | None = None) -> str:
     """Why a return must be refused ("" when it may be merged).
 
     record: the master's ReviewLog row of the copy id (copy_id, cycle, department, digest,
     fingerprint, status, merged_at, merged_file) or None; seen: copy ids already taken in this
-    merge -> file name."""
+    merge -> file name; key: the master's review key ("" when it has none); signature: the one
+    written in the copy; input_sheets: department (lower case) -> the name of its input sheet;
+    closed: closed cycle -> when it was closed."""
     if manifest is None:
         return f"not a review copy from sop_xl: {manifest_problem or 'no manifest'}"
     if written_digest != manifest.digest():
@@ -150,12 +213,28 @@ def verify(manifest: Manifest | None, written_digest: str, record: dict[str, Any
     if record is None:
         return (f"unknown copy {manifest.copy_id[:8]}: it was not sent from this workbook (or its ReviewLog row "
                 "was deleted)")
+    if not key:
+        return ("unsigned: this workbook has no review key (its hidden ReviewKey sheet was deleted), so no copy "
+                "can be checked")
+    if not hmac.compare_digest(str(signature), manifest.signature(key)):
+        return ("tampered: the signature does not match (the manifest was edited, or the copy was not sent from "
+                "this workbook)")
     if str(record.get("digest", "")) != manifest.digest():
         return "tampered: the manifest does not match the copy this workbook sent"
+    if str(record.get("department", manifest.department)).lower() != manifest.department.lower():
+        return (f"tampered: the copy says {manifest.department}, the workbook sent it to "
+                f"{record.get('department')}")
     wanted = {d.lower() for d in departments}
     if manifest.department.lower() not in wanted:
         return (f"unknown department {manifest.department!r}: Settings departments lists "
                 f"{', '.join(departments) or 'none'}")
+    sheet = (input_sheets or {}).get(manifest.department.lower())
+    if sheet is not None and sheet != manifest.input_sheet:
+        return (f"tampered: a {manifest.department} copy's input sheet is {sheet}, the manifest names "
+                f"{manifest.input_sheet}")
+    if closed and manifest.cycle in closed:
+        return (f"cycle closed: cycle {manifest.cycle} was closed at {closed[manifest.cycle]} and its plan of record "
+                "is fixed")
     if manifest.cycle != cycle:
         return f"stale: this copy is for cycle {manifest.cycle}, the workbook is at cycle {cycle}"
     moved = key_changes(manifest.keys, keys_now)

@@ -12,6 +12,12 @@ Rules (from Settings):
   the rest share what is left;
 - Finance's prices set the consensus price; Operations' capacities update the calendar.
 
+Plausibility: a value beyond the hard bound of its column (declared in the contract) is
+rejected; with `limit_factor` set, a value beyond that many times its reference (the SKU's
+largest statistical forecast or history, the usual capacity, the current price) is rejected
+unless its row says Confirm = yes. Nothing is clipped silently: an uplift (or a volume) that
+would make a final number negative is rejected with the numbers.
+
 Each offered value is either merged (Audit) or rejected with its reason (Rejected):
 merged + rejected = offered, checked on every call.
 """
@@ -29,6 +35,7 @@ import pandas as pd
 from .. import periods
 from ..contract.consensus import CONSENSUS
 from .audit import audit_rows, check_accounting, rejected_rows, safe_text
+from .review import DEPARTMENTS
 
 VOLUME, PCT, UNITS, PRICE, CAPACITY = "volume", "pct", "units", "price", "capacity"
 
@@ -82,6 +89,8 @@ class MergeResult:
     reasons: dict[int, str] = field(default_factory=dict)             # offer_id -> why rejected
     calendar: pd.DataFrame | None = None                               # new CapacityCalendar when changed
     offered: int = 0
+    # numbers accepted by an earlier merge of the cycle that no longer decide: department, sku, ds, by
+    superseded: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -167,34 +176,51 @@ class _Row:
         self.cols[col][self.i] = value
 
 
-def decide(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """final, source and note of every SKU-period from the department columns (vectorised; the
-    same rules `_present` applies cell by cell)."""
-    position = {ds: i for i, ds in enumerate(horizon)}
-    pos = np.array([position.get(ds, 0) for ds in state.index.get_level_values(1)], dtype=int)
-    near = pos < rules.near_term_periods
-    names = ["Sales", "Finance", UPLIFT_DEPARTMENT]
+DECIDING = ("Sales", "Finance", UPLIFT_DEPARTMENT)   # departments that can decide a demand number
+
+
+def winners(has: dict[str, np.ndarray], positions: np.ndarray, rules: MergeRules) -> np.ndarray:
+    """THE priority rule, for many SKU-periods at once: which department decides each number.
+
+    has: department -> bool array (it has a number there); positions: each SKU-period's place in
+    the horizon (0 = first). Under `uplift_rule = add` only the volumes compete (the uplift goes
+    on top of the winner); under `priority` the uplift competes too. "" where nobody spoke.
+    Both `decide` and the merge's conflict resolution call it."""
+    near = positions < rules.near_term_periods
 
     def ranks(p: int) -> dict[str, int]:
-        ordered = sorted(names, key=lambda d: rules.rank(d, p))
-        return {d: ordered.index(d) for d in names}
+        ordered = sorted(DECIDING, key=lambda d: rules.rank(d, p))
+        return {d: ordered.index(d) for d in DECIDING}
 
     far, close = ranks(10**9), ranks(0)
-    rank = {d: np.where(near, close[d], far[d]) for d in names}
+    big = len(DECIDING) + 1
+    competing = DECIDING[:2] if rules.uplift_rule == "add" else DECIDING
+    stacked = np.vstack([np.where(has[d], np.where(near, close[d], far[d]), big) for d in competing])
+    best = np.argmin(stacked, axis=0)
+    return np.where(stacked.min(axis=0) < big, np.array(competing, dtype=object)[best], "")
+
+
+def _has(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {"Sales": ~np.isnan(cols["sales"]), "Finance": ~np.isnan(cols["finance"]),
+            UPLIFT_DEPARTMENT: ~(np.isnan(cols["marketing_pct"]) & np.isnan(cols["marketing_units"]))}
+
+
+def _positions(ds_values, horizon: list[pd.Timestamp]) -> np.ndarray:
+    position = {ds: i for i, ds in enumerate(horizon)}
+    return np.array([position.get(ds, 0) for ds in ds_values], dtype=int)
+
+
+def decide_raw(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """final (before any clipping at zero), source and note of every SKU-period."""
+    names = DECIDING
     col = {c: state[c].to_numpy(dtype="float64") for c in ("statistical", "sales", "finance", "marketing_pct",
                                                            "marketing_units")}
     stat = np.nan_to_num(col["statistical"])
-    has = {"Sales": ~np.isnan(col["sales"]), "Finance": ~np.isnan(col["finance"]),
-           UPLIFT_DEPARTMENT: ~(np.isnan(col["marketing_pct"]) & np.isnan(col["marketing_units"]))}
+    has = _has(col)
     uplifted = lambda base: base * (1 + np.nan_to_num(col["marketing_pct"])) + np.nan_to_num(col["marketing_units"])
     notes = {d: state[f"note_{d.lower()}"].to_numpy(dtype=object) for d in names}
-    big = len(names) + 1
-    volume_names = names[:2] if rules.uplift_rule == "add" else names
-    stacked = np.vstack([np.where(has[d], rank[d], big) for d in volume_names])
-    best = np.argmin(stacked, axis=0)
-    some = stacked.min(axis=0) < big
-    winner = np.where(some, np.array(volume_names, dtype=object)[best], "")
+    winner = winners(has, _positions(state.index.get_level_values(1), horizon), rules)
     n = len(state)
     value, source, note = stat.copy(), np.full(n, "Statistical", dtype=object), np.full(n, "", dtype=object)
     for d, column in (("Sales", "sales"), ("Finance", "finance")):
@@ -210,6 +236,14 @@ def decide(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]
         mask = winner == UPLIFT_DEPARTMENT
         value = np.where(mask, uplifted(stat), value)
         source[mask], note[mask] = "Statistical + Marketing", notes[UPLIFT_DEPARTMENT][mask]
+    return value, source, note
+
+
+def decide(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """final, source and note of every SKU-period from the department columns (vectorised).
+    A negative number is shown as 0; `merge` rejects the offers that would cause one."""
+    value, source, note = decide_raw(state, rules, horizon)
     return np.maximum(0.0, value), source, note
 
 
@@ -220,25 +254,20 @@ def finalize(state: pd.DataFrame, rules: MergeRules, horizon: list[pd.Timestamp]
     return out
 
 
-def _present(row, rules: MergeRules, pos: int) -> list[str]:
-    """Departments with a number on this SKU-period, strongest first."""
-    depts = [dept for col, dept in VOLUME_COLUMNS.items() if not _nan(row[col])]
-    if not (_nan(row["marketing_pct"]) and _nan(row["marketing_units"])):
-        depts.append(UPLIFT_DEPARTMENT)
-    return sorted(depts, key=lambda d: rules.rank(d, pos))
-
-
 def _nan(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x)) or (x is not None and pd.isna(x))
 
 
 def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFrame, rules: MergeRules,
           cycle: str, period_type: str = periods.MONTH, time: str = "", previous: pd.DataFrame | None = None,
-          resources: pd.DataFrame | None = None, calendar: pd.DataFrame | None = None) -> MergeResult:
+          resources: pd.DataFrame | None = None, calendar: pd.DataFrame | None = None,
+          limit_factor: float | None = None, history_max: dict[str, float] | None = None) -> MergeResult:
     """Merge `offers` (see `audit.OFFER_COLUMNS`) into the consensus of `cycle`.
 
     statistical: long sku, ds, forecast (the horizon); items: sku, family, price;
-    resources / calendar: the master's Resources and CapacityCalendar (Operations' changes).
+    resources / calendar: the master's Resources and CapacityCalendar (Operations' changes);
+    limit_factor: the plausibility limit (None: only the hard bounds); history_max: SKU -> its
+    largest demand in history (a reference of the plausibility limit, with the forecast).
     """
     horizon = sorted(pd.Timestamp(d) for d in pd.to_datetime(statistical["ds"]).unique())
     state = base_state(statistical, items, previous)
@@ -247,12 +276,15 @@ def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFram
     before.cols["final"] = decide(state, rules, horizon)[0]
     reasons: dict[int, str] = {}
     merged: dict[int, dict[str, Any]] = {}
-    valid = _validate(offers, state, horizon, resources, period_type, reasons)
+    limits = _Limits(limit_factor, state, history_max, resources)
+    valid = _validate(offers, state, horizon, resources, period_type, reasons, limits)
     valid = _drop_repeats(valid, reasons, period_type)
 
     demand = valid[valid["kind"] != CAPACITY]
     cells = _expand(demand, state, records, reasons)
     lost = _apply(cells, records, before, rules, horizon)
+    cells = _refuse_negative(cells, lost, records, before, rules, horizon, reasons, period_type)
+    superseded = _superseded(cells, lost, reasons, records, before, rules, horizon)
     by_offer: dict[int, list[_Cell]] = defaultdict(list)
     for c in cells:
         by_offer[c.offer_id].append(c)
@@ -280,13 +312,14 @@ def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFram
         consensus=consensus,
         audit=audit_rows(offers, merged, cycle=cycle, time=time),
         rejected=rejected_rows(offers, reasons, cycle=cycle, time=time, period_type=period_type),
-        merged=merged, reasons=reasons, calendar=new_calendar, offered=len(offers))
+        merged=merged, reasons=reasons, calendar=new_calendar, offered=len(offers), superseded=superseded)
 
 
 # ------------------------------------------------------------------ validation
 
 def _validate(offers: pd.DataFrame, state: pd.DataFrame, horizon: list[pd.Timestamp],
-              resources: pd.DataFrame | None, period_type: str, reasons: dict[int, str]) -> pd.DataFrame:
+              resources: pd.DataFrame | None, period_type: str, reasons: dict[int, str],
+              limits: "_Limits | None" = None) -> pd.DataFrame:
     skus = {str(s) for s in state.index.get_level_values(0).unique()}
     families = {str(f) for f in state["family"].unique() if f}
     resource_names = {str(r) for r in (resources["resource"] if resources is not None and "resource" in resources
@@ -338,7 +371,9 @@ def _validate(offers: pd.DataFrame, state: pd.DataFrame, horizon: list[pd.Timest
         if math.isnan(value) or math.isinf(value):
             reasons[o.offer_id] = f"not a number: {o.raw!r}" if o.raw else "no value"
             continue
-        problem = _range_problem(kind, value)
+        problem = _range_problem(kind, value) or _bound_problem(o.department, o.field, value)
+        if not problem and limits is not None:
+            problem = limits.problem(kind, column, canonical, level, value, bool(getattr(o, "confirmed", False)))
         if problem:
             reasons[o.offer_id] = problem
             continue
@@ -357,6 +392,100 @@ def _range_problem(kind: str, value: float) -> str:
     if kind == PCT and value > 10:
         return f"an uplift of {value:.0%} is above 1000% (typed 15 for 15%? that is read as 15%)"
     return ""
+
+
+def _bound_problem(dept: str, field_name: str, value: float) -> str:
+    """The hard bounds of the department's input column (the contract): no Confirm lifts them."""
+    d = DEPARTMENTS.get(str(dept).lower())
+    if d is None or field_name not in d.sheet.column_names():
+        return ""
+    col = d.sheet.column(field_name)
+    if col.maximum is not None and value > col.maximum:
+        return f"{value:g} is beyond the largest {FIELD_LABELS.get(field_name, field_name)} sop_xl accepts ({col.maximum:g})"
+    if col.minimum is not None and value < col.minimum:
+        return f"{value:g} is beyond the smallest {FIELD_LABELS.get(field_name, field_name)} sop_xl accepts ({col.minimum:g})"
+    return ""
+
+
+class _Limits:
+    """The plausibility limit: `factor` times each value's reference; None switches it off."""
+
+    def __init__(self, factor: float | None, state: pd.DataFrame, history_max: dict[str, float] | None,
+                 resources: pd.DataFrame | None):
+        self.factor = factor
+        if factor is None:
+            return
+        stat_max = state["statistical"].groupby(level=0).max().fillna(0.0)
+        hist = pd.Series(history_max or {}, dtype="float64").reindex(stat_max.index).fillna(0.0)
+        self.sku = np.maximum(stat_max, hist).clip(lower=0.0).to_dict()
+        family = state["family"].groupby(level=0).first()
+        self.family = pd.Series(self.sku).groupby(family).sum().to_dict()
+        price = state["price"].groupby(level=0).first()
+        self.price_sku = price.to_dict()
+        self.price_family = price.groupby(family).max().to_dict()
+        self.capacity: dict[tuple[str, str], float] = {}
+        if resources is not None and "resource" in resources:
+            for r in resources.drop_duplicates("resource").itertuples(index=False):
+                regular = pd.to_numeric(getattr(r, "regular_capacity", np.nan), errors="coerce")
+                overtime = pd.to_numeric(getattr(r, "overtime_capacity", np.nan), errors="coerce")
+                self.capacity[(str(r.resource), "regular_capacity")] = regular
+                self.capacity[(str(r.resource), "overtime_capacity")] = overtime if not pd.isna(overtime) \
+                    and overtime > 0 else regular
+
+    def problem(self, kind: str, column: str, item: str, level: str, value: float, confirmed: bool) -> str:
+        if self.factor is None or confirmed:
+            return ""
+        f = self.factor
+        hint = "; if it is meant, type yes in the row's Confirm column"
+        if kind in (VOLUME, UNITS):
+            ref = (self.sku if level == "SKU" else self.family).get(item, 0.0)
+            what = "its largest statistical forecast or history" if level == "SKU" else \
+                "the sum of its SKUs' largest statistical forecast or history"
+            if abs(value) > f * max(ref, 1.0):
+                return f"{value:,.0f} units is more than {f:g} times {what} ({ref:,.0f}){hint}"
+        elif kind == PCT and 1 + value > f:
+            return f"an uplift of {value:.0%} makes demand more than {f:g} times the forecast{hint}"
+        elif kind == PRICE:
+            ref = (self.price_sku if level == "SKU" else self.price_family).get(item, np.nan)
+            if not pd.isna(ref) and ref > 0 and (value > f * ref or value < ref / f):
+                return f"a price of {value:g} is more than {f:g} times away from the current price {ref:g}{hint}"
+        elif kind == CAPACITY:
+            ref = self.capacity.get((item, column), np.nan)
+            if not pd.isna(ref) and value > f * max(ref, 1.0):
+                return f"{value:,.0f} hours is more than {f:g} times the usual capacity ({ref:,.0f} h){hint}"
+        return ""
+
+
+def _refuse_negative(cells: list[_Cell], lost: dict, records: "_Table", before: "_Table", rules: MergeRules,
+                     horizon: list[pd.Timestamp], reasons: dict[int, str], period_type: str) -> list[_Cell]:
+    """Nothing is clipped silently: an offer that makes a final number negative is rejected (an
+    uplift first; a volume only when no uplift of this merge is there) and its cells taken back."""
+    for _ in range(3):
+        raw = decide_raw(records.frame(), rules, horizon)[0]
+        negative = {records.index[i] for i in np.flatnonzero(raw < -1e-9)}
+        if not negative:
+            return cells
+        live = [c for c in cells if (c.offer_id, c.sku, c.ds) not in lost and c.offer_id not in reasons]
+        at = defaultdict(list)
+        for c in live:
+            if (c.sku, c.ds) in negative and c.kind != PRICE:
+                at[(c.sku, c.ds)].append(c)
+        guilty: dict[int, tuple] = {}
+        for key, here in at.items():
+            ups = [c for c in here if c.kind in (PCT, UNITS)] or here
+            for c in ups:
+                guilty.setdefault(c.offer_id, (key, raw[records.pos[key]]))
+        if not guilty:
+            return cells
+        for offer_id, (key, value) in guilty.items():
+            reasons[offer_id] = (f"it would make the demand of {key[0]} {periods.label(key[1], period_type)} "
+                                 f"negative ({value:,.0f} units); sop_xl does not clip it to 0: give a smaller "
+                                 "reduction")
+            for c in live:
+                if c.offer_id == offer_id:
+                    _take_back(c, records[(c.sku, c.ds)], before[(c.sku, c.ds)])
+        cells = [c for c in cells if c.offer_id not in guilty]
+    return cells
 
 
 def _note(o) -> str:
@@ -430,7 +559,8 @@ def _shares(records: "_Table", skus: list[str], ds: pd.Timestamp) -> list[float]
 
 def _apply(cells: list[_Cell], records: "_Table", before: "_Table", rules: MergeRules,
            horizon: list[pd.Timestamp]) -> dict[tuple[int, str, pd.Timestamp], str]:
-    """Write the new values into `records`; take back those that lose a priority conflict.
+    """Write the new values into `records`; take back those that lose a priority conflict
+    (decided by `winners`, the one home of the priority rule).
 
     Returns (offer_id, sku, ds) -> the department that beat it."""
     touched: dict[tuple[str, pd.Timestamp], list[_Cell]] = defaultdict(list)
@@ -440,25 +570,58 @@ def _apply(cells: list[_Cell], records: "_Table", before: "_Table", rules: Merge
         if c.kind != PRICE:
             row["note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)] = c.note
             touched[(c.sku, c.ds)].append(c)
-    position = {ds: i for i, ds in enumerate(horizon)}
     lost: dict[tuple[int, str, pd.Timestamp], str] = {}
-    for key, new in touched.items():
+    if not touched:
+        return lost
+    keys = list(touched)
+    rows = [records.pos[k] for k in keys]
+    cols = {c: records.cols[c][rows].astype("float64") for c in ("sales", "finance", "marketing_pct",
+                                                                  "marketing_units")}
+    decided = winners(_has(cols), _positions([k[1] for k in keys], horizon), rules)
+    for key, winner in zip(keys, decided):
         row, old = records[key], before[key]
-        present = _present(row, rules, position.get(key[1], 0))
+        new = touched[key]
         if rules.uplift_rule == "add":
-            volumes = [d for d in present if d != UPLIFT_DEPARTMENT]
-            winner = volumes[0] if volumes else ""
             losers = [c for c in new if c.kind == VOLUME and c.department != winner]
         else:
-            winner = present[0] if present else ""
             losers = [c for c in new if c.department != winner]
         for c in losers:
             lost[(c.offer_id, c.sku, c.ds)] = winner
-            for col in ([c.column] if c.kind == VOLUME else ["marketing_pct", "marketing_units"]):
-                row[col] = old[col]
-            note_col = "note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)
-            row[note_col] = old[note_col]
+            _take_back(c, row, old)
     return lost
+
+
+def _superseded(cells: list[_Cell], lost: dict, reasons: dict[int, str], records: "_Table", before: "_Table",
+                rules: MergeRules, horizon: list[pd.Timestamp]) -> list[dict[str, Any]]:
+    """SKU-periods where a number an earlier merge accepted decided before this merge and a new
+    offer of another department decides now (e.g. an uplift superseded by a Sales volume)."""
+    live: dict[tuple[str, pd.Timestamp], set[str]] = defaultdict(set)
+    for c in cells:
+        if c.kind != PRICE and (c.offer_id, c.sku, c.ds) not in lost and c.offer_id not in reasons:
+            live[(c.sku, c.ds)].add(c.department)
+    if not live:
+        return []
+    keys = list(live)
+    rows = [records.pos[k] for k in keys]
+    names = ("sales", "finance", "marketing_pct", "marketing_units")
+    was = winners(_has({c: before.cols[c][rows].astype("float64") for c in names}),
+                  _positions([k[1] for k in keys], horizon), rules)
+    now = winners(_has({c: records.cols[c][rows].astype("float64") for c in names}),
+                  _positions([k[1] for k in keys], horizon), rules)
+    return [dict(department=old, sku=key[0], ds=key[1], by=new)
+            for key, old, new in zip(keys, was, now)
+            if old and old != new and new in live[key] and old not in live[key]]
+
+
+def _take_back(c: _Cell, row: "_Row", old: "_Row") -> None:
+    """Put the cell's columns (and note) back to what they were before this merge."""
+    if c.kind == PRICE:
+        row[c.column] = old[c.column]
+        return
+    for col in ([c.column] if c.kind == VOLUME else ["marketing_pct", "marketing_units"]):
+        row[col] = old[col]
+    note_col = "note_" + ("marketing" if c.kind in (PCT, UNITS) else c.column)
+    row[note_col] = old[note_col]
 
 
 def _where(cells: list[_Cell], period_type: str) -> str:

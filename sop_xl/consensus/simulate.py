@@ -1,33 +1,36 @@
 """Departments filling in their review copies, simulated deterministically (demo and tests).
 
-Each department does what it would do in a real cycle, in plain cells of its input table
-(openpyxl, as any other program would): Sales raises a few SKUs and one family, Marketing
-plans a summer campaign, Finance sets a price rise and a budget that collides with Sales,
-Operations books a maintenance week. One Sales reason starts with "=" on purpose: it must
-come back as text.
+Each department does what it would do in a real cycle: Sales raises a few SKUs and one
+family, Marketing plans a summer campaign, Finance sets a price rise and a budget that
+collides with Sales, Operations books a maintenance week. One Sales reason starts with "="
+on purpose: it must come back as text.
+
+Pure: the copy's context sheets come in as grids (`sheets`: name -> rows from A1), the rows
+to type go out as column name -> value; the command layer reads and fills the files.
 """
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from openpyxl import load_workbook
-
-from .review_workbook import HEADER_ROW, LISTS_SHEET
 
 STATISTICAL_SHEET = "Statistical"
+LISTS_SHEET = "Lists"
+HEADER_ROW = 3  # the row of a context sheet's header (io.review_copy draws them so)
 
 
-def _context(wb) -> tuple[list[str], list[str], dict[str, float], dict[str, str]]:
+def _rows(grid: list[list[Any]], first: int) -> list[list[Any]]:
+    return [list(r) for r in grid[first - 1:]]
+
+
+def _context(sheets: dict[str, list[list[Any]]]) -> tuple[list[str], list[str], dict[str, float], dict[str, str]]:
     """(SKUs by total forecast, largest first; period labels; SKU totals; SKU -> family)."""
-    ws = wb[STATISTICAL_SHEET]
-    header = [c.value for c in ws[HEADER_ROW]]
+    grid = sheets.get(STATISTICAL_SHEET, [])
+    header = grid[HEADER_ROW - 1] if len(grid) >= HEADER_ROW else []
     labels = [str(h) for h in header[2:] if h]
     totals, family = {}, {}
-    for row in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+    for row in _rows(grid, HEADER_ROW + 1):
         if not row or row[0] is None:
             continue
         totals[str(row[0])] = float(sum(v for v in row[2:] if isinstance(v, (int, float))))
@@ -36,8 +39,10 @@ def _context(wb) -> tuple[list[str], list[str], dict[str, float], dict[str, str]
     return ranked, labels, totals, family
 
 
-def _rows_for(department: str, wb, rng: np.random.Generator) -> list[dict[str, Any]]:
-    skus, labels, totals, family = _context(wb)
+def rows_for(department: str, sheets: dict[str, list[list[Any]]], rng: np.random.Generator
+             ) -> list[dict[str, Any]]:
+    """What `department` types into its copy, given the copy's context sheets as grids."""
+    skus, labels, totals, family = _context(sheets)
     if not skus or not labels:
         return []
     h = len(labels)
@@ -73,9 +78,9 @@ def _rows_for(department: str, wb, rng: np.random.Generator) -> list[dict[str, A
     if department == "Finance":
         rows = []
         prices = {}
-        if "Prices" in wb.sheetnames:
-            for row in wb["Prices"].iter_rows(min_row=HEADER_ROW + 1, values_only=True):
-                if row and row[0] is not None and isinstance(row[2], (int, float)):
+        if "Prices" in sheets:
+            for row in _rows(sheets["Prices"], HEADER_ROW + 1):
+                if len(row) > 2 and row[0] is not None and isinstance(row[2], (int, float)):
                     prices[str(row[0])] = float(row[2])
         if families and h > 6:
             fam = families[min(1, len(families) - 1)]
@@ -89,47 +94,10 @@ def _rows_for(department: str, wb, rng: np.random.Generator) -> list[dict[str, A
                          reason="Budget volume"))
         return rows
     if department == "Operations":
-        lists = wb[LISTS_SHEET]
-        resources = [r[0] for r in lists.iter_rows(min_row=2, max_col=1, values_only=True) if r and r[0]]
+        resources = [r[0] for r in _rows(sheets.get(LISTS_SHEET, []), 2) if r and r[0]]
         if not resources:
             return []
         first = sorted(resources)[0]
         return [dict(resource=first, period=labels[min(1, h - 1)], regular_capacity=float(rng.integers(1500, 2500)),
                      reason="Maintenance week")]
     return []
-
-
-def fill_copy(path: Path, department: str, rows: list[dict[str, Any]]) -> None:
-    """Type `rows` into the department's input table (by header), as a person would."""
-    wb = load_workbook(path)
-    sheet = next(n for n in wb.sheetnames if n.lower() == f"{department.lower()}input")
-    ws = wb[sheet]
-    from .review import department as find
-    dept = find(department)
-    columns = {c.name: i + 1 for i, c in enumerate(dept.sheet.columns)}
-    for r, row in enumerate(rows, start=HEADER_ROW + 1):
-        for name, value in row.items():
-            cell = ws.cell(row=r, column=columns[name], value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # a person typing "=..." in a text cell gets text
-    wb.save(path)
-
-
-def simulate_returns(files: list[Path], out_dir: str | Path, *, seed: int = 7) -> list[Path]:
-    """Copy each review file to `out_dir` and fill it in as its department would."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    returned = []
-    for path in files:
-        path = Path(path)
-        wb = load_workbook(path, read_only=False)
-        department = next((n[: -len("Input")] for n in wb.sheetnames if n.endswith("Input")), None)
-        if department is None:
-            continue
-        rng = np.random.default_rng([seed, sum(map(ord, department))])
-        rows = _rows_for(department, wb, rng)
-        target = out_dir / path.name.replace("-review-", "-return-")
-        shutil.copy(path, target)
-        fill_copy(target, department, rows)
-        returned.append(target)
-    return returned

@@ -19,6 +19,11 @@ _ITEM = C("item", Kind.TEXT, "SKU or family", required=True, aliases=("sku", "fa
 _PERIOD = C("period", Kind.PERIOD, "Period", required=True, aliases=("month", "week"), width=10,
             description="A period of the horizon, e.g. 2027-03 (pick it from the list).")
 _REASON = C("reason", Kind.TEXT, "Reason", width=40, description="Why: kept in the audit trail.")
+_CONFIRM = C("confirm", Kind.BOOL, "Confirm", width=9,
+             description="yes: a value of this row beyond the plausibility limit of the master's Settings "
+                         "(return limit factor) is meant; without it such a value is rejected.")
+# hard bounds: no confirmation makes a value beyond them plausible
+_MAX_UNITS, _MAX_PRICE, _MAX_HOURS = 1e9, 1e7, 1e6
 
 SALES_INPUT = Sheet(
     name="SalesInput",
@@ -31,9 +36,9 @@ SALES_INPUT = Sheet(
     key=("item", "period"),
     columns=(
         _ITEM, _PERIOD,
-        C("override", Kind.NUMBER, "Volume", unit="units", minimum=0, number_format="#,##0", width=12,
-          description="Replaces the statistical forecast of that SKU (or family total) and period."),
-        _REASON,
+        C("override", Kind.NUMBER, "Volume", unit="units", minimum=0, maximum=_MAX_UNITS, number_format="#,##0",
+          width=12, description="Replaces the statistical forecast of that SKU (or family total) and period."),
+        _REASON, _CONFIRM,
     ),
 )
 
@@ -49,10 +54,10 @@ MARKETING_INPUT = Sheet(
         _ITEM, _PERIOD,
         C("uplift_pct", Kind.PERCENT, "Uplift %", minimum=-1, maximum=10, width=10,
           description="Percent added to the forecast (e.g. 15%; -10% for a cannibalised product)."),
-        C("uplift_units", Kind.NUMBER, "Uplift units", unit="units", number_format="#,##0", width=12,
-          description="Units added (a family's units are spread over its SKUs)."),
+        C("uplift_units", Kind.NUMBER, "Uplift units", unit="units", minimum=-_MAX_UNITS, maximum=_MAX_UNITS,
+          number_format="#,##0", width=12, description="Units added (a family's units are spread over its SKUs)."),
         C("event", Kind.TEXT, "Event", width=24, description="Name of the promotion or event."),
-        _REASON,
+        _REASON, _CONFIRM,
     ),
 )
 
@@ -66,11 +71,11 @@ FINANCE_INPUT = Sheet(
     key=("item", "period"),
     columns=(
         _ITEM, _PERIOD,
-        C("price", Kind.MONEY, "Price", unit="per unit", minimum=0, width=11,
+        C("price", Kind.MONEY, "Price", unit="per unit", minimum=0, maximum=_MAX_PRICE, width=11,
           description="Planned selling price in that period (revenue of the consensus)."),
-        C("budget", Kind.NUMBER, "Budget volume", unit="units", minimum=0, number_format="#,##0", width=12,
-          description="Finance's volume; it competes with other departments by the priority in Settings."),
-        _REASON,
+        C("budget", Kind.NUMBER, "Budget volume", unit="units", minimum=0, maximum=_MAX_UNITS, number_format="#,##0",
+          width=12, description="Finance's volume; it competes with other departments by the priority in Settings."),
+        _REASON, _CONFIRM,
     ),
 )
 
@@ -85,9 +90,11 @@ OPERATIONS_INPUT = Sheet(
     columns=(
         C("resource", Kind.TEXT, "Resource", required=True, width=16, description="A resource of the plan."),
         _PERIOD,
-        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours", minimum=0, width=13),
-        C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours", minimum=0, width=13),
-        _REASON,
+        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours", minimum=0, maximum=_MAX_HOURS,
+          width=13),
+        C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours", minimum=0, maximum=_MAX_HOURS,
+          width=13),
+        _REASON, _CONFIRM,
     ),
 )
 
@@ -190,6 +197,19 @@ REVIEW_LOG = Sheet(
         C("merged_at", Kind.TEXT, "Merged at", width=20),
         C("merged_file", Kind.TEXT, "Merged from", width=30),
     ),
+)
+
+REVIEW_KEY = Sheet(
+    name="ReviewKey",
+    table="tblReviewKey",
+    role=Role.OUTPUT,
+    owner=Owner.SOP_XL,
+    stage="consensus",
+    description="The secret that signs review copies (an HMAC over each copy's manifest and layout). It stays "
+                "in the master, veryHidden; a copy never holds it. Deleting it refuses every copy in flight.",
+    columns=(C("key", Kind.TEXT, "Key", required=True, width=70),
+             C("created_at", Kind.TEXT, "Created at", width=20)),
+    hidden=True,
 )
 
 VERSIONS = Sheet(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .schema import Column, Kind, Layout, Owner, Role, Setting, Sheet
+from .schema import Blank, Column, Kind, Layout, Owner, Role, Setting, Sheet
 
 C = Column
 
@@ -65,13 +65,14 @@ SETTINGS = Sheet(
                 description="highs (default: interior point, crossover for duals), highs-simplex, cbc, or any solver name pulp knows (e.g. GLPK_CMD)."),
         Setting("time_limit", Kind.NUMBER, 60, minimum=1, maximum=86400, unit="seconds", stage="plan",
                 description="Solver time limit."),
-        Setting("mip_gap", Kind.PERCENT, 0.01, minimum=0, maximum=1, stage="plan",
-                description="Relative gap at which a whole-number plan is good enough."),
+        Setting("mip_gap", Kind.PERCENT, 0.0001, minimum=0, maximum=1, stage="plan",
+                description="Relative gap at which a whole-number plan is good enough (0.01 %: reaches the "
+                            "whole-people optimum of textbook cases; PlanRun says 'within gap' when above 0)."),
         Setting("allow_backlog", Kind.BOOL, "yes", stage="plan",
                 description="yes: unmet demand is backordered (Items backorder cost); no: it is lost (lost-sales cost)."),
         Setting("no_backlog_at_end", Kind.BOOL, "yes", stage="plan",
                 description="yes: every backorder must be filled by the end of the horizon."),
-        Setting("whole_headcount", Kind.BOOL, "no", stage="plan",
+        Setting("whole_headcount", Kind.BOOL, "yes", stage="plan",
                 description="yes: headcount, hires and layoffs are whole people (a MIP, slower)."),
         Setting("lot_sizing", Kind.BOOL, "no", stage="plan",
                 description="yes: minimum lots and setup cost/time apply (a MIP, slower)."),
@@ -94,6 +95,13 @@ SETTINGS = Sheet(
         Setting("near_term_priority", Kind.TEXT, None, stage="consensus",
                 description="Department priority in the near term (e.g. Operations, Sales, ...). Blank: the "
                             "department priority."),
+        Setting("return_limit_factor", Kind.NUMBER, 5, minimum=1, maximum=1000, unit="times", stage="consensus",
+                description="A returned value above this many times its reference (the SKU's largest statistical "
+                            "forecast or history, the usual capacity, the current price) needs yes in the "
+                            "return's Confirm column; otherwise it is rejected."),
+        Setting("return_formulas", Kind.BOOL, "no", stage="consensus",
+                description="yes: a formula in a returned review copy counts with its last calculated value "
+                            "(each one is listed); no: its value is rejected."),
     ),
 )
 
@@ -119,23 +127,26 @@ ITEMS = Sheet(
         C("backorder_cost", Kind.MONEY, "Backorder cost", unit="per unit per period", default=0.0, minimum=0,
           width=12),
         C("lost_sales_cost", Kind.MONEY, "Lost sales cost", unit="per unit", default=None, minimum=0, width=12,
+          blank=Blank.DERIVED,
           description="Blank: the price (the revenue the lost sale would have brought)."),
         C("subcontract_cost", Kind.MONEY, "Subcontract cost", unit="per unit", default=None, minimum=0, width=12,
+          blank=Blank.NOT_OFFERED,
           description="Blank: subcontracting not possible."),
         C("subcontract_limit", Kind.NUMBER, "Subcontract limit", unit="units per period", default=None,
-          minimum=0, width=12, description="Blank: no limit."),
+          minimum=0, width=12, blank=Blank.UNLIMITED, description="Blank: no limit."),
         C("lead_time", Kind.INTEGER, "Lead time", unit="periods", default=0, minimum=0, maximum=52, width=10),
         C("min_lot", Kind.NUMBER, "Min lot", unit="units", default=0.0, minimum=0, width=10),
-        C("max_lot", Kind.NUMBER, "Max lot", unit="units", default=None, minimum=0, width=10,
+        C("max_lot", Kind.NUMBER, "Max lot", unit="units", default=None, minimum=0, width=10, blank=Blank.UNLIMITED,
           description="Blank: no limit."),
         C("setup_cost", Kind.MONEY, "Setup cost", unit="per setup", default=0.0, minimum=0, width=11),
         C("setup_hours", Kind.NUMBER, "Setup hours", unit="hours per setup", default=0.0, minimum=0, width=11),
         C("safety_stock_rule", Kind.TEXT, "Safety stock rule", default="service_level",
           allowed=("service_level", "periods_of_cover", "fixed", "none"), width=16),
         C("safety_stock_value", Kind.NUMBER, "Safety stock value", default=None, minimum=0, width=12,
+          blank=Blank.UNKNOWN,
           description="periods_of_cover: periods of average demand; fixed: units; service_level: ignored."),
         C("holding_cost", Kind.MONEY, "Holding cost", unit="per unit per period", default=None, minimum=0,
-          width=11, description="Blank: unit cost x holding cost rate / periods per year."),
+          width=11, blank=Blank.DERIVED, description="Blank: unit cost x holding cost rate / periods per year."),
     ),
 )
 
@@ -173,8 +184,9 @@ RESOURCES = Sheet(
         C("description", Kind.TEXT, "Description", width=28),
         C("kind", Kind.TEXT, "Kind", default="machine", allowed=("machine", "line", "labour"), width=10,
           description="labour: capacity comes from the Workforce sheet (headcount x hours)."),
-        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours per period", required=True,
-          minimum=0, width=13, bound=1e8),
+        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours per period", minimum=0, width=13,
+          bound=1e8, blank=Blank.UNKNOWN,
+          description="Needed for machines and lines; labour pools take theirs from Workforce."),
         C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours per period", default=0.0,
           minimum=0, width=13, bound=1e8),
         C("regular_cost", Kind.MONEY, "Regular cost", unit="per hour", default=0.0, minimum=0, width=11),
@@ -211,7 +223,7 @@ CAPACITY_CALENDAR = Sheet(
         C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours", required=True, minimum=0, width=13,
           bound=1e8),
         C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours", default=None, minimum=0, width=13,
-          bound=1e8,
+          bound=1e8, blank=Blank.INHERIT,
           description="Blank: the resource's usual overtime capacity."),
         C("reason", Kind.TEXT, "Reason", width=30),
     ),
@@ -239,6 +251,7 @@ WORKFORCE = Sheet(
         C("layoff_cost", Kind.MONEY, "Layoff cost", unit="per person", default=0.0, minimum=0, width=11),
         C("min_headcount", Kind.NUMBER, "Min headcount", unit="people", default=0.0, minimum=0, width=11),
         C("max_headcount", Kind.NUMBER, "Max headcount", unit="people", default=None, minimum=0, width=11,
+          blank=Blank.UNLIMITED,
           description="Blank: no limit."),
     ),
 )
@@ -255,8 +268,10 @@ INVENTORY = Sheet(
         C("opening_stock", Kind.NUMBER, "Opening stock", unit="units", default=0.0, minimum=0, width=12),
         C("opening_backlog", Kind.NUMBER, "Opening backlog", unit="units", default=0.0, minimum=0, width=12),
         C("target_end_stock", Kind.NUMBER, "Target end stock", unit="units", default=None, minimum=0, width=12,
+          blank=Blank.ZERO,
           description="Blank: no end-of-horizon target."),
         C("max_stock", Kind.NUMBER, "Max stock", unit="units", default=None, minimum=0, width=12,
+          blank=Blank.UNLIMITED,
           description="Storage limit for this SKU. Blank: no limit."),
     ),
 )

@@ -151,7 +151,9 @@ PLAN_RUN = Sheet(
     columns=(
         C("time", Kind.TEXT, "Time", width=20),
         C("objective_type", Kind.TEXT, "Objective", width=11),
-        C("status", Kind.TEXT, "Status", width=11),
+        C("status", Kind.TEXT, "Status", width=20,
+          description="optimal; within gap x % (a whole-number plan within Settings mip_gap); time limit, "
+                      "gap x % (or gap unknown); no_solution; infeasible; unbounded."),
         C("solver", Kind.TEXT, "Solver", width=9),
         C("requested_solver", Kind.TEXT, "Requested solver", width=12),
         C("objective", Kind.MONEY, "Objective value", width=14),
@@ -181,7 +183,8 @@ PLAN_EXPLAIN = Sheet(
     owner=Owner.OPERATIONS,
     stage="plan",
     description="Why the last plan was infeasible: the smallest violations of hard requirements that make it "
-                "feasible, and the cell to change. Empty when the plan was feasible.",
+                "feasible, and the cell to change. For a feasible plan: the decisions a planner would question "
+                "(layoffs while hours are scarce) with the model's reason.",
     columns=(
         C("requirement", Kind.TEXT, "Requirement", width=16),
         C("key", Kind.TEXT, "Resource or item", width=16),

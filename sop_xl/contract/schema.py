@@ -40,6 +40,18 @@ class Kind(str, enum.Enum):
     BOOL = "yes/no"
 
 
+class Blank(str, enum.Enum):
+    """What an empty cell of a column means; `sop_xl.plan.blanks.apply_blanks` applies it."""
+
+    UNKNOWN = "unknown"          # missing data: an error where the value is needed
+    ZERO = "zero"                # read as 0
+    DEFAULT = "default"          # read as the column's default
+    UNLIMITED = "unlimited"      # no limit
+    NOT_OFFERED = "not offered"  # the option does not exist (e.g. no subcontractor)
+    DERIVED = "derived"          # computed from other columns (the description says how)
+    INHERIT = "inherit"          # the parent's value (the family's row, the resource's usual capacity)
+
+
 class Layout(str, enum.Enum):
     TABLE = "table"        # one Excel Table, one row per record
     WIDE = "wide"          # key columns then one column per period (how planners paste)
@@ -101,6 +113,8 @@ class Column:
     width: float | None = None
     # allowed values come from another table's key column (e.g. Routing.resource from Resources)
     lookup: str = ""
+    # what a blank cell means; None: the default when there is one, else unknown
+    blank: Blank | None = None
     # the largest plausible absolute value (None: DEFAULT_BOUNDS of the kind); beyond it a value is
     # refused as a typo or a broken formula. Unlike `maximum`, it is a sanity bound, not a business rule.
     bound: float | None = None
@@ -108,6 +122,14 @@ class Column:
     def __post_init__(self) -> None:
         if not self.header:
             object.__setattr__(self, "header", self.name.replace("_", " ").capitalize())
+
+    @property
+    def blank_means(self) -> Blank:
+        if self.blank is not None:
+            return self.blank
+        if self.default is None:
+            return Blank.UNKNOWN
+        return Blank.ZERO if self.default in (0, 0.0) and self.kind is not Kind.TEXT else Blank.DEFAULT
 
     @property
     def magnitude_limit(self) -> float | None:
@@ -185,6 +207,8 @@ class Sheet:
     # rows of title text above the table header (the header sits on row title_rows + 1)
     title_rows: int = 2
     freeze_key_columns: bool = True
+    # veryHidden in the workbook (not even listed under Unhide): the consensus review key
+    hidden: bool = False
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]

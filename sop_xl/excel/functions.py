@@ -81,7 +81,11 @@ def _int_arg(value: Any, what: str, low: int, high: int, default: int | None = N
 @excel_errors
 def sop_forecast(values: Any, horizon: Any, season_length: Any = None, method: Any = None) -> list | str:
     """Point forecasts for the next `horizon` periods of one series (the core's auto-selection
-    by default, or one of its methods by name)."""
+    by default, or one of its methods by name). One row or one column of history: a block of
+    several rows and columns is refused, not read row by row as one series."""
+    if (isinstance(values, (list, tuple)) and len(values) > 1 and isinstance(values[0], (list, tuple))
+            and len(values[0]) > 1):
+        raise ExcelError("#VALUE!", "values is one row or one column of history")
     return _sop_forecast(flat(values), horizon, season_length, method)
 
 

@@ -9,9 +9,11 @@ previous file was made. Cells outside the product's tables are never touched.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -24,6 +26,8 @@ from ..charts import ChartSpec
 from ..contract import WORKBOOK, Sheet
 from ..gc_pause import gc_paused
 from ..issues import Issue, IssueCode, Severity, WorkbookAccessError
+from .. import safety
+from .archive import ArchiveRefused, check_workbook_archive
 from .memory import MemoryWorkbook
 from .layout import layout_table
 
@@ -38,10 +42,8 @@ def backup_path(path: Path) -> Path:
 
 def lock_files(path: Path) -> list[Path]:
     """Owner files Excel (~$Book.xlsx) and LibreOffice (.~lock.Book.xlsx#) keep while a book is open."""
-    candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
-    if len(path.name) > 2:
-        candidates.append(path.with_name("~$" + path.name[2:]))  # Excel shortens long names
-    return [p for p in candidates if p.exists()]
+    from .lock import office_lock_files
+    return office_lock_files(path)
 
 
 def _access_error(code: IssueCode, message: str, hint: str, path: Path) -> WorkbookAccessError:
@@ -51,26 +53,69 @@ def _access_error(code: IssueCode, message: str, hint: str, path: Path) -> Workb
 
 
 def check_is_workbook(path: Path) -> None:
-    if not path.exists():
+    """Refuse, with a message a planner can act on, anything that is not a safe workbook file."""
+    try:
+        st = path.stat()   # follows a symbolic link: the workbook is what it points to
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path} is a link to {os.readlink(path)}, which does "
+                                "not exist.", "Fix or remove the link.", path) from None
         raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path} does not exist.",
-                            "Check the path, or run `sop-xl demo` to create a workbook.", path)
+                            "Check the path, or run `sop-xl demo` to create a workbook.", path) from None
+    except OSError as exc:
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path} cannot be read ({exc.strerror or exc}).",
+                            "Check the path and your permissions.", path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path} is a folder, not a workbook.",
+                            "Give the path of the .xlsx or .xlsm file inside it.", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path} is not a regular file (a device, pipe or socket).",
+                            "Give the path of an .xlsx or .xlsm workbook file.", path)
     if path.suffix.lower() not in EXCEL_SUFFIXES:
         raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is not an .xlsx or .xlsm workbook.",
                             "Save it from Excel as an Excel Workbook (.xlsx) or macro-enabled workbook (.xlsm).",
                             path)
-    if path.stat().st_size > MAX_BYTES:
+    if st.st_size > MAX_BYTES:
         raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is larger than {MAX_BYTES >> 20} MB.",
                             "Remove data sop_xl does not need, or split the workbook.", path)
     try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
+        names = set(check_workbook_archive(path))
+    except ArchiveRefused as exc:
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, exc.message, exc.hint, path) from None
     except zipfile.BadZipFile:
         raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is not a valid Excel workbook (damaged, "
                             "encrypted, or an old .xls saved with a new name).",
                             "Open it in Excel and save it again as .xlsx or .xlsm.", path) from None
+    except OSError as exc:
+        raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} cannot be read ({exc.strerror or exc}).",
+                            "Check your permissions on the file.", path) from None
     if "xl/workbook.xml" not in names:
         raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{path.name} is a zip file but not an Excel workbook.",
                             "Save it from Excel as .xlsx or .xlsm.", path)
+
+
+def real_target(path: Path) -> Path:
+    """The file a save must replace: a symbolic link is written through to what it points to."""
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
+def save_error(exc: OSError, target: Path) -> WorkbookAccessError:
+    """Any failure of the file system during a save, said plainly (exit 3)."""
+    why = {errno.ENOSPC: "the disk is full", getattr(errno, "EDQUOT", -1): "your disk quota is used up",
+           errno.EACCES: "permission denied", errno.EPERM: "the operation is not permitted",
+           errno.EROFS: "the disk is read-only", errno.EISDIR: "a folder is in the way",
+           errno.ENOTDIR: "a part of the path is not a folder", errno.ENAMETOOLONG: "the name is too long",
+           errno.EIO: "the disk reported an input/output error"}.get(exc.errno)
+    detail = exc.strerror or str(exc) or type(exc).__name__
+    if getattr(exc, "filename", None) and exc.filename != str(target):
+        detail += f": {Path(exc.filename).name}"
+    return _access_error(IssueCode.WORKBOOK_READ_ONLY if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+                         else IssueCode.NOT_A_WORKBOOK,
+                         f"{target.name} could not be saved: " + (f"{why} ({detail})." if why else f"{detail}."),
+                         f"Nothing was changed: {target.name} and its backup are as they were. Free space or fix "
+                         f"the permissions and run again, or write elsewhere with --out.", target)
 
 
 class FileWorkbook:
@@ -204,17 +249,20 @@ class FileWorkbook:
         from .xlsx_writer import apply_tables, restore_dropped_parts
         from openpyxl import Workbook, load_workbook
 
-        target = self.out
-        self._check_writable(target)
+        target = real_target(self.out)     # a symbolic link is written through to its target
+        original = self._check_writable(target)
         keep_vba = self.path.suffix.lower() == ".xlsm"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".~sop_xl-{target.stem}-", suffix=target.suffix,
-                                        dir=target.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        light = tmp.with_name(f"{tmp.stem}-light{tmp.suffix}")
-        held = {}
+        tmp = light = None
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".~sop_xl-{target.stem}-", suffix=target.suffix,
+                                            dir=target.parent)
+            os.close(fd)
+            tmp = Path(tmp_name)
+            safety.register_temp(tmp)
+            light = tmp.with_name(f"{tmp.stem}-light{tmp.suffix}")
+            safety.register_temp(light)
+            held = {}
             if self._new:
                 wb = Workbook()
                 wb.remove(wb.active)
@@ -224,6 +272,8 @@ class FileWorkbook:
                 held = set_aside(self.path, untouched, light)
                 try:
                     wb = load_workbook(light if held else self.path, keep_vba=keep_vba, keep_links=True)
+                except OSError:
+                    raise
                 except Exception as exc:
                     raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for "
                                         f"writing ({type(exc).__name__}: {exc}).",
@@ -241,42 +291,90 @@ class FileWorkbook:
             rewrite_package(tmp, edits)
             if not self._new:
                 restore_dropped_parts(self.path, tmp)
-            if self.backup and target.exists():
-                shutil.copy2(target, backup_path(target))
+            if original is not None:
+                _keep_identity(tmp, original)
+            else:
+                os.chmod(tmp, 0o666 & ~_umask())   # a new workbook gets the usual permissions, not mkstemp's 0600
+            backup_tmp = None
+            if self.backup and original is not None:
+                # the backup is made complete beside the target first, so the commit below only renames
+                backup_tmp = tmp.with_name(f"{tmp.stem}-bak{tmp.suffix}")
+                safety.register_temp(backup_tmp)
+                shutil.copy2(target, backup_tmp)
             self._close_reader()
-            try:
-                os.replace(tmp, target)
-            except PermissionError:
-                raise _access_error(IssueCode.WORKBOOK_LOCKED, f"{target.name} is open in another program.",
-                                    "Close it in Excel, or write to another file with --out. "
-                                    "Nothing was changed.", target) from None
+            with safety.commit(target):   # an interrupt waits for these two renames: both happen, or none
+                if backup_tmp is not None:
+                    os.replace(backup_tmp, backup_path(target))
+                try:
+                    os.replace(tmp, target)
+                except PermissionError:
+                    raise _access_error(IssueCode.WORKBOOK_LOCKED, f"{target.name} is open in another program.",
+                                        "Close it in Excel, or write to another file with --out. "
+                                        "Nothing was changed.", target) from None
+        except OSError as exc:
+            raise save_error(exc, target) from None
         finally:
-            for leftover in (tmp, light):
-                if leftover.exists():
-                    leftover.unlink()
+            for leftover in (tmp, light, tmp and tmp.with_name(f"{tmp.stem}-bak{tmp.suffix}")):
+                if leftover is not None:
+                    safety.forget_temp(leftover)
         self._staged.clear()
         self._grids.clear()
         self._overlay = MemoryWorkbook(name=self.name)
-        self.path, self._new = target, False
+        self.path, self._new = self.out, False
         self._close_reader()
         self._sheet_names = self._read_sheet_names()
         return target
 
-    def _check_writable(self, target: Path) -> None:
+    def _check_writable(self, target: Path) -> os.stat_result | None:
+        """Refuse a save that cannot work before doing any of it; returns the target's stat (None if new)."""
         locks = lock_files(target)
         if locks:
             raise _access_error(IssueCode.WORKBOOK_LOCKED,
                                 f"{target.name} is open in Excel or LibreOffice (lock file {locks[0].name}).",
                                 "Close the workbook and run again, or write to another file with --out. "
                                 "Nothing was changed.", target)
-        if target.exists() and not os.access(target, os.W_OK):
-            raise _access_error(IssueCode.WORKBOOK_READ_ONLY, f"{target.name} is read-only.",
-                                "Remove the read-only attribute, or write to another file with --out. "
-                                "Nothing was changed.", target)
+        try:
+            st = os.stat(target)
+        except FileNotFoundError:
+            st = None
+        except OSError as exc:
+            raise save_error(exc, target) from None
+        if st is not None:
+            if stat.S_ISDIR(st.st_mode):
+                raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{target} is a folder, not a workbook.",
+                                    "Give a file name ending in .xlsx or .xlsm. Nothing was changed.", target)
+            if not stat.S_ISREG(st.st_mode):
+                raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{target} is not a regular file (a device, pipe or "
+                                    "socket).", "Write to a normal .xlsx/.xlsm file. Nothing was changed.", target)
+            # the file's own permission bits, not os.access: root may write anything, but a file its
+            # owner made read-only stays read-only for sop_xl
+            if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+                raise _access_error(IssueCode.WORKBOOK_READ_ONLY, f"{target.name} is read-only.",
+                                    "Remove the read-only attribute (chmod u+w, or uncheck Read-only in its "
+                                    "Properties), or write to another file with --out. Nothing was changed.", target)
         folder = target.parent if target.parent.exists() else target.parent.parent
         if not os.access(folder, os.W_OK):
             raise _access_error(IssueCode.WORKBOOK_READ_ONLY, f"The folder {folder} is read-only.",
                                 "Write to another folder with --out. Nothing was changed.", target)
+        return st
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _keep_identity(tmp: Path, original: os.stat_result) -> None:
+    """Give the new file the old one's permission bits, owner and group (as far as we are allowed)."""
+    os.chmod(tmp, stat.S_IMODE(original.st_mode))
+    if hasattr(os, "chown"):
+        for uid, gid in ((original.st_uid, original.st_gid), (-1, original.st_gid)):
+            try:
+                os.chown(tmp, uid, gid)
+                break
+            except PermissionError:
+                continue   # not root: keep at least the group when we belong to it
 
 
 def _save_openpyxl(wb, path: Path, *, compress: bool) -> None:

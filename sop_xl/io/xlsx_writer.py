@@ -71,6 +71,8 @@ def _sheet(wb, sheet: Sheet, contract: Workbook):
             position = after[0]
     ws = wb.create_sheet(sheet.name, position)
     ws.sheet_properties.tabColor = TAB_COLORS[sheet.role]
+    if sheet.hidden:
+        ws.sheet_state = "veryHidden"
     return ws
 
 

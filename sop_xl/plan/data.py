@@ -22,6 +22,7 @@ import pandas as pd
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKFORCE, Kind, Sheet
 from ..issues import Issue, IssueCode, IssueLog
 from ..periods import label, period_range, period_start
+from .blanks import aggregate_families, apply_blanks, blank_rows, derive_item_costs
 from .cells import cell
 from .settings import PlanSettings
 
@@ -40,6 +41,8 @@ class PlanData:
     resources: pd.DataFrame    # index resource: kind, regular_cost, overtime_cost, is_labour
     capacity: pd.DataFrame     # index (resource, period): regular, overtime hours (machines and lines)
     workforce: pd.DataFrame    # index pool: headcount parameters of each labour resource
+    # family plans: units per period the SKUs offering subcontracting could buy (NaN: no limit)
+    subcontract_cap: pd.DataFrame | None = None
     # where a planner relaxes a requirement: ("capacity", "Line2") -> ("Resources", "D5", "Regular capacity")
     sources: dict = field(default_factory=dict)
 
@@ -56,19 +59,8 @@ class PlanData:
 
 
 def defaults_filled(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
-    """The frame with every contract column present (defaults where missing or blank)."""
-    frame = pd.DataFrame(columns=sheet.column_names()) if frame is None else frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
-    for col in sheet.columns:
-        if col.name not in frame.columns:
-            frame[col.name] = col.default
-        elif col.default is not None:
-            frame[col.name] = frame[col.name].where(frame[col.name].notna(), col.default)
-        if col.kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT, Kind.INTEGER):
-            frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
-        elif col.kind is Kind.TEXT and col.name in sheet.key + ("item", "resource", "sku", "family"):
-            frame[col.name] = frame[col.name].map(lambda v: None if _missing(v) else str(v).strip())
-    return frame
+    """The frame with every contract column present, blanks read as the contract declares."""
+    return apply_blanks(frame, sheet)
 
 
 def _missing(v) -> bool:
@@ -100,12 +92,14 @@ def build_plan_data(
                          (workforce, WORKFORCE), (inventory, INVENTORY)):
         _check_required_and_ranges(frame, sheet, log)
 
+    _check_blanks(items, resources, workforce, log)
+
     demand_long = _demand_long(demand)
     periods = _horizon(settings, demand_long)
     labels = tuple(label(p, settings.period_type) for p in periods)
 
     sku_items = _check_items(items, settings, log)
-    res = _check_resources(resources, workforce, log)
+    res = _check_resources(resources, workforce, log, routing["resource"].dropna())
     pools = _check_workforce(workforce, res, settings, log)
     _check_routing(routing, sku_items, res, log)
     capacity = _capacity(res, calendar, periods, settings, log)
@@ -125,20 +119,27 @@ def build_plan_data(
     if log.has_errors:
         return None, list(log)
 
-    if settings.plan_level == "family":
-        table, dem, plan_routing, error_std = _to_families(sku_table, sku_demand, sku_routing, error_std)
-    else:
-        table, dem, plan_routing = sku_table, sku_demand, sku_routing
-    table = table.copy()
     ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
-    table["holding_cost"] = table["holding_cost"].where(
-        table["holding_cost"].notna(), table["unit_cost"] * table["holding_cost_rate"] / ppy)
-    table["lost_sales_cost"] = _lost_sales_cost(table, settings)
-    safety = safety_stock_targets(table, dem, error_std, settings.service_level)
-    data = PlanData(settings=settings, periods=periods, labels=labels, items=table, demand=dem,
-                    safety_stock=safety, routing=plan_routing.reset_index(drop=True), resources=res,
+    sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
+    safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
+    data = PlanData(settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
+                    safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
                     capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
+    if settings.plan_level == "family":
+        data = family_data(data)
     return data, list(log)
+
+
+def family_data(data: PlanData) -> PlanData:
+    """The same plan at family level (S&OP's own level): quantities add up, each input aggregated by
+    what its blank means (`blanks.aggregate_families`); the family keeps the stock its SKUs want
+    (the sum of the SKU safety stocks, not a target computed on the family total)."""
+    from dataclasses import replace
+    table, dem, routing, _, sub_cap = aggregate_families(
+        data.items, data.demand, data.routing, pd.Series(np.nan, index=data.items.index))
+    safety = data.safety_stock.groupby(data.items["family"]).sum().reindex(table.index)
+    return replace(data, items=table, demand=dem, safety_stock=safety, routing=routing.reset_index(drop=True),
+                   subcontract_cap=sub_cap, settings=data.settings.with_(plan_level="family"))
 
 
 def _sources(resources, workforce, inventory, items) -> dict:
@@ -150,6 +151,8 @@ def _sources(resources, workforce, inventory, items) -> dict:
     for idx in workforce.index[workforce["resource"].notna()]:
         where = cell(workforce, WORKFORCE, "max_headcount", idx)
         out[("capacity", workforce.at[idx, "resource"])] = ("Workforce", where, "Max headcount")
+        out[("layoff_cost", workforce.at[idx, "resource"])] = (
+            "Workforce", cell(workforce, WORKFORCE, "layoff_cost", idx), "Layoff cost")
     for idx in inventory.index[inventory["sku"].notna()]:
         sku = inventory.at[idx, "sku"]
         out[("end_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "target_end_stock", idx), "Target end stock")
@@ -170,6 +173,14 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
                 log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
                           f"Fill in {col.header}.", sheet=sheet.name, cell=cell(frame, sheet, col.name, idx),
                           column=col.header, row_key=_key(frame, sheet, idx))
+        if values.dtype.kind == "f":
+            bound = _bound(col)
+            for idx in values.index[values.abs() > bound]:
+                log.error(IssueCode.OUT_OF_RANGE, f"{col.header} of {_key(frame, sheet, idx)} is {values[idx]:.6g}, "
+                          f"beyond what a plan can use (at most {bound:.0e}).", "Enter the value in the column's "
+                          f"unit{' (' + col.unit + ')' if col.unit else ''}; check for a typo or a pasted total.",
+                          sheet=sheet.name, cell=cell(frame, sheet, col.name, idx), column=col.header,
+                          row_key=_key(frame, sheet, idx), value=values[idx])
         if col.minimum is not None and values.dtype.kind == "f":
             for idx in values.index[values < col.minimum]:
                 what = "capacity" if "capacity" in col.name else col.header.lower()
@@ -178,6 +189,47 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
                           f"Enter a number >= {col.minimum:g}.", sheet=sheet.name,
                           cell=cell(frame, sheet, col.name, idx), column=col.header,
                           row_key=_key(frame, sheet, idx), value=values[idx])
+
+
+def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog) -> None:
+    """A blank the model reads as zero next to a value that only makes sense with a number there
+    (an overtime cost with no overtime hours, a safety stock rule with no value) changes the plan's
+    meaning without a word: say what it was read as, at its cell."""
+
+    def warn(frame, sheet, column, idx, why, fix):
+        col = sheet.column(column)
+        key = _key(frame, sheet, idx)
+        log.warning("plan_blank_read_as_zero", f"{col.header} of {key} is blank and is read as 0 {col.unit}"
+                    f"".rstrip() + f" ({why}).", fix, sheet=sheet.name, cell=cell(frame, sheet, column, idx),
+                    column=col.header, row_key=key, value=0.0)
+
+    labour = set(workforce["resource"].dropna()) | set(
+        resources.loc[resources["kind"].astype(str).str.lower() == "labour", "resource"].dropna())
+    for idx in blank_rows(resources, "overtime_capacity"):
+        if resources.at[idx, "overtime_cost"] > 0 and resources.at[idx, "resource"] not in labour:
+            warn(resources, RESOURCES, "overtime_capacity", idx, "an overtime cost is given, but no overtime hours",
+                 "Enter the overtime hours available per period (0 if there is no overtime).")
+    for idx in blank_rows(workforce, "overtime_hours_per_worker"):
+        if workforce.at[idx, "overtime_cost"] > 0:
+            warn(workforce, WORKFORCE, "overtime_hours_per_worker", idx,
+                 "an overtime cost is given, but no overtime hours", "Enter the overtime hours per worker "
+                 "(0 if there is no overtime).")
+    rules = items["safety_stock_rule"].astype(str).str.lower()
+    for idx in blank_rows(items, "safety_stock_value"):
+        if rules.get(idx) in ("fixed", "periods_of_cover"):
+            warn(items, ITEMS, "safety_stock_value", idx, f"the safety stock rule {rules[idx]} needs a value",
+                 "Enter the units (fixed) or periods of cover, or choose another rule.")
+
+
+# Numbers beyond this are refused before any solve: LP solvers work in double precision with tolerances
+# around 1e-9 relative, so coefficients or bounds of 1e12 and more make their answers numerically
+# meaningless (HiGHS fails, or "proves" a wrong infeasibility). A contract bound, where declared, wins.
+PLAN_MAGNITUDE = 1e9
+
+
+def _bound(col) -> float:
+    declared = getattr(col, "magnitude", None) or getattr(col, "max_magnitude", None)
+    return float(declared) if declared else PLAN_MAGNITUDE
 
 
 def _key(frame: pd.DataFrame, sheet: Sheet, idx) -> str:
@@ -205,7 +257,8 @@ def _check_items(items: pd.DataFrame, settings: PlanSettings, log: IssueLog) -> 
     return table
 
 
-def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog,
+                     routing_resources=None) -> pd.DataFrame:
     resources = resources[resources["resource"].notna()]
     pools = set(workforce["resource"].dropna())
     for idx in resources.index[resources["resource"].duplicated()]:
@@ -220,6 +273,15 @@ def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: Issu
                   "Add its headcount and hours to Workforce, or change Kind to machine.",
                   sheet="Resources", cell=cell(resources, RESOURCES, "kind", idx),
                   row_key=resources.at[idx, "resource"])
+    routed = set(routing_resources) if routing_resources is not None else set()
+    zero = ~is_labour & (resources["regular_capacity"] == 0) & (resources["overtime_capacity"].fillna(0) == 0)
+    for idx in resources.index[zero & resources["resource"].isin(routed)]:
+        log.warning("plan_zero_capacity", f"{resources.at[idx, 'resource']} has 0 h of regular and overtime "
+                    "capacity, but the routing needs it: nothing routed through it can be made (except in "
+                    "periods the CapacityCalendar opens).", "Enter the hours available per period, or route "
+                    "the items elsewhere.", sheet="Resources",
+                    cell=cell(resources, RESOURCES, "regular_capacity", idx), row_key=resources.at[idx, "resource"],
+                    column="Regular capacity", value=0.0)
     for idx in resources.index[~is_labour & resources["regular_capacity"].isna()]:
         log.error(IssueCode.MISSING_VALUE, f"Regular capacity of {resources.at[idx, 'resource']} "
                   "is empty.", "Enter the hours available per period.", sheet="Resources",
@@ -365,11 +427,11 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
         return dict(sheet=str(row.get("sheet", sheet) or sheet), cell=str(row.get("cell", "") or ""),
                     row_key=row["sku"])
 
-    bad = demand["demand"].isna() | (demand["demand"] < 0)
+    bad = demand["demand"].isna() | (demand["demand"] < 0) | (demand["demand"] > PLAN_MAGNITUDE)
     for _, row in demand[bad].iterrows():
         log.error(IssueCode.OUT_OF_RANGE, f"Demand of {row['sku']} in "
                   f"{label(row['ds'], settings.period_type)} is {row['demand']!r}.",
-                  "Enter a number >= 0.", value=row["demand"], **where(row))
+                  f"Enter a number from 0 to {PLAN_MAGNITUDE:.0e}.", value=row["demand"], **where(row))
     unknown = ~demand["sku"].isin(items.index)
     for sku, rows in demand[unknown & ~bad].groupby("sku"):
         log.error(IssueCode.UNKNOWN_KEY, f"Demand for SKU {sku}, which is not on the Items sheet.",
@@ -457,52 +519,6 @@ def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettin
         if settings.objective == "max_margin" and not row["price"] > 0:
             log.warning("plan_missing_cost", f"Price of {sku} is 0; maximising margin will leave its "
                         "demand unmet.", "Enter the Price.", **where(sku, "price"))
-
-
-def _lost_sales_cost(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
-    """Penalty per lost unit in the objective.
-
-    max_margin already loses the price of a lost unit, so only an explicit (goodwill) cost is added.
-    min_cost counts no revenue: a blank cost becomes the price, the revenue lost. (Using the margin
-    there would make losing a sale look as good as making it whenever any cost besides material
-    applies, since not making the unit also saves its unit cost.)
-    """
-    if settings.objective == "max_margin":
-        return table["lost_sales_cost"].fillna(0.0)
-    return table["lost_sales_cost"].where(table["lost_sales_cost"].notna(), table["price"])
-
-
-# ---------------------------------------------------------------------------------- families
-
-_SUMMED = ["opening_stock", "opening_backlog", "target_end_stock", "max_stock", "subcontract_limit"]
-
-
-def _to_families(table: pd.DataFrame, demand: pd.DataFrame, routing: pd.DataFrame, error_std: pd.Series):
-    """Plan per family: quantities add up, costs and hours are demand-weighted averages of the SKUs."""
-    weight = demand.sum(axis=1).reindex(table.index).fillna(0.0)
-    weight = weight.where(weight.groupby(table["family"]).transform("sum") > 0, 1.0)
-    fam = table["family"]
-    numeric = table.select_dtypes("number").columns
-    averaged = [c for c in numeric if c not in _SUMMED]
-    wsum = weight.groupby(fam).sum()
-    avg = table[averaged].mul(weight, axis=0).groupby(fam).sum().div(wsum, axis=0)
-    for c in averaged:  # a cost blank for every SKU of the family stays blank
-        avg.loc[table[c].isna().groupby(fam).all(), c] = np.nan
-    summed = table[_SUMMED].groupby(fam).sum(min_count=1)
-    out = avg.join(summed)
-    out["family"] = out.index
-    out["safety_stock_rule"] = table.groupby(fam)["safety_stock_rule"].first()
-    out.index.name = "item"
-    dem = demand.groupby(fam).sum()
-    r = routing.merge(weight.rename("w"), left_on="item", right_index=True)
-    r["family"] = r["item"].map(fam)
-    r["wh"] = r["w"] * r["hours_per_unit"]
-    fam_routing = r.groupby(["family", "resource"], as_index=False)["wh"].sum()
-    fam_routing["hours_per_unit"] = fam_routing["wh"] / fam_routing["family"].map(wsum)
-    fam_routing = fam_routing.rename(columns={"family": "item"})[["item", "resource", "hours_per_unit"]]
-    err = (error_std.fillna(0) ** 2).groupby(fam).sum() ** 0.5
-    err[error_std.isna().groupby(fam).all()] = np.nan
-    return out, dem.reindex(out.index), fam_routing, err.reindex(out.index)
 
 
 # ---------------------------------------------------------------------------------- safety stock

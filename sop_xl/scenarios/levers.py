@@ -18,6 +18,9 @@ from ..periods import label, period_range, period_start
 
 SHEET = "Scenarios"
 BASE = "Base"
+# what management decides (compared for the best plan) and what happens to it (reported as risks)
+DECISION_LEVERS = ("price", "capacity", "service_level", "whole_headcount")
+RISK_LEVERS = ("demand", "cost")
 _YES = {"yes", "y", "true", "on", "1", "x"}
 _NO = {"no", "n", "false", "off", "0"}
 
@@ -53,6 +56,16 @@ class Scenario:
     def describe(self, period_type: str = "month") -> str:
         return "; ".join(lv.describe(period_type) for lv in self.levers) or "no change"
 
+    @property
+    def kind(self) -> str:
+        """base (no change), risk or decision. Demand and cost what-ifs are risks (nobody decides them), and
+        so is capacity lost (a capacity multiplier below 1: absenteeism, a breakdown); price, service level,
+        workforce and added capacity (shifts, overtime) are decisions."""
+        if not self.levers:
+            return "base"
+        risky = any(lv.lever in RISK_LEVERS or (lv.lever == "capacity" and lv.value < 1) for lv in self.levers)
+        return "risk" if risky else "decision"
+
 
 @dataclass
 class PlanInputs:
@@ -77,6 +90,7 @@ def parse_scenarios(table: pd.DataFrame, inputs: PlanInputs, log: IssueLog) -> l
     workforce = inputs.frames.get("workforce")
     pools = set(workforce["resource"].dropna().astype(str)) if workforce is not None and len(workforce) else set()
     letters = table.attrs.get("letters", {})
+    known = {"skus": skus, "families": families, "resources": resources}
     order: list[str] = []
     levers: dict[str, list[Lever]] = {}
     notes: dict[str, str] = {}
@@ -92,58 +106,64 @@ def parse_scenarios(table: pd.DataFrame, inputs: PlanInputs, log: IssueLog) -> l
         if "note" in table and pd.notna(table.at[row, "note"]) and not notes.get(name):
             notes[name] = str(table.at[row, "note"])
 
-        def where(column: str) -> dict:
-            return dict(sheet=SHEET, cell=f"{letters.get(column, '')}{row}" if isinstance(row, (int, np.integer))
-                        else "", row_key=name)
-
-        if name.lower() == BASE.lower():
-            log.error(IssueCode.NOT_ALLOWED, f"{BASE!r} is the name of the plan without changes.",
-                      "Give the scenario another name.", column="Scenario", **where("scenario"))
+        found = _row_lever(table, row, name, lever, known, pools, letters, log)
+        if found is None:
             bad.add(name)
             continue
-        target = table.at[row, "applies_to"] if "applies_to" in table else None
-        target = None if pd.isna(target) or not str(target).strip() else str(target).strip()
-        first = _ts(table.at[row, "from_period"]) if "from_period" in table else None
-        last = _ts(table.at[row, "to_period"]) if "to_period" in table else None
-        raw = table.at[row, "value"]
-        value, problem = _value(lever, raw)
-        if problem:
-            log.error(IssueCode.NOT_A_NUMBER if lever != "whole_headcount" else IssueCode.NOT_YES_NO,
-                      f"Scenario {name}: {problem}.", _value_hint(lever), column="Value", value=raw,
-                      **where("value"))
-            bad.add(name)
-            continue
-        known = {"demand": skus | families, "price": skus | families, "cost": skus | families | resources,
-                 "capacity": resources}.get(lever)
-        if target is not None and known is not None and target not in known:
-            what = {"capacity": "a resource on Resources", "cost": "a family, SKU or resource"}.get(
-                lever, "a family or SKU on Items")
-            log.error(IssueCode.UNKNOWN_KEY, f"Scenario {name}: {target!r} is not {what}.",
-                      "Fix the name, or leave Applies to blank for everything.", column="Applies to",
-                      value=target, **where("applies_to"))
-            bad.add(name)
-            continue
-        if (first is not None or last is not None) and lever not in ("demand", "capacity"):
-            log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: a {lever} change applies to the whole horizon.",
-                      "Clear From period and To period on this row.", column="From period",
-                      **where("from_period"))
-            bad.add(name)
-            continue
-        if lever == "capacity" and (first is not None or last is not None) and (
-                target in pools or (target is None and pools)):
-            log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: the capacity of labour pool "
-                      f"{target or ', '.join(sorted(pools))} comes from headcount, so it changes for the whole "
-                      "horizon only.", "Clear From/To period, or name a machine or line in Applies to.",
-                      column="Applies to", **where("applies_to"))
-            bad.add(name)
-            continue
-        if first is not None and last is not None and last < first:
-            log.error(IssueCode.OUT_OF_RANGE, f"Scenario {name}: To period is before From period.",
-                      "Swap the two periods.", column="To period", **where("to_period"))
-            bad.add(name)
-            continue
-        levers[name].append(Lever(lever, target, first, last, value))
+        levers[name].append(found)
     return [Scenario(n, tuple(levers[n]), notes.get(n, "")) for n in order if n not in bad]
+
+
+def _row_lever(table: pd.DataFrame, row, name: str, lever: str, known: dict[str, set[str]], pools: set[str],
+               letters: dict, log: IssueLog) -> Lever | None:
+    """The lever of one Scenarios row, or None (reported with its cell) when it cannot be applied."""
+    skus, families, resources = known["skus"], known["families"], known["resources"]
+
+    def where(column: str) -> dict:
+        return dict(sheet=SHEET, cell=f"{letters.get(column, '')}{row}" if isinstance(row, (int, np.integer))
+                    else "", row_key=name)
+
+    if name.lower() == BASE.lower():
+        log.error(IssueCode.NOT_ALLOWED, f"{BASE!r} is the name of the plan without changes.",
+                  "Give the scenario another name.", column="Scenario", **where("scenario"))
+        return None
+    target = table.at[row, "applies_to"] if "applies_to" in table else None
+    target = None if pd.isna(target) or not str(target).strip() else str(target).strip()
+    first = _ts(table.at[row, "from_period"]) if "from_period" in table else None
+    last = _ts(table.at[row, "to_period"]) if "to_period" in table else None
+    raw = table.at[row, "value"]
+    value, problem = _value(lever, raw)
+    if problem:
+        log.error(IssueCode.NOT_A_NUMBER if lever != "whole_headcount" else IssueCode.NOT_YES_NO,
+                  f"Scenario {name}: {problem}.", _value_hint(lever), column="Value", value=raw,
+                  **where("value"))
+        return None
+    allowed = {"demand": skus | families, "price": skus | families, "cost": skus | families | resources,
+             "capacity": resources}.get(lever)
+    if target is not None and allowed is not None and target not in allowed:
+        what = {"capacity": "a resource on Resources", "cost": "a family, SKU or resource"}.get(
+            lever, "a family or SKU on Items")
+        log.error(IssueCode.UNKNOWN_KEY, f"Scenario {name}: {target!r} is not {what}.",
+                  "Fix the name, or leave Applies to blank for everything.", column="Applies to",
+                  value=target, **where("applies_to"))
+        return None
+    if (first is not None or last is not None) and lever not in ("demand", "capacity"):
+        log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: a {lever} change applies to the whole horizon.",
+                  "Clear From period and To period on this row.", column="From period",
+                  **where("from_period"))
+        return None
+    if lever == "capacity" and (first is not None or last is not None) and (
+            target in pools or (target is None and pools)):
+        log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: the capacity of labour pool "
+                  f"{target or ', '.join(sorted(pools))} comes from headcount, so it changes for the whole "
+                  "horizon only.", "Clear From/To period, or name a machine or line in Applies to.",
+                  column="Applies to", **where("applies_to"))
+        return None
+    if first is not None and last is not None and last < first:
+        log.error(IssueCode.OUT_OF_RANGE, f"Scenario {name}: To period is before From period.",
+                  "Swap the two periods.", column="To period", **where("to_period"))
+        return None
+    return Lever(lever, target, first, last, value)
 
 
 def _ts(value) -> pd.Timestamp | None:
@@ -198,6 +218,7 @@ def horizon(inputs: PlanInputs) -> pd.DatetimeIndex:
 def apply_scenario(inputs: PlanInputs, scenario: Scenario) -> PlanInputs:
     """Copies of the inputs with every lever of the scenario applied, in sheet order."""
     frames = {k: (v.copy() if isinstance(v, pd.DataFrame) else v) for k, v in inputs.frames.items()}
+    extra = {k: (v.copy() if isinstance(v, pd.DataFrame) else v) for k, v in inputs.extra.items()}
     settings = inputs.settings
     periods = horizon(inputs)
     for lv in scenario.levers:
@@ -207,13 +228,15 @@ def apply_scenario(inputs: PlanInputs, scenario: Scenario) -> PlanInputs:
             _scale_capacity(frames, lv, periods)
         elif lv.lever == "price":
             _scale_items(frames["items"], lv, ("price",))
+            if isinstance(extra.get("prices"), pd.DataFrame):  # planned prices (Consensus) move with the list
+                _scale_items(extra["prices"], lv, ("price",), frames["items"])
         elif lv.lever == "cost":
             _scale_cost(frames, lv)
         elif lv.lever == "service_level":
             settings = settings.with_(service_level=lv.value)
         elif lv.lever == "whole_headcount":
             settings = settings.with_(whole_headcount=bool(lv.value))
-    return PlanInputs(frames, settings, inputs.demand_sheet, dict(inputs.extra))
+    return PlanInputs(frames, settings, inputs.demand_sheet, extra)
 
 
 def _in_range(ds: pd.Series, lv: Lever) -> pd.Series:
@@ -238,8 +261,11 @@ def _scale_demand(demand: pd.DataFrame, items: pd.DataFrame, lv: Lever) -> pd.Da
     return demand
 
 
-def _scale_items(items: pd.DataFrame, lv: Lever, columns: tuple[str, ...]) -> None:
-    mask = _item_mask(items["sku"], items, lv.applies_to)
+def _scale_items(items: pd.DataFrame, lv: Lever, columns: tuple[str, ...], catalogue: pd.DataFrame | None = None
+                 ) -> None:
+    """Multiply `columns` of the rows of `items` (sku-keyed) the lever applies to; `catalogue` (the Items
+    frame) maps SKUs to families when `items` is another sku-keyed table."""
+    mask = _item_mask(items["sku"], items if catalogue is None else catalogue, lv.applies_to)
     for col in columns:
         if col in items:
             items.loc[mask, col] = pd.to_numeric(items.loc[mask, col], errors="coerce") * lv.value

@@ -13,7 +13,7 @@ import pandas as pd
 from sop_xl import periods
 from sop_xl.commands.base import execute
 from sop_xl.commands.consensus import FORECAST_READ
-from sop_xl.consensus.simulate import fill_copy
+from sop_xl.commands.consensus import fill_copy
 from sop_xl.io.file import FileWorkbook
 from sop_xl.io.tables import read_history, read_settings, read_table, to_wide
 from sop_xl.issues import IssueLog
@@ -67,3 +67,13 @@ def returned(copy: Path, department: str, rows: list[dict[str, Any]], folder: Pa
 
 def sheet(path: Path, sheet_def, **kw) -> pd.DataFrame:
     return read_table(FileWorkbook(path), sheet_def, IssueLog(), required=False, **kw).reset_index(drop=True)
+
+
+def change_settings(path: Path, **changes) -> None:
+    from sop_xl.contract import SETTINGS
+    from sop_xl.io.settings import settings_frame
+    book = FileWorkbook(path)
+    values = read_settings(book, IssueLog()).as_dict()
+    values.update(changes)
+    book.write_table(SETTINGS, settings_frame(values))
+    book.save()

@@ -20,7 +20,7 @@ def test_cli_send_merge_close(master, tmp_path, capsys):
     assert main(["send-review", str(master), "--to", str(out), "-q"]) == 0
     copies = sorted(out.glob("*.xlsx"))
     assert len(copies) == 4
-    from sop_xl.consensus.simulate import simulate_returns
+    from sop_xl.commands.consensus import simulate_returns
     returns = simulate_returns(copies, tmp_path / "returns")
     assert main(["merge", str(master), str(tmp_path / "returns")]) == 0
     printed = capsys.readouterr().out

@@ -1,5 +1,6 @@
 """Round trip through a real spreadsheet program: a return re-saved by LibreOffice merges exactly like
-the same return saved by openpyxl, and the formula in it is reported, its calculated value used."""
+the same return saved by openpyxl, and the formula in it is reported, its calculated value used when
+Settings return_formulas allows it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from sop_xl.contract.consensus import AUDIT, CONSENSUS, REJECTED
 
-from .helpers import returned, run, sheet
+from .helpers import change_settings, returned, run, sheet
 
 pytestmark = pytest.mark.libreoffice
 
@@ -23,6 +24,7 @@ ROWS = [dict(item="BP-100", period="2027-01", override=1500, reason="=Key accoun
 
 def test_libreoffice_resaved_return_merges_like_the_original(sent, tmp_path, libreoffice_convert):
     master, copies = sent
+    change_settings(master, return_formulas=True)
     ret = returned(copies["sales"], "Sales", ROWS, tmp_path / "back")
     wb = openpyxl.load_workbook(ret)
     wb["SalesInput"]["C6"] = "=400+100"  # a formula LibreOffice will calculate and cache
@@ -39,9 +41,11 @@ def test_libreoffice_resaved_return_merges_like_the_original(sent, tmp_path, lib
 
     formulas = [i for i in via_lo.issues if i.code == "consensus_formulas_found"]
     assert formulas and "SalesInput!C6 =400+100" in formulas[0].message
+    assert "1 value(s) counted with their last calculated value" in formulas[0].message
     audit = sheet(twin, AUDIT)
     assert list(audit["item"]) == ["BP-100", "Backpacks", "BP-120"]
     assert list(audit["new"]) == [1500, 12000, 500]  # LibreOffice's calculated value, not ours
+    assert "formula =400+100" in audit["detail"].iloc[2]
     assert audit["reason"].iloc[0] == "=Key account: +30%"
     rejected = sheet(twin, REJECTED)
     assert list(rejected["item"]) == ["BP-130"] and "outside the horizon" in rejected["reason"].iloc[0]

@@ -207,8 +207,16 @@ orders = st.permutations(["Sales", "Marketing", "Finance", "Operations"]).map(tu
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(maybe, maybe, maybe, maybe), min_size=4, max_size=4), orders, orders,
        st.integers(0, 4), st.sampled_from(["priority", "add"]))
-def test_the_vectorised_decision_follows_the_cell_by_cell_priority(cells, far, near, n_near, rule):
-    from sop_xl.consensus.merge import _present, decide
+def test_the_vectorised_decision_follows_the_priority_as_written(cells, far, near, n_near, rule):
+    """`winners` is the one home of the priority rule; here it is checked against the rule as the
+    Settings describe it (MergeRules.rank: the department earlier in the list wins)."""
+    from sop_xl.consensus.merge import decide
+
+    def _present(row, rules, pos):
+        depts = [d for d, c in (("Sales", "sales"), ("Finance", "finance")) if not math.isnan(row[c])]
+        if not (math.isnan(row["marketing_pct"]) and math.isnan(row["marketing_units"])):
+            depts.append("Marketing")
+        return sorted(depts, key=lambda d: rules.rank(d, pos))
     rules = MergeRules(priority=far, near_term_priority=near, near_term_periods=n_near, uplift_rule=rule)
     state = pd.DataFrame([dict(sku="A", ds=d, statistical=100.0, sales=s, finance=f, marketing_pct=p / 1000,
                                marketing_units=u, note_sales="s", note_finance="f", note_marketing="m")

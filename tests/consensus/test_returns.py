@@ -11,8 +11,13 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from sop_xl.consensus import returns as returns_module
-from sop_xl.consensus.returns import ReturnRefused, check_container, read_return
+from sop_xl.consensus.returns import read_return as read_returned
+from sop_xl.io import review_copy as returns_module
+from sop_xl.io.review_copy import ReturnedWorkbook, ReturnRefused, check_container
+
+
+def read_return(path, **kw):
+    return read_returned(ReturnedWorkbook(path), **kw)
 from sop_xl.contract import SETTINGS
 from sop_xl.contract.consensus import AUDIT, CONSENSUS, REJECTED, REVIEW_LOG
 from sop_xl.io.file import FileWorkbook
@@ -20,7 +25,7 @@ from sop_xl.io.settings import settings_frame
 from sop_xl.io.tables import read_settings
 from sop_xl.issues import IssueLog
 
-from .helpers import history_of, returned, run, seasonal_naive_forecast, send, sheet, write_forecast
+from .helpers import change_settings, history_of, returned, run, seasonal_naive_forecast, send, sheet, write_forecast
 
 JAN, FEB, MAR = pd.Timestamp("2027-01-01"), pd.Timestamp("2027-02-01"), pd.Timestamp("2027-03-01")
 
@@ -28,14 +33,6 @@ JAN, FEB, MAR = pd.Timestamp("2027-01-01"), pd.Timestamp("2027-02-01"), pd.Times
 def consensus_at(path: Path, sku: str, ds: pd.Timestamp) -> pd.Series:
     frame = sheet(path, CONSENSUS)
     return frame[(frame["sku"] == sku) & (frame["period"] == ds)].iloc[0]
-
-
-def change_settings(path: Path, **changes) -> None:
-    book = FileWorkbook(path)
-    values = read_settings(book, IssueLog()).as_dict()
-    values.update(changes)
-    book.write_table(SETTINGS, settings_frame(values))
-    book.save()
 
 
 def refusals(result) -> list[str]:
@@ -53,7 +50,7 @@ def test_review_copy_is_protected_with_a_very_hidden_manifest(master, tmp_path):
     for ws in wb.worksheets:
         assert ws.protection.sheet, ws.title
     ws = wb["SalesInput"]
-    assert [c.value for c in ws[3]] == ["SKU or family", "Period", "Volume", "Reason"]
+    assert [c.value for c in ws[3]] == ["SKU or family", "Period", "Volume", "Reason", "Confirm"]
     assert ws["C4"].protection.locked is False and ws["A3"].protection.locked is True
     assert wb["Statistical"]["C4"].protection.locked is True
     rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
@@ -206,11 +203,59 @@ def test_formulas_are_not_evaluated_and_are_reported(sent, tmp_path):
     result = run(master, "merge", returns=[ret])
     found = [i for i in result.issues if i.code == "consensus_formulas_found"]
     assert found and "SalesInput!C4 =10*100" in found[0].message and found[0].cell == "C4"
+    assert "1 value(s) they touch were rejected (Settings return_formulas is no" in found[0].message
     rejected = sheet(master, REJECTED)
-    assert len(rejected) == 1 and "never evaluates formulas" in rejected["reason"].iloc[0]
+    assert len(rejected) == 1 and "formulas are not accepted in returns" in rejected["reason"].iloc[0]
     assert "=10*100" in rejected["value"].iloc[0]
     assert consensus_at(master, "BP-100", JAN)["source"] == "Statistical"
     assert consensus_at(master, "BP-110", JAN)["final"] == 5
+
+
+def test_console_audit_and_rejected_tell_the_same_story_about_a_formula(sent, tmp_path):
+    """Before: the console said the formula's calculated value was used while Rejected said it had none."""
+    master, copies = sent
+    change_settings(master, return_formulas=True)
+    ret = returned(copies["sales"], "Sales", [dict(item="BP-110", period="2027-01", override=5)], tmp_path / "b")
+    wb = openpyxl.load_workbook(ret)
+    wb["SalesInput"]["C5"] = "=10*100"  # no calculated value
+    wb["SalesInput"]["A5"] = "BP-100"
+    wb["SalesInput"]["B5"] = "2027-01"
+    wb.save(ret)
+    result = run(master, "merge", returns=[ret])
+    found = [i for i in result.issues if i.code == "consensus_formulas_found"][0]
+    assert "0 value(s) counted with their last calculated value" in found.message
+    assert "1 rejected (listed on Rejected)" in found.message
+    rejected = sheet(master, REJECTED)
+    assert len(rejected) == 1 and "no calculated value" in rejected["reason"].iloc[0]
+    assert list(sheet(master, AUDIT)["item"]) == ["BP-110"]
+
+
+def test_dde_and_external_link_formulas_are_rejected_by_default(sent, tmp_path):
+    master, copies = sent
+    ret = returned(copies["sales"], "Sales", [dict(item="BP-100", period="2027-01", override=7),
+                                              dict(item="BP-110", period="2027-01", override=8)], tmp_path / "b")
+    with zipfile.ZipFile(ret) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    parts = {}
+    with zipfile.ZipFile(ret) as z:
+        parts = returns_module.sheet_parts(z)
+    part = parts["SalesInput"]
+    xml = members[part].decode()
+    # a cached value with a DDE formula (C4) and an external-link formula (C5), as Excel saves them
+    import re
+    xml = re.sub(r'<c r="C4"([^>]*)><v>7</v></c>', r'<c r="C4"\1><f>cmd|&apos;/c calc&apos;!A0</f><v>7</v></c>', xml)
+    xml = re.sub(r'<c r="C5"([^>]*)><v>8</v></c>', r'<c r="C5"\1><f>[1]Sheet1!A1</f><v>8</v></c>', xml)
+    assert "cmd|&apos;" in xml and "[1]Sheet1" in xml
+    members[part] = xml.encode()
+    members["xl/externalLinks/externalLink1.xml"] = b"<externalLink/>"
+    ret.unlink()
+    _zip(ret, members)
+    result = run(master, "merge", returns=[ret])
+    messages = " | ".join(i.message for i in result.issues)
+    assert "links to other workbooks" in messages and "2 value(s) they touch were rejected" in messages
+    rejected = sheet(master, REJECTED)
+    assert len(rejected) == 2 and rejected["reason"].str.contains("formulas are not accepted").all()
+    assert consensus_at(master, "BP-100", JAN)["source"] == "Statistical"
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:

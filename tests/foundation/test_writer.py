@@ -144,8 +144,9 @@ def test_failed_save_leaves_the_file_alone(demo_copy, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
     monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(WorkbookAccessError) as err:
         book.save()
+    assert err.value.exit_code == 3 and "could not be saved: disk full" in str(err.value)
     assert demo_copy.read_bytes() == before
     assert not [p for p in demo_copy.parent.iterdir() if p.name.startswith(".~sop_xl")]
 
