@@ -38,6 +38,7 @@ import numpy as np
 import pulp
 
 from .data import PlanData
+from .horizon import post_horizon_demand
 
 Key = tuple
 Terms = dict  # pulp variable -> coefficient
@@ -343,21 +344,6 @@ def add_safety_stock(m: PlanModel) -> None:
                 if (item, t) in m.back:
                     terms[m.back[(item, t)]] = -1.0
                 m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(m.safety[i, t]))
-
-
-def post_horizon_demand(demand: np.ndarray, lead: np.ndarray) -> np.ndarray:
-    """Items x periods: the demand that production started in period t serves when t + lead falls beyond
-    the horizon (0 elsewhere). Demand after the horizon is taken as the last `lead` periods repeated, so
-    the last periods keep starting what the periods after the horizon will need (no end-of-horizon
-    collapse); the rough-cut uses the same figure."""
-    n, periods = demand.shape
-    out = np.zeros_like(demand, dtype=float)
-    for i in range(n):
-        k = int(lead[i])
-        if k > 0:
-            start = max(periods - k, 0)
-            out[i, start:] = demand[i, start:]
-    return out
 
 
 def add_pipeline(m: PlanModel) -> None:
