@@ -7,15 +7,17 @@ review copies were refused (listed, their values on Rejected), 70 internal error
 
 from __future__ import annotations
 
+# Only the standard library up here: Ctrl-C during start-up is handled from the first line of main().
 import argparse
+import os
+import signal
 import sys
-import tempfile
-import traceback
+import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
-from .issues import Issue, InputError, Severity, SopError
+from . import __version__, safety
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ACCESS, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
 EXIT_REFUSED = 5  # a stage finished and saved, but refused some of its inputs (merge: returns refused)
@@ -59,6 +61,39 @@ class RichProgress:
             self._progress = None
 
 
+class LineProgress:
+    """Progress when the output is not a terminal (a log file, CI, Excel's console): one line when a
+    stage (or a long step such as the scenarios) starts, and a line with the count at most every
+    `every` seconds while it runs, so a long solve still shows it is alive."""
+
+    def __init__(self, stream, every: float = 10.0):
+        self.stream, self.every = stream, every
+        self._desc, self._total, self._done = "", 0, 0
+        self._t0 = self._last = 0.0
+
+    def _line(self, text: str) -> None:
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def start(self, description: str, total: int) -> None:
+        self._desc, self._total, self._done = description, max(total, 1), 0
+        self._t0 = self._last = time.monotonic()
+        self._line(f"{description} ...")
+
+    def advance(self, n: int = 1) -> None:
+        self._done += n
+        now = time.monotonic()
+        if now - self._last >= self.every and self._done < self._total:
+            self._last = now
+            self._line(f"{self._desc} {self._done}/{self._total} ({now - self._t0:.0f} s)")
+
+    def finish(self) -> None:
+        pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sop-xl", description="Sales & Operations Planning inside Excel: forecast, plan and reconcile "
@@ -70,10 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
         if workbook:
             p.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
             p.add_argument("--out", type=Path, help="write to this file instead of changing WORKBOOK")
-        p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+        p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+        if workbook:
+            p.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                           help="how long to wait for another run (or Excel) to release the workbook "
+                                "(default: $SOP_XL_LOCK_WAIT or 10)")
 
     p = sub.add_parser("demo", help="write the demo company into a new workbook and run the whole S&OP cycle")
-    p.add_argument("--out", type=Path, default=Path("sop_xl_demo.xlsx"), help="where (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="where (default: sop_xl_demo/sop_xl_demo.xlsx under the current folder)")
     p.add_argument("--seed", type=int, default=7, help="random seed of the demo data (default: %(default)s)")
     p.add_argument("--inputs-only", action="store_true", help="write the inputs without running any stage")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
@@ -83,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
     p.add_argument("--write", action="store_true", help="also write the Issues sheet into the workbook")
     common(p, workbook=False)
+    p.add_argument("--wait", type=float, default=None, metavar="SECONDS", help="with --write: see `run --help`")
 
     for name in ("forecast", "accuracy", "roughcut", "plan"):
         p = sub.add_parser(name, help=STAGE_HELP[name])
@@ -121,40 +162,116 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run it. The work runs in a worker thread; the main thread only
+    waits, so Ctrl-C is answered at once (even during a solve in native code): temporary files are
+    removed, a save in progress is finished (never half done), and the process exits 130."""
+    previous = _catch_interrupts()
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return EXIT_USAGE
+        safety.reset()
+        return _in_worker(lambda: _main(args))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _catch_interrupts():
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def _on_interrupt(signum, frame) -> None:
+    """Ctrl-C: finish a save in progress, start none, remove temporary files, release the locks, exit 130."""
+    saved = safety.abort()
+    lock = sys.modules.get("sop_xl.io.lock")
+    if lock is not None:
+        lock.release_all()
+    if saved:
+        names = ", ".join(sorted({p.name for p in saved}))
+        text = (f"interrupted; {names} was saved before the interrupt and holds the stages that finished "
+                f"(the version before is its .bak file); nothing else was changed")
+    else:
+        text = "interrupted; the workbook was not changed"
+    try:
+        if sys.stderr.isatty():
+            sys.stderr.write("\x1b[?25h\r\x1b[2K")   # the progress bar hid the cursor
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(130)
+
+
+def _in_worker(work) -> int:
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["code"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="sop-xl-worker", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+    if "error" in box:
+        raise box["error"]
+    return box["code"]
+
+
+def _main(args) -> int:
     from rich.console import Console
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return EXIT_USAGE
+
+    from .issues import InputError, SopError
+
     quiet = getattr(args, "quiet", False)
     out = Console(stderr=False, quiet=quiet, highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    progress = RichProgress(err, enabled=not quiet and err.is_terminal)
+    if quiet:
+        progress = RichProgress(err, enabled=False)
+    elif err.is_terminal:
+        progress = RichProgress(err, enabled=True)
+    else:
+        progress = LineProgress(sys.stderr)
     try:
-        return _dispatch(args, out, err, progress)
+        return _dispatch(args, out, err, progress, quiet=quiet)
     except InputError as exc:
         progress.finish()
-        print_issues(err, exc.issues)
+        print_issues(err, exc.issues, quiet=quiet)
         return EXIT_INPUT
     except SopError as exc:
         progress.finish()
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {exc}", markup=True)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except Exception as exc:  # a bug: say so briefly, keep the details in a file of this run
+        import traceback
         progress.finish()
-        err.print("interrupted; the workbook was not changed")
-        return 130
-    except Exception as exc:  # a bug: say so briefly, keep the details in a file
-        progress.finish()
-        log = Path(tempfile.gettempdir()) / "sop_xl-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        details = traceback.format_exc()
+        try:
+            where = f"Details for a bug report: {safety.error_log(details)}"
+        except OSError as log_exc:
+            where = f"(the details could not be written to a log: {log_exc})"
         err.print(f"[bold red]internal error[/] ({type(exc).__name__}: {exc}). The workbook was not changed. "
-                  f"Details for a bug report: {log}")
+                  f"{where}")
         return EXIT_INTERNAL
 
 
-def _dispatch(args, out, err, progress) -> int:
+def _lock(path: Path, args):
+    """sop_xl's lock on the workbook, waiting for other runs and for Excel / LibreOffice to close it."""
+    from .io.lock import default_wait, workbook_lock
+    wait = args.wait if getattr(args, "wait", None) is not None else default_wait()
+    return workbook_lock(path, wait=wait, office=True)
+
+
+def _dispatch(args, out, err, progress, *, quiet: bool = False) -> int:
+    from contextlib import ExitStack
+
     from .commands.base import CYCLE, StageUnavailable, available_stages
     from .io.file import FileWorkbook
 
@@ -177,33 +294,19 @@ def _dispatch(args, out, err, progress) -> int:
         return run_build_template(args.out, check=args.check, out=out, err=err)
 
     if args.command == "demo":
-        from .commands.demo import create_demo_workbook
-        if args.out.exists() and not args.force:
-            err.print(f"[bold red]error:[/] {args.out} exists. Use --force to overwrite it, or --out NEW.xlsx.")
-            return EXIT_USAGE
-        book = create_demo_workbook(args.out, seed=args.seed)
-        out.print(f"demo inputs written to {args.out}")
-        if args.inputs_only:
-            return EXIT_OK
-        from .commands.demo import run_demo_cycle
-        results = run_demo_cycle(args.out, seed=args.seed, progress=progress,
-                                 on_result=lambda r: _print_summary(r, out, progress))
-        progress.finish()
-        code = _report(results, err)
-        if code == EXIT_OK:
-            out.print(f"[bold green]done:[/] open {args.out} in Excel")
-        return code
+        return _demo(args, out, err, progress, quiet=quiet)
 
     if args.command == "validate":
-        book = FileWorkbook(args.workbook)
-        return _run(book, ["validate"], out, err, progress, save=args.write)
+        if not args.write:
+            return _run(FileWorkbook(args.workbook), ["validate"], out, err, progress, save=False, quiet=quiet)
+        with _lock(args.workbook, args):
+            return _run(FileWorkbook(args.workbook), ["validate"], out, err, progress, quiet=quiet)
 
     if args.command == "export-pdf":
         book = FileWorkbook(args.workbook)
-        return _run(book, ["export-pdf"], out, err, progress, save=False,
+        return _run(book, ["export-pdf"], out, err, progress, save=False, quiet=quiet,
                     options={"export-pdf": {"out": args.pdf}})
 
-    book = FileWorkbook(args.workbook, out=args.out)
     if args.command == "run":
         stages = [s for s in CYCLE if s in available_stages()]
     else:
@@ -211,25 +314,76 @@ def _dispatch(args, out, err, progress) -> int:
     options = {"send-review": {"to_dir": getattr(args, "to", None)},
                "merge": {"returns": getattr(args, "returns", None)},
                "scenarios": {"promote": getattr(args, "promote", None)}}.get(args.command)
-    try:
-        return _run(book, stages, out, err, progress, options={args.command: options} if options else None)
-    except StageUnavailable as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        return EXIT_UNAVAILABLE
+    with ExitStack() as stack:
+        # the lock is taken before the workbook is read, so a run never works on what another run
+        # is about to replace; with --out the target is locked too
+        targets = sorted({str(Path(args.workbook).absolute()), str(Path(args.out or args.workbook).absolute())})
+        for target in targets:
+            stack.enter_context(_lock(Path(target), args))
+        book = FileWorkbook(args.workbook, out=args.out)
+        try:
+            return _run(book, stages, out, err, progress, quiet=quiet,
+                        options={args.command: options} if options else None)
+        except StageUnavailable as exc:
+            err.print(f"[bold red]error:[/] {_escape(exc)}")
+            return EXIT_UNAVAILABLE
 
 
-def _run(book, stages, out, err, progress, *, save: bool = True, options: dict | None = None) -> int:
+def _demo(args, out, err, progress, *, quiet: bool) -> int:
+    from .commands.demo import DEFAULT_OUT, create_demo_workbook, pdf_hint, prepare_output_folder, run_demo_cycle
+
+    target = args.out or DEFAULT_OUT
+    if target.exists() and not args.force:
+        err.print(f"[bold red]error:[/] {target} exists. Use --force to overwrite it, or --out NEW.xlsx.")
+        return EXIT_USAGE
+    prepare_output_folder(target)
+    with _lock(target, args):
+        create_demo_workbook(target, seed=args.seed)
+        out.print(f"demo inputs written to {target}")
+        if args.inputs_only:
+            return EXIT_OK
+        results = run_demo_cycle(target, seed=args.seed, progress=progress,
+                                 on_result=lambda r: _print_summary(r, out, progress))
+    progress.finish()
+    code = _report(results, err, quiet=quiet)
+    if code == EXIT_OK:
+        if _pdf_engine_missing(results):
+            # said once, on one line, on stdout: the run succeeded, the PDF is one install away
+            out.print(_escape(pdf_hint(target)))
+        out.print(f"[bold green]done:[/] open {target} in Excel")
+    return code
+
+
+PDF_ENGINE_CODES = {"pdf_engine_missing", "export_pdf_engine_missing"}
+
+
+def _pdf_engine_missing(results) -> bool:
+    return any(r.data.get("pdf_engine_missing") for r in results) or any(
+        _code(i) in PDF_ENGINE_CODES for r in results for i in r.issues)
+
+
+def _code(issue) -> str:
+    return str(getattr(issue.code, "value", issue.code)).lower()
+
+
+def _escape(text) -> str:
+    from rich.markup import escape
+    return escape(str(text))
+
+
+def _run(book, stages, out, err, progress, *, save: bool = True, options: dict | None = None,
+         quiet: bool = False) -> int:
     from .commands.base import execute
 
     results = execute(book, stages, progress=progress, save=save, options=options,
                       on_result=lambda r: _print_summary(r, out, progress))
     progress.finish()
-    code = _report(results, err)
+    code = _report(results, err, quiet=quiet)
     if code not in (EXIT_OK, EXIT_REFUSED) and save:
         err.print(f"Stages that finished were saved; the failed one wrote only its explanation and the Issues "
-                  f"sheet of {book.name}.")
+                  f"sheet of {_escape(book.name)}.")
     elif save:
-        out.print(f"saved {book.path}")
+        out.print(f"saved {_escape(book.path)}")
     return code
 
 
@@ -239,33 +393,70 @@ def _print_summary(result, out, progress) -> None:
         out.print(line)
 
 
-def _report(results, err) -> int:
-    """Print the problems of a run; the exit code says whether a stage failed."""
-    shown = [i for r in results for i in r.issues if i.severity is not Severity.INFO]
+def _report(results, err, *, quiet: bool = False) -> int:
+    """Print the problems of a run; the exit code says whether a stage failed (warnings are exit 0)."""
+    from .issues import Severity
+    shown = [i for r in results for i in r.issues
+             if i.severity is not Severity.INFO and _code(i) not in PDF_ENGINE_CODES]
     if shown:
-        print_issues(err, shown)
+        print_issues(err, shown, quiet=quiet)
     if any(r.status == "failed" for r in results):
         return EXIT_INPUT
     return EXIT_REFUSED if any(r.data.get("refused") for r in results) else EXIT_OK
 
 
-def print_issues(console, issues: list[Issue], limit: int = 60, warning_limit: int = 12) -> None:
-    """Errors in full (up to `limit`), then the first warnings; the Issues sheet has them all."""
+def print_issues(console, issues, limit: int = 60, *, quiet: bool = False, examples: int = 3) -> None:
+    """Errors in full (up to `limit`, with cell and fix); warnings one line per kind with a count and
+    the worst examples (none with -q). The Issues sheet of the workbook has every one of them."""
     from rich.table import Table
+
+    from .issues import Severity
     errors = [i for i in issues if i.severity is Severity.ERROR]
     warnings = [i for i in issues if i.severity is Severity.WARNING]
-    shown = errors[:limit] + warnings[:warning_limit]
-    table = Table(title=f"{len(errors)} error(s), {len(warnings)} warning(s)", show_lines=False, expand=False)
-    for col in ("", "where", "problem", "how to fix"):
-        table.add_column(col, overflow="fold")
-    style = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-    for issue in shown:
-        table.add_row(f"[{style[issue.severity]}]{issue.severity.value}[/]", issue.location(), issue.message,
-                      issue.hint)
-    console.print(table)
-    hidden = len(errors) + len(warnings) - len(shown)
-    if hidden:
-        console.print(f"... and {hidden} more: see the Issues sheet of the workbook.")
+    if errors:
+        table = Table(title=f"{len(errors)} error(s)" + (f", {len(warnings)} warning(s)" if warnings else ""),
+                      show_lines=False, expand=False)
+        for col in ("", "where", "problem", "how to fix"):
+            table.add_column(col, overflow="fold")
+        for issue in errors[:limit]:
+            table.add_row("[bold red]error[/]", _escape(issue.location()), _escape(issue.message),
+                          _escape(issue.hint))
+        console.print(table)
+        if len(errors) > limit:
+            console.print(f"... and {len(errors) - limit} more errors: see the Issues sheet of the workbook.")
+    if quiet or not warnings:
+        return
+    console.print(f"[yellow]{len(warnings)} warning(s)[/] (all on the Issues sheet):")
+    for code, group in _by_code(warnings):
+        worst = sorted(group, key=_severity_of, reverse=True)[:examples]
+        where = "; ".join(_example(i) for i in worst)
+        more = f"; +{len(group) - len(worst)} more" if len(group) > len(worst) else ""
+        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}: {_escape(where)}{_escape(more)}")
+
+
+def _by_code(issues) -> list[tuple[str, list]]:
+    groups: dict[str, list] = {}
+    for issue in issues:
+        groups.setdefault(_code(issue), []).append(issue)
+    return sorted(groups.items(), key=lambda kv: -len(kv[1]))
+
+
+def _severity_of(issue) -> float:
+    """How bad one warning of a kind is, for choosing examples: the size of its number, if it has one."""
+    value = issue.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return abs(float(value))
+    import re
+    text = str(value) if value not in (None, "") else issue.message
+    numbers = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)
+               if not re.fullmatch(r"(19|20)\d\d", n)]   # years in periods are not sizes
+    return max(numbers, default=0.0)
+
+
+def _example(issue) -> str:
+    where = issue.location() or issue.row_key
+    text = issue.message if len(issue.message) <= 80 else issue.message[:77] + "..."
+    return f"{where}: {text}" if where else text
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .contract import WORKBOOK, Layout, Sheet
+from .contract import WORKBOOK, Layout, Role, Sheet
 
 
 def _cell(text: object) -> str:
@@ -26,13 +26,15 @@ def _sheet_doc(sheet: Sheet) -> list[str]:
             lines.append(f"| {_cell(s.label)} | `{s.range_name}` | {s.kind.value} | {_cell(s.default)} | "
                          f"{_cell(rng)} | {_cell(s.unit)} | {_cell(s.description)} |")
         return lines + [""]
-    lines += ["| Column | pandas name | Type | Unit | Required | Default | Allowed / range | Meaning |",
-              "|---|---|---|---|---|---|---|---|"]
+    inputs = sheet.role is not Role.OUTPUT
+    lines += ["| Column | pandas name | Type | Unit | Required | Default | " + ("Blank means | " if inputs else "")
+              + "Allowed / range | Meaning |", "|---|---|---|---|---|---|---|---|" + ("---|" if inputs else "")]
     for c in sheet.columns:
         allowed = ", ".join(c.choices) or (f"a value of {c.lookup.replace('.', ' ')}" if c.lookup else "") \
             or _range(c.minimum, c.maximum)
+        blank = f"{_cell('' if c.required else c.blank_means.value)} | " if inputs else ""
         lines.append(f"| {_cell(c.header)} | `{c.name}` | {c.kind.value} | {_cell(c.unit)} | "
-                     f"{'yes' if c.required else ''} | {_cell(c.default)} | {_cell(allowed)} | "
+                     f"{'yes' if c.required else ''} | {_cell(c.default)} | {blank}{_cell(allowed)} | "
                      f"{_cell(c.description)} |")
     if sheet.layout is Layout.WIDE and sheet.period_values is not None:
         v = sheet.period_values

@@ -55,10 +55,10 @@ STAGES: dict[str, str] = {
     "send-review": "sop_xl.commands.consensus:run_send_review",
     "merge": "sop_xl.commands.consensus:run_merge",
     "close-cycle": "sop_xl.commands.consensus:run_close_cycle",
-    "scenarios": "sop_xl.commands.executive:run_scenarios",
-    "financials": "sop_xl.commands.executive:run_financials",
-    "dashboard": "sop_xl.commands.executive:run_dashboard",
-    "export-pdf": "sop_xl.commands.executive:run_export_pdf",
+    "scenarios": "sop_xl.commands.scenarios:run_scenarios",
+    "financials": "sop_xl.commands.financials:run_financials",
+    "dashboard": "sop_xl.commands.dashboard:run_dashboard",
+    "export-pdf": "sop_xl.commands.export_pdf:run_export_pdf",
 }
 
 # the order of the monthly cycle, used by `sop-xl demo` and `sop-xl run`

@@ -110,8 +110,9 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     run = pd.DataFrame([result.run]).reindex(columns=PLAN_RUN.column_names())
     pt = data.settings.period_type
     written = [PLAN_RUN.name, PLAN_EXPLAIN.name]
-    if result.supply_plan.empty:
-        book.write_table(PLAN_EXPLAIN, result.explanation[PLAN_EXPLAIN.column_names()], period_type=pt)
+    if result.supply_plan.empty:  # infeasible, or no plan within the time limit: PlanRun says which
+        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
+                         period_type=pt)
     else:
         book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=pt)
         book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=pt,
@@ -136,8 +137,7 @@ def _plan_summary(result, source: str) -> list[str]:
     lines = [head]
     if run.get("objective") is not None:
         label = "margin" if run["objective_type"] == "max_margin" else "total cost"
-        gap = f", gap {run['gap']:.2%}" if run.get("gap") else ""
-        lines.append(f"  {label} {run['objective']:,.2f}{gap}")
+        lines.append(f"  {label} {run['objective']:,.2f}")  # the status already says the gap
     if run.get("message"):
         lines.append(f"  {run['message']}")
     if not result.explanation.empty:

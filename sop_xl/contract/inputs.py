@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from .schema import Column, Kind, Layout, Owner, Role, Setting, Sheet
+from .schema import Blank, Column, Kind, Layout, Owner, Role, Setting, Sheet
 
 C = Column
+
+# solver names the plan understands: HiGHS by algorithm, CBC, and the solver names of pulp 3.x
+# (whether one is installed on this machine is checked by `sop-xl validate` and the plan)
+SOLVERS = ("highs", "highs-simplex", "highs-ipm", "highs-choose", "cbc",
+           "PULP_CBC_CMD", "COIN_CMD", "HiGHS_CMD", "GLPK_CMD", "PYGLPK", "CPLEX_CMD", "CPLEX_PY", "GUROBI",
+           "GUROBI_CMD", "MOSEK", "XPRESS", "XPRESS_PY", "COINMP_DLL", "CHOCO_CMD", "MIPCL_CMD", "SCIP_CMD",
+           "FSCIP_CMD", "SCIP_PY", "COPT", "COPT_DLL", "COPT_CMD", "CyLP", "SAS94", "SASCAS", "CUOPT")
 
 SETTINGS = Sheet(
     name="Settings",
@@ -44,6 +51,9 @@ SETTINGS = Sheet(
                 description="Prediction-interval levels in % (comma separated)."),
         Setting("reconciliation", Kind.TEXT, "bottom_up", allowed=("bottom_up", "top_down", "middle_out", "none"),
                 stage="forecast", description="How SKU forecasts are made to add up to family forecasts."),
+        Setting("returns_net_demand", Kind.BOOL, "no", stage="forecast",
+                description="yes: a negative history quantity (returns above shipments) nets demand without a "
+                            "warning; no: it is reported by validate and the forecast reads it as 0."),
         Setting("outlier_threshold", Kind.NUMBER, 4.0, minimum=1.5, maximum=20, stage="forecast", unit="MADs",
                 description="History points further than this from the robust trend are cleansed."),
         # supply review
@@ -51,17 +61,18 @@ SETTINGS = Sheet(
                 description="Plan per SKU or per product family."),
         Setting("objective", Kind.TEXT, "min_cost", allowed=("min_cost", "max_margin"), stage="plan",
                 description="min_cost meets all demand at least cost; max_margin may leave unprofitable demand unmet."),
-        Setting("solver", Kind.TEXT, "highs", stage="plan",
+        Setting("solver", Kind.TEXT, "highs", stage="plan", allowed=SOLVERS,
                 description="highs (default: interior point, crossover for duals), highs-simplex, cbc, or any solver name pulp knows (e.g. GLPK_CMD)."),
         Setting("time_limit", Kind.NUMBER, 60, minimum=1, maximum=86400, unit="seconds", stage="plan",
                 description="Solver time limit."),
-        Setting("mip_gap", Kind.PERCENT, 0.01, minimum=0, maximum=1, stage="plan",
-                description="Relative gap at which a whole-number plan is good enough."),
+        Setting("mip_gap", Kind.PERCENT, 0.0001, minimum=0, maximum=1, stage="plan",
+                description="Relative gap at which a whole-number plan is good enough (0.01 %: reaches the "
+                            "whole-people optimum of textbook cases; PlanRun says 'within gap' when above 0)."),
         Setting("allow_backlog", Kind.BOOL, "yes", stage="plan",
                 description="yes: unmet demand is backordered (Items backorder cost); no: it is lost (lost-sales cost)."),
         Setting("no_backlog_at_end", Kind.BOOL, "yes", stage="plan",
                 description="yes: every backorder must be filled by the end of the horizon."),
-        Setting("whole_headcount", Kind.BOOL, "no", stage="plan",
+        Setting("whole_headcount", Kind.BOOL, "yes", stage="plan",
                 description="yes: headcount, hires and layoffs are whole people (a MIP, slower)."),
         Setting("lot_sizing", Kind.BOOL, "no", stage="plan",
                 description="yes: minimum lots and setup cost/time apply (a MIP, slower)."),
@@ -108,31 +119,34 @@ ITEMS = Sheet(
         C("uom", Kind.TEXT, "UoM", default="EA", aliases=("unit of measure", "unit"), width=8),
         C("status", Kind.TEXT, "Status", default="active", allowed=("active", "new", "discontinued"), width=13,
           description="discontinued: no forecast; new: short history expected."),
-        C("price", Kind.MONEY, "Price", unit="per unit", default=0.0, minimum=0, width=11),
-        C("unit_cost", Kind.MONEY, "Unit cost", unit="per unit", default=0.0, minimum=0, width=11,
+        C("price", Kind.MONEY, "Price", unit="per unit", default=0.0, minimum=0, width=11, bound=1e9),
+        C("unit_cost", Kind.MONEY, "Unit cost", unit="per unit", default=0.0, minimum=0, width=11, bound=1e9,
           description="Material and variable cost of one unit made in house."),
         C("holding_cost_rate", Kind.PERCENT, "Holding cost rate", unit="per year", default=0.25, minimum=0,
           maximum=5, width=12, description="Yearly cost of holding stock as a share of unit cost."),
         C("backorder_cost", Kind.MONEY, "Backorder cost", unit="per unit per period", default=0.0, minimum=0,
           width=12),
         C("lost_sales_cost", Kind.MONEY, "Lost sales cost", unit="per unit", default=None, minimum=0, width=12,
+          blank=Blank.DERIVED,
           description="Blank: the price (the revenue the lost sale would have brought)."),
         C("subcontract_cost", Kind.MONEY, "Subcontract cost", unit="per unit", default=None, minimum=0, width=12,
+          blank=Blank.NOT_OFFERED,
           description="Blank: subcontracting not possible."),
         C("subcontract_limit", Kind.NUMBER, "Subcontract limit", unit="units per period", default=None,
-          minimum=0, width=12, description="Blank: no limit."),
+          minimum=0, width=12, blank=Blank.UNLIMITED, description="Blank: no limit."),
         C("lead_time", Kind.INTEGER, "Lead time", unit="periods", default=0, minimum=0, maximum=52, width=10),
         C("min_lot", Kind.NUMBER, "Min lot", unit="units", default=0.0, minimum=0, width=10),
-        C("max_lot", Kind.NUMBER, "Max lot", unit="units", default=None, minimum=0, width=10,
+        C("max_lot", Kind.NUMBER, "Max lot", unit="units", default=None, minimum=0, width=10, blank=Blank.UNLIMITED,
           description="Blank: no limit."),
         C("setup_cost", Kind.MONEY, "Setup cost", unit="per setup", default=0.0, minimum=0, width=11),
         C("setup_hours", Kind.NUMBER, "Setup hours", unit="hours per setup", default=0.0, minimum=0, width=11),
         C("safety_stock_rule", Kind.TEXT, "Safety stock rule", default="service_level",
           allowed=("service_level", "periods_of_cover", "fixed", "none"), width=16),
         C("safety_stock_value", Kind.NUMBER, "Safety stock value", default=None, minimum=0, width=12,
+          blank=Blank.UNKNOWN,
           description="periods_of_cover: periods of average demand; fixed: units; service_level: ignored."),
         C("holding_cost", Kind.MONEY, "Holding cost", unit="per unit per period", default=None, minimum=0,
-          width=11, description="Blank: unit cost x holding cost rate / periods per year."),
+          width=11, blank=Blank.DERIVED, description="Blank: unit cost x holding cost rate / periods per year."),
     ),
 )
 
@@ -148,12 +162,13 @@ DEMAND_HISTORY = Sheet(
     columns=(C("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "item code", "product", "material"),
                width=14),),
     period_values=C("quantity", Kind.NUMBER, "Quantity", unit="units", minimum=0, number_format="#,##0",
-                    width=9),
+                    width=9, bound=1e10),
     long_columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "item code", "product", "material")),
         C("period", Kind.PERIOD, "Period", required=True, aliases=("date", "month", "week", "ds")),
-        C("quantity", Kind.NUMBER, "Quantity", required=True, minimum=0,
-          aliases=("qty", "demand", "sales", "units", "y")),
+        C("quantity", Kind.NUMBER, "Quantity", required=True, minimum=0, bound=1e10,
+          aliases=("qty", "demand", "sales", "units", "y"),
+          description="Blank: the quantity is unknown (missing), not zero."),
     ),
 )
 
@@ -169,10 +184,11 @@ RESOURCES = Sheet(
         C("description", Kind.TEXT, "Description", width=28),
         C("kind", Kind.TEXT, "Kind", default="machine", allowed=("machine", "line", "labour"), width=10,
           description="labour: capacity comes from the Workforce sheet (headcount x hours)."),
-        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours per period", required=True,
-          minimum=0, width=13),
+        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours per period", minimum=0, width=13,
+          bound=1e8, blank=Blank.UNKNOWN,
+          description="Needed for machines and lines; labour pools take theirs from Workforce."),
         C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours per period", default=0.0,
-          minimum=0, width=13),
+          minimum=0, width=13, bound=1e8),
         C("regular_cost", Kind.MONEY, "Regular cost", unit="per hour", default=0.0, minimum=0, width=11),
         C("overtime_cost", Kind.MONEY, "Overtime cost", unit="per hour", default=0.0, minimum=0, width=11),
     ),
@@ -189,7 +205,7 @@ ROUTING = Sheet(
         C("item", Kind.TEXT, "SKU or family", required=True, aliases=("sku", "family", "product"), width=16),
         C("resource", Kind.TEXT, "Resource", required=True, lookup="Resources.resource", width=16),
         C("hours_per_unit", Kind.NUMBER, "Hours per unit", unit="hours", required=True, minimum=0,
-          number_format="0.0000", width=12),
+          number_format="0.0000", width=12, bound=1e5),
     ),
 )
 
@@ -204,8 +220,10 @@ CAPACITY_CALENDAR = Sheet(
     columns=(
         C("resource", Kind.TEXT, "Resource", required=True, lookup="Resources.resource", width=16),
         C("period", Kind.PERIOD, "Period", required=True, width=10),
-        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours", required=True, minimum=0, width=13),
+        C("regular_capacity", Kind.NUMBER, "Regular capacity", unit="hours", required=True, minimum=0, width=13,
+          bound=1e8),
         C("overtime_capacity", Kind.NUMBER, "Overtime capacity", unit="hours", default=None, minimum=0, width=13,
+          bound=1e8, blank=Blank.INHERIT,
           description="Blank: the resource's usual overtime capacity."),
         C("reason", Kind.TEXT, "Reason", width=30),
     ),
@@ -221,9 +239,10 @@ WORKFORCE = Sheet(
     columns=(
         C("resource", Kind.TEXT, "Labour pool", required=True, lookup="Resources.resource",
           aliases=("resource", "pool"), width=16),
-        C("initial_headcount", Kind.NUMBER, "Initial headcount", unit="people", required=True, minimum=0, width=12),
+        C("initial_headcount", Kind.NUMBER, "Initial headcount", unit="people", required=True, minimum=0, width=12,
+          bound=1e7),
         C("hours_per_worker", Kind.NUMBER, "Hours per worker", unit="hours per period", required=True,
-          minimum=0, width=12),
+          minimum=0, width=12, bound=1e4),
         C("wage", Kind.MONEY, "Wage", unit="per worker per period", default=0.0, minimum=0, width=11),
         C("overtime_hours_per_worker", Kind.NUMBER, "Overtime hours per worker", unit="hours per period",
           default=0.0, minimum=0, width=13),
@@ -232,6 +251,7 @@ WORKFORCE = Sheet(
         C("layoff_cost", Kind.MONEY, "Layoff cost", unit="per person", default=0.0, minimum=0, width=11),
         C("min_headcount", Kind.NUMBER, "Min headcount", unit="people", default=0.0, minimum=0, width=11),
         C("max_headcount", Kind.NUMBER, "Max headcount", unit="people", default=None, minimum=0, width=11,
+          blank=Blank.UNLIMITED,
           description="Blank: no limit."),
     ),
 )
@@ -248,8 +268,10 @@ INVENTORY = Sheet(
         C("opening_stock", Kind.NUMBER, "Opening stock", unit="units", default=0.0, minimum=0, width=12),
         C("opening_backlog", Kind.NUMBER, "Opening backlog", unit="units", default=0.0, minimum=0, width=12),
         C("target_end_stock", Kind.NUMBER, "Target end stock", unit="units", default=None, minimum=0, width=12,
+          blank=Blank.ZERO,
           description="Blank: no end-of-horizon target."),
         C("max_stock", Kind.NUMBER, "Max stock", unit="units", default=None, minimum=0, width=12,
+          blank=Blank.UNLIMITED,
           description="Storage limit for this SKU. Blank: no limit."),
     ),
 )

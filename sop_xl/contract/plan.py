@@ -151,7 +151,9 @@ PLAN_RUN = Sheet(
     columns=(
         C("time", Kind.TEXT, "Time", width=20),
         C("objective_type", Kind.TEXT, "Objective", width=11),
-        C("status", Kind.TEXT, "Status", width=11),
+        C("status", Kind.TEXT, "Status", width=20,
+          description="optimal; within gap x % (a whole-number plan within Settings mip_gap); time limit, "
+                      "gap x % (or gap unknown); no_solution; infeasible; unbounded."),
         C("solver", Kind.TEXT, "Solver", width=9),
         C("requested_solver", Kind.TEXT, "Requested solver", width=12),
         C("objective", Kind.MONEY, "Objective value", width=14),

@@ -40,6 +40,18 @@ class Kind(str, enum.Enum):
     BOOL = "yes/no"
 
 
+class Blank(str, enum.Enum):
+    """What an empty cell of a column means; `sop_xl.plan.blanks.apply_blanks` applies it."""
+
+    UNKNOWN = "unknown"          # missing data: an error where the value is needed
+    ZERO = "zero"                # read as 0
+    DEFAULT = "default"          # read as the column's default
+    UNLIMITED = "unlimited"      # no limit
+    NOT_OFFERED = "not offered"  # the option does not exist (e.g. no subcontractor)
+    DERIVED = "derived"          # computed from other columns (the description says how)
+    INHERIT = "inherit"          # the parent's value (the family's row, the resource's usual capacity)
+
+
 class Layout(str, enum.Enum):
     TABLE = "table"        # one Excel Table, one row per record
     WIDE = "wide"          # key columns then one column per period (how planners paste)
@@ -58,6 +70,16 @@ NUMBER_FORMATS: dict[Kind, str] = {
 }
 
 YES_NO = ("yes", "no")
+
+# The largest absolute value a number of each kind may have unless its column declares its own
+# `bound`: a value beyond it is a typo or a broken formula (1e300), refused at its cell before any
+# stage computes with it.
+DEFAULT_BOUNDS: dict[Kind, float] = {
+    Kind.NUMBER: 1e12,
+    Kind.MONEY: 1e12,
+    Kind.INTEGER: 1e9,
+    Kind.PERCENT: 1e4,
+}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -91,10 +113,27 @@ class Column:
     width: float | None = None
     # allowed values come from another table's key column (e.g. Routing.resource from Resources)
     lookup: str = ""
+    # what a blank cell means; None: the default when there is one, else unknown
+    blank: Blank | None = None
+    # the largest plausible absolute value (None: DEFAULT_BOUNDS of the kind); beyond it a value is
+    # refused as a typo or a broken formula. Unlike `maximum`, it is a sanity bound, not a business rule.
+    bound: float | None = None
 
     def __post_init__(self) -> None:
         if not self.header:
             object.__setattr__(self, "header", self.name.replace("_", " ").capitalize())
+
+    @property
+    def blank_means(self) -> Blank:
+        if self.blank is not None:
+            return self.blank
+        if self.default is None:
+            return Blank.UNKNOWN
+        return Blank.ZERO if self.default in (0, 0.0) and self.kind is not Kind.TEXT else Blank.DEFAULT
+
+    @property
+    def magnitude_limit(self) -> float | None:
+        return self.bound if self.bound is not None else DEFAULT_BOUNDS.get(self.kind)
 
     @property
     def excel_format(self) -> str:
@@ -126,10 +165,15 @@ class Setting:
     maximum: float | None = None
     unit: str = ""
     stage: str = "general"
+    bound: float | None = None  # as Column.bound
 
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", self.key.replace("_", " ").capitalize())
+
+    @property
+    def magnitude_limit(self) -> float | None:
+        return self.bound if self.bound is not None else DEFAULT_BOUNDS.get(self.kind)
 
     @property
     def range_name(self) -> str:

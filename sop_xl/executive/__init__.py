@@ -1,12 +1,13 @@
 """Executive review: the Dashboard's KPIs and charts, the ActionPlan, and the meeting's PDF.
 
-`kpis`, `actions` and `charts` are pure (pandas in, pandas out); `pdf` prints a workbook file
-through LibreOffice. The commands in `sop_xl.commands.executive` read and write the workbook.
+A pure core: `kpis`, `actions` and `charts` are pandas in, pandas out, and never touch a workbook.
+The commands `sop_xl.commands.dashboard` and `sop_xl.commands.export_pdf` read and write the workbook;
+the meeting PDF's layout and its making live with the PDF adapter in `sop_xl.io.pdf`.
 """
 
 from .actions import merge_actions, seed_actions
 from .charts import dashboard_charts, dashboard_data
-from .kpis import Targets, dashboard_kpis, forecast_accuracy
+from .kpis import Kpi, Targets, dashboard_kpis, definitions, forecast_accuracy
 
-__all__ = ["Targets", "dashboard_charts", "dashboard_data", "dashboard_kpis", "forecast_accuracy",
+__all__ = ["Kpi", "Targets", "definitions", "dashboard_charts", "dashboard_data", "dashboard_kpis", "forecast_accuracy",
            "merge_actions", "seed_actions"]

@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ..periods import label
+from .kpis import definitions, excess_families
 
 COLUMNS = ["key", "category", "subject", "period", "finding", "suggested_action", "impact", "owner", "due",
            "status", "comment", "still_flagged"]
 EDITABLE = ("owner", "due", "status", "comment")
 OWNERS = {"overtime": "Operations", "hiring": "Operations", "layoffs": "Operations", "overload": "Operations",
           "shortage": "Sales", "excess_inventory": "Demand planning", "budget_gap": "Finance"}
-EXCESS_COVER = 2.0  # periods of average demand above safety stock before inventory counts as excess
-BUDGET_GAP = -0.05  # revenue this far below budget over the horizon is an action
 
 
 def _action(category: str, subject: str, first: pd.Timestamp | None, finding: str, action: str, impact: float,
@@ -99,34 +98,38 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
                                 f"{g['backlog_units'].max():,.0f} units backordered.",
                                 "Agree allocation with key customers, or add capacity.",
                                 lost + delayed, period_type))
+        revenue_kpi = definitions()["revenue"]  # a family off track against budget, as the KPI judges it
         budget = financials.groupby("family").agg(revenue=("revenue", "sum"), budget=("budget_revenue", "sum"),
                                                   first=("period", "min"))
         budget = budget[budget["budget"] > 0]
         for family, b in budget.iterrows():
             gap = (b["revenue"] - b["budget"]) / b["budget"]
-            if gap < BUDGET_GAP:
+            if revenue_kpi.status(b["revenue"], b["budget"]) == "off track":
                 rows.append(_action("budget_gap", family, b["first"],
                                     f"{family} revenue is {gap:+.1%} vs budget "
                                     f"({b['revenue'] - b['budget']:+,.0f} {currency}) over the horizon.",
                                     "Close the gap (promotion, price, capacity) or re-forecast the budget.",
                                     b["budget"] - b["revenue"], period_type))
-    if supply_plan is not None and not supply_plan.empty:
-        plan = supply_plan.copy()
-        avg = plan.groupby("family")["demand"].transform("mean")
-        excess = plan[plan["inventory"] > plan["safety_stock"] + EXCESS_COVER * avg + 1e-6]
-        if "unit_cost" in excess:
-            excess = excess.assign(value=(excess["inventory"] - excess["safety_stock"]) * excess["unit_cost"])
-        else:
-            excess = excess.assign(value=0.0)
-        for family, g in excess.groupby("family", sort=False):
-            by_period = g.groupby("ds")[["inventory", "value"]].sum()
-            rows.append(_action("excess_inventory", family, g["ds"].min(),
-                                f"{family} inventory is more than {EXCESS_COVER:g} periods of demand above safety "
-                                f"stock in {_periods(g['ds'], period_type)} (peak {by_period['inventory'].max():,.0f} "
-                                "units).", "Check the build-ahead; slow production or push sales.",
-                                by_period["value"].max(), period_type))
+    rows.extend(_excess_inventory(financials, period_type))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.drop_duplicates("key").reset_index(drop=True)
+
+
+def _excess_inventory(financials: pd.DataFrame | None, period_type: str) -> list[dict]:
+    """A family whose days of supply miss the Days-of-supply KPI's target (the KPI's own rule)."""
+    excess = excess_families(financials, period_type)
+    kpi = definitions()["days_of_supply"]
+    rows = []
+    for family, days in excess.items():
+        g = financials[financials["family"] == family]
+        peak = g.loc[g["inventory_value"].idxmax()]
+        rows.append(_action("excess_inventory", family, g["period"].min(),
+                            f"{family} holds {days:,.0f} days of supply on average (target at most "
+                            f"{kpi.target:,.0f}); peak inventory {peak['inventory_units']:,.0f} units in "
+                            f"{label(peak['period'], period_type)}.",
+                            "Check the build-ahead; slow production or push sales.",
+                            float(g["inventory_value"].mean()), period_type))
+    return rows
 
 
 def merge_actions(seeded: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFrame:

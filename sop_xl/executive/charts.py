@@ -8,31 +8,48 @@ import pandas as pd
 from ..charts import ChartSpec, Highlight, Series
 from ..periods import label
 
-COLUMNS = ["chart", "group", "label", "demand", "forecast", "plan", "load", "capacity", "max_capacity",
-           "inventory", "safety_stock", "total_cost", "margin"]
+COLUMNS = ["chart", "group", "label", "history", "demand", "forecast", "plan", "load", "capacity", "max_capacity",
+           "inventory", "safety_stock", "total_cost", "contribution"]
+HISTORY_PERIODS = 12  # periods of actuals shown before the horizon on the demand charts
 MAX_FAMILIES = 4
+ALL = "All families"  # the demand chart of the whole company, first
 MAX_RESOURCES = 4
 STATUS_FILLS = (("on track", "C6EFCE"), ("watch", "FFEB9C"), ("off track", "FFC7CE"))
 DATA_SHEET = "DashboardData"
+# the demand chart: four lines told apart by colour and style (actuals solid black, statistical forecast
+# dashed grey, consensus solid blue, plan dashed green)
+DEMAND_SERIES = (Series("history", "Actuals", "000000"),
+                 Series("forecast", "Statistical", "7F7F7F", dashed=True),
+                 Series("demand", "Consensus", "1F77B4"),
+                 Series("plan", "Plan", "2CA02C", dashed=True))
 
 
 def dashboard_data(*, demand: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None,
+                   history: pd.DataFrame | None = None,
                    financials: pd.DataFrame | None = None, supply_plan: pd.DataFrame | None = None,
                    capacity: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
                    period_type: str = "month") -> pd.DataFrame:
-    """demand / forecast: family, ds, value; financials: the Financials table (period = ds);
+    """demand / forecast / history: family, ds, value (history: the last `HISTORY_PERIODS` before the
+    horizon are shown); financials: the Financials table (period = ds);
     supply_plan: family, ds, inventory, safety_stock; capacity: resource, ds, used hours as
     ``load``, regular_capacity, overtime_capacity (Capacity, or RoughCut before a plan)."""
     blocks: list[pd.DataFrame] = []
     families = _families(demand, financials)
-    for family in families[:MAX_FAMILIES]:
+    for family in ([ALL] if len(families) > 1 else []) + families[:MAX_FAMILIES]:
+        def of(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame if family == ALL else frame[frame["family"] == family]
         parts = {}
+        if history is not None and not history.empty:
+            past = of(history).groupby("ds")["value"].sum()
+            if demand is not None and not demand.empty:
+                past = past[past.index < demand["ds"].min()]
+            parts["history"] = past.iloc[-HISTORY_PERIODS:]
         if demand is not None and not demand.empty:
-            parts["demand"] = demand[demand["family"] == family].groupby("ds")["value"].sum()
+            parts["demand"] = of(demand).groupby("ds")["value"].sum()
         if forecast is not None and not forecast.empty:
-            parts["forecast"] = forecast[forecast["family"] == family].groupby("ds")["value"].sum()
+            parts["forecast"] = of(forecast).groupby("ds")["value"].sum()
         if financials is not None and not financials.empty and financials["shipped_units"].notna().any():
-            parts["plan"] = financials[financials["family"] == family].groupby("period")["shipped_units"].sum()
+            parts["plan"] = of(financials).groupby("period")["shipped_units"].sum()
         if parts:
             block = pd.DataFrame(parts).sort_index()
             blocks.append(_block("demand", family, block, period_type))
@@ -52,7 +69,7 @@ def dashboard_data(*, demand: pd.DataFrame | None = None, forecast: pd.DataFrame
     if comparison is not None and not comparison.empty:
         block = pd.DataFrame({"chart": "scenarios", "group": "", "label": comparison["scenario"].astype(str),
                               "total_cost": comparison["total_cost"].astype(float),
-                              "margin": comparison["margin"].astype(float)})
+                              "contribution": comparison["contribution"].astype(float)})
         blocks.append(block)
     if not blocks:
         return pd.DataFrame(columns=COLUMNS)
@@ -78,10 +95,12 @@ def _block(chart: str, group: str, values: pd.DataFrame, period_type: str) -> pd
     return out
 
 
-def dashboard_charts(data: pd.DataFrame, *, below_row: int | None = None, first_column: str = "I",
-                     width_cm: float = 16.0) -> list:
+def dashboard_charts(data: pd.DataFrame, *, first_column: str = "I", width_cm: float = 16.0,
+                     demand_label: str = "Consensus", anchors: tuple[str, ...] | None = None,
+                     height_cm: float | None = None) -> list:
     """Charts on the Dashboard drawn from DashboardData, in a grid two charts wide right of the KPI
-    table (or, for print, below it from `below_row`), plus the status colours of the KPI table."""
+    table (or, for print, at the given `anchors`: one chart per anchor, in block order), plus the status
+    colours of the KPI table."""
     specs: list = [Highlight("status", STATUS_FILLS)]
     if data.empty:
         return specs
@@ -93,23 +112,19 @@ def dashboard_charts(data: pd.DataFrame, *, below_row: int | None = None, first_
         if i == len(data) or chart_col[i] != chart_col[start] or group_col[i] != group_col[start]:
             blocks.append((chart_col[start], group_col[start], start, i))
             start = i
-    if below_row is not None:
-        # for print: two across under the KPI table (about 24 cm wide); column F starts about 13 cm
-        # from the left edge, so charts up to 12.5 cm wide do not overlap
-        columns, top, ratio = ["A", "F"], below_row, 0.5
-    else:
-        columns, top, ratio = [first_column, _shift(first_column, 10)], 4, 0.47
-    size = dict(width_cm=width_cm, height_cm=width_cm * ratio)
+    columns, top = [first_column, _shift(first_column, 10)], 4
+    size = dict(width_cm=width_cm, height_cm=height_cm or width_cm * 0.47)
     step = int(size["height_cm"] / 0.53) + 2  # rows of the default height (15 pt = 0.53 cm) per chart
     across = len(columns)
+    if anchors is not None:
+        blocks = blocks[:len(anchors)]
     for n, (chart, group, a, b) in enumerate(blocks):
-        anchor = f"{columns[n % across]}{top + (n // across) * step}"
+        anchor = anchors[n] if anchors is not None else f"{columns[n % across]}{top + (n // across) * step}"
         if chart == "demand":
-            present = [s for s in (Series("demand", "Demand", "1F77B4"),
-                                   Series("forecast", "Statistical forecast", "7F7F7F", dashed=True),
-                                   Series("plan", "Plan (shipped)", "2CA02C", dashed=True))
-                       if data["%s" % s.column].iloc[a:b].notna().any()]
-            title = f"{group}: " + " vs ".join(s.column for s in present)
+            series = [Series(s.column, demand_label, s.color, s.dashed) if s.column == "demand" else s
+                      for s in DEMAND_SERIES]
+            present = [s for s in series if s.column in data and data[s.column].iloc[a:b].notna().any()]
+            title = f"Demand: {group}" if group == ALL else f"{group}: demand"
             specs.append(ChartSpec(title, DATA_SHEET, "label", tuple(present),
                                    kind="line", rows=(a, b), anchor=anchor, y_title="units", **size))
         elif chart == "capacity":
@@ -125,14 +140,23 @@ def dashboard_charts(data: pd.DataFrame, *, below_row: int | None = None, first_
                                    kind="line", rows=(a, b), anchor=anchor, y_title="units", **size))
         elif chart == "scenarios":
             specs.append(ChartSpec("Scenarios", DATA_SHEET, "label",
-                                   (Series("total_cost", "Total cost", "C0504D"), Series("margin", "Margin", "2CA02C")),
+                                   (Series("total_cost", "Total plan cost", "C0504D"),
+                                    Series("contribution", "Contribution after plan costs", "2CA02C")),
                                    kind="column", rows=(a, b), anchor=anchor, y_title="money", **size))
     return specs
 
 
 def _shift(letter: str, n: int) -> str:
-    from openpyxl.utils import column_index_from_string, get_column_letter
-    return get_column_letter(column_index_from_string(letter) + n)
+    """The column letter `n` columns right of `letter` (A..ZZ)."""
+    index = 0
+    for ch in letter.upper():
+        index = index * 26 + ord(ch) - 64
+    index += n
+    out = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
 
 
 def family_long(frame: pd.DataFrame, items: pd.DataFrame, value: str) -> pd.DataFrame:

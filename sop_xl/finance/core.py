@@ -6,7 +6,9 @@ Two views side by side, as finance reads them in the S&OP meeting:
   (lost sales) and the revenue they push to later periods (backlog).
 
 Shipped units come from the plan's own stock balance: shipped[t] = demand[t] + backlog[t-1]
-- backlog[t] - lost[t], with backlog[-1] the opening backlog. Cost of goods is at standard
+- backlog[t] - lost[t], with backlog[-1] the opening backlog. The opening backlog is demand of
+the horizon: it is part of the first period's unconstrained demand, so the plan can never ship
+more revenue than the unconstrained view sells. Cost of goods is at standard
 unit cost (Items.unit_cost); the plan's labour and penalty costs are on PlanCost.
 """
 
@@ -44,6 +46,34 @@ def unconstrained(demand: pd.DataFrame, priced: pd.DataFrame) -> pd.DataFrame:
     frame["revenue"] = frame["demand"] * frame["price"]
     frame["cogs"] = frame["demand"] * frame["unit_cost"]
     return frame
+
+
+def with_opening_backlog(demand: pd.DataFrame, items: pd.DataFrame, opening: pd.Series | None) -> pd.DataFrame:
+    """``demand`` (sku, ds, demand) with the opening backlog added to each SKU's first period: orders
+    already taken are demand of the horizon. A backlog given per family (a family plan) is spread over the
+    family's SKUs in proportion to their first-period demand (evenly where that is 0)."""
+    if opening is None or demand.empty:
+        return demand
+    opening = opening.astype(float).fillna(0.0)
+    opening = opening[opening > 0]
+    if opening.empty:
+        return demand
+    first = demand["ds"].min()
+    head = demand[demand["ds"] == first].groupby("sku")["demand"].sum()
+    family_of = dict(zip(items["sku"], items["family"]))
+    rows = []
+    for key, units in opening.items():
+        if key in family_of or key in head.index:
+            rows.append((key, units))
+            continue
+        members = [s for s, f in family_of.items() if f == key]
+        if not members:
+            continue
+        weights = head.reindex(members).fillna(0.0)
+        weights = weights / weights.sum() if weights.sum() > 0 else pd.Series(1.0 / len(members), index=members)
+        rows.extend((sku, units * w) for sku, w in weights.items())
+    extra = pd.DataFrame(rows, columns=["sku", "demand"]).assign(ds=first)
+    return pd.concat([demand[["sku", "ds", "demand"]], extra[["sku", "ds", "demand"]]], ignore_index=True)
 
 
 def shipped(supply_plan: pd.DataFrame, opening_backlog: pd.Series | None = None) -> pd.DataFrame:
@@ -89,6 +119,7 @@ def financials(*, demand: pd.DataFrame, items: pd.DataFrame, supply_plan: pd.Dat
     Constrained columns are NaN without a supply plan; the gap to budget then uses the
     unconstrained revenue.
     """
+    demand = with_opening_backlog(demand, items, opening_backlog)
     base = unconstrained(demand, sku_prices(items, demand, prices))
     base["family"] = base["family"].fillna("(no family)")
     out = base.groupby(["family", "ds"], as_index=False).agg(

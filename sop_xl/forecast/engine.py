@@ -221,11 +221,12 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
     calendar = frames.period_starts(pd.Period(ordinal=base, freq=freq), top - base + h).to_numpy()
     # interval calibration pools: one per kind of series
     with_bt = [s for s in series if s.outcome is not None and s.outcome.actual is not None]
-    scales = np.array([intervals.series_scale(s.outcome.actual, s.outcome.fitted, s.outcome.scale) for s in with_bt])
+    errors = [s.outcome.actual - (s.outcome.nested if s.outcome.nested is not None else s.outcome.fitted)
+              for s in with_bt]
+    scales = np.array([intervals.series_scale(e, s.outcome.scale) for e, s in zip(errors, with_bt)])
     pools = [kind_of(s.profile) for s in with_bt]
-    errors = [s.outcome.fitted - s.outcome.actual for s in with_bt]
     bands, coverage = intervals.calibrate(errors, scales, pools, levels)
-    default_band = next(iter(bands.values()), intervals.Band(0.5, {lv: intervals._normal_q(lv) for lv in levels}))
+    default_band = next(iter(bands.values()), intervals.default_band(levels))
     scale_of = {id(s): sc for s, sc in zip(with_bt, scales)}
 
     fc = {k: [] for k in ("unique_id", "ds", "yhat", "method", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")])}

@@ -1,18 +1,28 @@
-"""Prediction intervals calibrated on backtest errors, the same way for every method.
+"""Prediction intervals calibrated on nested backtest errors, the same way for every method.
 
-For each pool of similar series (smooth / seasonal / sparse) the backtest errors of the
-chosen methods are divided by each series' own backtest MAE and by k^p, where k is the
-step ahead and p (0..1) is fitted to how the median error grows with k. The half-width at
-level L for a series is then  q_L * MAE_series * k^p,  with q_L the L-quantile of those
-normalised errors. Lower bounds stop at zero (demand).
+Nested: the errors that calibrate come from windows that did not choose the method. For every
+backtest window the selection is redone on the other windows, and the error of what that
+selection picks on the left-out window is kept (`select.select_block`, `Outcome.nested`). So the
+intervals price in the chance of picking the wrong method, as the final forecast does.
 
-Empirical coverage is measured honestly by two-fold cross-validation over the backtest
-cells (series x window): quantiles from one half, coverage counted on the other.
+For each pool of similar series (plain / seasonal / sparse / sparse seasonal) the signed errors
+(actual - forecast) are divided by the series' own nested MAE measured on its OTHER windows (so
+the scale is as uncertain as it will be on new data) and by k^p, where k is the step ahead and p
+(0..1) is fitted to how the median error grows with k. The band at level L for a series is then
+
+    forecast + q_lo(L) * MAE_series * k^p  ..  forecast + q_hi(L) * MAE_series * k^p
+
+with q_lo / q_hi the (1-L)/2 and (1+L)/2 quantiles of the pooled normalised errors: asymmetric
+when the errors are (positive, skewed demand), and the lower bound never below zero.
+
+Empirical coverage is measured by two-fold cross-validation over SERIES (quantiles from one half
+of the series, coverage counted on the other half), never over cells of the same series.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -22,62 +32,75 @@ _MIN_POINTS = 30  # fewer normalised errors than this in a pool: use all pools t
 
 @dataclass(frozen=True)
 class Band:
-    power: float                 # growth exponent p of the error with the step ahead
-    quantiles: dict[int, float]  # level -> q
+    power: float                              # growth exponent p of the error with the step ahead
+    quantiles: dict[int, tuple[float, float]]  # level -> (q_lo <= 0, q_hi >= 0)
 
 
-def series_scale(actual: np.ndarray | None, fitted: np.ndarray | None, fallback: float) -> float:
-    if actual is None or fitted is None:
+def series_scale(errors: np.ndarray | None, fallback: float) -> float:
+    """Mean absolute nested backtest error of one series; `fallback` (the MASE scale) when unknown or 0."""
+    if errors is None:
         return fallback
-    e = np.abs(np.asarray(fitted) - np.asarray(actual))
+    e = np.abs(np.asarray(errors, float))
     e = e[np.isfinite(e)]
     s = float(e.mean()) if len(e) >= 3 else 0.0
     return s if s > 0 else fallback
 
 
-def _points(errors: list[np.ndarray], scales: np.ndarray):
-    """(normalised |error|, step k, series number, window number) of every backtest cell."""
-    z, k, sid, wid = [], [], [], []
+def _points(errors: list, scales: np.ndarray):
+    """(normalised signed error, step k, series number) of every backtest cell; each window's errors
+    are scaled by the MAE of the series' other windows."""
+    z, k, sid = [], [], []
     for i, e in enumerate(errors):
         if e is None:
             continue
-        e = np.abs(np.atleast_2d(e)) / scales[i]
+        e = np.atleast_2d(np.asarray(e, float))
         w, hb = e.shape
-        z.append(e.ravel())
-        k.append(np.tile(np.arange(1, hb + 1), w))
-        sid.append(np.full(e.size, i))
-        wid.append(np.repeat(np.arange(w), hb))
+        a = np.abs(e)
+        for j in range(w):
+            others = np.delete(a, j, axis=0)
+            others = others[np.isfinite(others)]
+            s = float(others.mean()) if others.size >= 3 and others.mean() > 0 else scales[i]
+            z.append(e[j] / s)
+            k.append(np.arange(1, hb + 1))
+            sid.append(np.full(hb, i))
     if not z:
-        return (np.zeros(0),) * 4
-    z, k, sid, wid = (np.concatenate(a) for a in (z, k, sid, wid))
+        return (np.zeros(0),) * 3
+    z, k, sid = (np.concatenate(x) for x in (z, k, sid))
     ok = np.isfinite(z)
-    return z[ok], k[ok], sid[ok], wid[ok]
+    return z[ok], k[ok], sid[ok]
 
 
 def fit_band(z: np.ndarray, k: np.ndarray, levels) -> Band:
     power = 0.5
     steps = np.unique(k)
     if len(steps) >= 3:
-        med = np.array([np.median(z[k == s]) for s in steps])
+        med = np.array([np.median(np.abs(z[k == s])) for s in steps])
         ok = med > 0
         if ok.sum() >= 3:
             power = float(np.clip(np.polyfit(np.log(steps[ok]), np.log(med[ok]), 1)[0], 0.0, 1.0))
     u = z / k ** power
-    q = {int(lv): float(np.quantile(u, lv / 100)) if len(u) else np.nan for lv in levels}
+    q = {}
+    for lv in levels:
+        if len(u):
+            lo, hi = np.quantile(u, [0.5 - lv / 200, 0.5 + lv / 200])
+            q[int(lv)] = (float(min(lo, 0.0)), float(max(hi, 0.0)))
+        else:
+            q[int(lv)] = normal_quantiles(lv)
     return Band(power, q)
 
 
 def calibrate(errors: list, scales: np.ndarray, pools: list[str], levels) -> tuple[dict[str, Band], pd.DataFrame]:
-    """Bands per pool, and the cross-validated empirical coverage per pool and level."""
-    z, k, sid, wid = _points(errors, scales)
+    """Bands per pool from signed nested errors (actual - forecast), and the coverage per pool and
+    level cross-validated over series."""
+    z, k, sid = _points(errors, scales)
     pools = np.asarray(pools, dtype=object)
-    everyone = fit_band(z, k, levels) if len(z) else Band(0.5, {int(lv): _normal_q(lv) for lv in levels})
+    everyone = fit_band(z, k, levels) if len(z) else default_band(levels)
     bands, rows = {}, []
     for pool in sorted(set(pools.tolist())):
         mask = pools[sid] == pool if len(z) else np.zeros(0, bool)
         zp, kp = z[mask], k[mask]
         bands[pool] = fit_band(zp, kp, levels) if len(zp) >= _MIN_POINTS else everyone
-        fold = (sid[mask] + wid[mask]) % 2
+        fold = np.unique(sid[mask], return_inverse=True)[1] % 2 if mask.any() else np.zeros(0, int)
         for lv in levels:
             hits, total = 0, 0
             for f in (0, 1):
@@ -85,21 +108,31 @@ def calibrate(errors: list, scales: np.ndarray, pools: list[str], levels) -> tup
                 if train.sum() < _MIN_POINTS or not test.any():
                     continue
                 band = fit_band(zp[train], kp[train], (lv,))
-                hits += int((zp[test] <= band.quantiles[int(lv)] * kp[test] ** band.power).sum())
+                lo, hi = band.quantiles[int(lv)]
+                u = zp[test] / kp[test] ** band.power
+                hits += int(((u >= lo) & (u <= hi)).sum())
                 total += int(test.sum())
             rows.append({"pool": pool, "level": int(lv), "coverage": 100 * hits / total if total else np.nan,
                          "points": int(len(zp))})
     return bands, pd.DataFrame(rows, columns=["pool", "level", "coverage", "points"])
 
 
-def _normal_q(level) -> float:
-    from statistics import NormalDist
-    return NormalDist().inv_cdf(0.5 + level / 200) * 1.25  # MAE -> sd (sqrt(pi/2))
+def normal_quantiles(level) -> tuple[float, float]:
+    q = NormalDist().inv_cdf(0.5 + level / 200) * 1.25  # MAE -> sd (sqrt(pi/2))
+    return -q, q
+
+
+def default_band(levels) -> Band:
+    return Band(0.5, {int(lv): normal_quantiles(lv) for lv in levels})
 
 
 def bounds(mean: np.ndarray, scale: float, band: Band, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bound of the band around `mean` (lower never below zero, never above the mean)."""
     k = np.arange(1, len(mean) + 1)
-    half = band.quantiles[int(level)] * scale * k ** band.power
-    if not np.all(np.isfinite(half)):
-        half = _normal_q(level) * scale * np.sqrt(k)
-    return np.maximum(mean - half, 0.0), mean + half
+    q_lo, q_hi = band.quantiles[int(level)]
+    grow = scale * k ** band.power
+    lo, hi = mean + q_lo * grow, mean + q_hi * grow
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        q_lo, q_hi = normal_quantiles(level)
+        lo, hi = mean + q_lo * scale * np.sqrt(k), mean + q_hi * scale * np.sqrt(k)
+    return np.clip(lo, 0.0, np.maximum(mean, 0.0)), np.maximum(hi, mean)

@@ -81,9 +81,14 @@ def make(name: str, m: int) -> Model:
 
 
 def kind_of(p: Profile) -> str:
-    if p.sparse:
-        return "sparse_seasonal" if p.seasonal else "sparse"
-    return "seasonal" if p.seasonal else "plain"
+    return kind_of_flags(p.demand_class, p.seasonal)
+
+
+def kind_of_flags(demand_class: str, seasonal: bool) -> str:
+    """plain, seasonal, sparse or sparse_seasonal: the pool a series is selected and calibrated in."""
+    if demand_class in ("intermittent", "lumpy"):
+        return "sparse_seasonal" if seasonal else "sparse"
+    return "seasonal" if seasonal else "plain"
 
 
 def auto_candidates(p: Profile, candidates: dict | None = None) -> tuple[str, ...]:
@@ -122,13 +127,16 @@ class Outcome:
     scores: dict = field(default_factory=dict)  # method -> {metric: value} over the backtest
     flags: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)  # methods averaged by an ensemble
+    nested: np.ndarray | None = None     # (w, hb) backtest forecasts of a selection that did not see the window
 
 
-_CAP = 3.0
+def _safe_forecast(name: str, m: int, y: np.ndarray, h: int, adjusted: dict | None = None) -> np.ndarray:
+    """Forecast with a candidate; rows that come out non-finite get the naive forecast.
 
-
-def _safe_forecast(name: str, m: int, y: np.ndarray, h: int) -> np.ndarray:
-    """Forecast with a candidate; rows that come out non-finite get the naive forecast."""
+    Demand is never negative, and a forecast far above anything ever sold is a model gone wrong:
+    values are clipped to [0, CAP x the historical maximum]. With `adjusted` (a dict), the rows
+    touched are recorded under "non_finite", "negative" and "capped" (boolean arrays).
+    """
     try:
         f = make(name, m).forecast(y, h)
     except (ValueError, FloatingPointError, np.linalg.LinAlgError):
@@ -136,8 +144,23 @@ def _safe_forecast(name: str, m: int, y: np.ndarray, h: int) -> np.ndarray:
     bad = ~np.isfinite(f).all(axis=1)
     if bad.any():
         f[bad] = np.repeat(y[bad, -1:], h, axis=1)
-    # demand is never negative, and a forecast far above anything ever sold is a model gone wrong
-    return np.clip(f, 0.0, _CAP * np.abs(y).max(axis=1, keepdims=True))
+    cap = CAP * np.abs(y).max(axis=1, keepdims=True)
+    if adjusted is not None:
+        adjusted["non_finite"] = bad
+        adjusted["negative"] = (f < 0).any(axis=1)
+        adjusted["capped"] = (f > cap).any(axis=1)
+    return np.clip(f, 0.0, cap)
+
+
+# flags (and the reason shown beside them) for what the engine changed in a model's forecast
+CAP = 3.0
+ADJUSTMENTS = {
+    "non_finite": ("model_failed_naive_used", "the model gave no finite forecast: the last value is repeated"),
+    "negative": ("negative_set_to_zero", "the model forecast below zero in some period(s): set to 0 (demand "
+                 "cannot be negative)"),
+    "capped": ("capped_at_3x_history_max", "the model forecast above 3x the largest value in the history in some "
+               "period(s): capped there"),
+}
 
 
 ENSEMBLE = "ensemble"
@@ -178,13 +201,16 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
     top = order[:, :k]
     finite = np.take_along_axis(np.isfinite(score), top, axis=1)
 
-    final = {}
+    final, adjusted = {}, {}
     for j, name in enumerate(names):
         rows = np.flatnonzero((top == j).any(axis=1))
         if len(rows):
             f = np.full((n, h), np.nan)
-            f[rows] = _safe_forecast(name, m, ys[rows], h) * level[rows, None]
+            record: dict = {}
+            f[rows] = _safe_forecast(name, m, ys[rows], h, record) * level[rows, None]
             final[name] = f
+            adjusted[name] = {key: dict(zip(rows.tolist(), mask.tolist())) for key, mask in record.items()}
+    nested = _nested(actual, fc, names, metric, scale, k)
 
     kpis = {x: accuracy.all_metrics(actual, fc[x], scale) for x in every}
     out = []
@@ -202,9 +228,32 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
             scores[ENSEMBLE] = {key: float(v[0]) for key, v in
                                 accuracy.all_metrics(actual[i][None], fitted[None], scale[i:i + 1]).items()}
             reason = _ensemble_reason(metric, members, i, names, score, scores, len(origins), hb, bench)
+        notes = [(key, x) for x in members for key in ADJUSTMENTS if adjusted[x][key].get(i)]
+        extra = list(dict.fromkeys(ADJUSTMENTS[key][0] for key, _ in notes))
+        for key in dict.fromkeys(key for key, _ in notes):
+            who = [x for k2, x in notes if k2 == key]
+            reason += f"; ADJUSTED ({', '.join(who)}): {ADJUSTMENTS[key][1]}"
         out.append(Outcome(method=chosen, reason=reason, forecast=np.maximum(forecast, 0), origins=list(origins),
                            actual=actual[i], fitted=fitted, scale=float(scale[i]), scores=scores,
-                           members=members, flags=list(flags)))
+                           members=members, flags=list(flags) + extra, nested=nested[i]))
+    return out
+
+
+def _nested(actual, fc, names, metric, scale, k) -> np.ndarray:
+    """(n, w, hb) backtest forecasts where window j is forecast by what the selection picks on the
+    other windows (the single window, when there is only one, is its own)."""
+    n, w, hb = actual.shape
+    stack = np.stack([fc[x] for x in names], axis=1)  # (n, c, w, hb)
+    if w < 2:
+        pick = np.argsort(np.vstack([accuracy.metric(metric, actual, fc[x], scale) for x in names]).T, axis=1)
+        return stack[np.arange(n)[:, None], pick[:, :k]].mean(axis=1)
+    out = np.empty((n, w, hb))
+    for j in range(w):
+        keep = [i for i in range(w) if i != j]
+        sc = np.vstack([accuracy.metric(metric, actual[:, keep], fc[x][:, keep], scale) for x in names]).T
+        sc = np.where(np.isfinite(sc), sc, np.inf)
+        top = np.argsort(sc, axis=1, kind="stable")[:, :k]
+        out[:, j] = stack[np.arange(n)[:, None], top, j].mean(axis=1)
     return out
 
 

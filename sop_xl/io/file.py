@@ -181,7 +181,20 @@ class FileWorkbook:
         self._check_extent(sheet_name)
         rows = self._reader().get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         # calamine gives "" for blank cells; the contract layer wants None
-        return [[None if v == "" else v for v in row] for row in rows]
+        grid = [[None if v == "" else v for v in row] for row in rows]
+        # ... and "" for error values and uncalculated formulas too: those are put back (io/unreadable.py)
+        return self._mark_unreadable(sheet_name, grid)
+
+    def _mark_unreadable(self, sheet_name: str, grid: list[list[Any]]) -> list[list[Any]]:
+        from .fast_rows import sheet_parts
+        from .unreadable import mark_unreadable, unreadable_cells
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                part = sheet_parts(z).get(sheet_name)
+            marks = unreadable_cells(self.path, part) if part else {}
+        except (KeyError, zipfile.BadZipFile, AttributeError, OSError):
+            return grid
+        return mark_unreadable(grid, marks) if marks else grid
 
     def _check_extent(self, sheet_name: str) -> None:
         """A stray cell typed far away (e.g. XFD1048576) would make the reader allocate the whole

@@ -292,3 +292,11 @@ def _office_owner(owner: Path) -> str:
         if name.isprintable() and name:
             return f" by {name}"
     return ""
+
+
+def release_all() -> None:
+    """Remove every lock this process holds (the Ctrl-C handler, just before the process exits)."""
+    with _held_guard:
+        _held.clear()
+    for lock in list(_mine):
+        _release(Path(lock))

@@ -92,25 +92,51 @@ def parse_settings(entries: Iterable[tuple[int, Any, Any]], log: IssueLog, *, va
 
 def _setting_value(spec: Setting, raw: Any, log: IssueLog, where: dict, period_type: str) -> Any:
     kind = spec.kind
-    got = coerce(raw, kind, allowed=spec.allowed, period_type=period_type, maximum=spec.maximum)
+    got = coerce(raw, kind, allowed=spec.allowed, period_type=period_type, maximum=spec.maximum,
+                 minimum=spec.minimum)
     if got.problem:
         hint = f"Pick one of: {', '.join(spec.choices)}." if spec.choices else \
             f"Enter a {kind.value}" + (f" ({spec.unit})" if spec.unit else "") + ", or clear it for the default."
         code = IssueCode.NOT_ALLOWED if spec.allowed else IssueCode.NOT_A_NUMBER if kind in (
             Kind.NUMBER, Kind.INTEGER, Kind.PERCENT, Kind.MONEY) else IssueCode.NOT_A_PERIOD \
             if kind is Kind.PERIOD else IssueCode.NOT_YES_NO if kind is Kind.BOOL else IssueCode.NOT_ALLOWED
+        if got.formula_problem:
+            code = IssueCode.FORMULA_ERROR
+            hint = "Fix the formula (or type the value), save the workbook in Excel, or clear it for the default."
+        elif kind is Kind.PERIOD and "years" in got.problem:
+            code = IssueCode.OUT_OF_RANGE
+            hint = "Correct the year (e.g. 2027-01), or clear it to start after the last history period."
         log.error(code, f"Setting {spec.label}: {got.problem}.", hint, **where)
         return None
     value = got.value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        limit = spec.magnitude_limit
         low, high = spec.minimum, spec.maximum
+        if limit is not None and abs(value) > limit and high is None:
+            log.error(IssueCode.OUT_OF_RANGE, f"Setting {spec.label} is {value:.6g}, beyond the plausible "
+                      f"{limit:,.0f}.", "Correct the number, or clear it for the default.", **where)
+            return None
         if (low is not None and value < low) or (high is not None and value > high):
-            rng = f"between {low:g} and {high:g}" if low is not None and high is not None else \
-                f"at least {low:g}" if low is not None else f"at most {high:g}"
-            log.error(IssueCode.OUT_OF_RANGE, f"Setting {spec.label} is {value:g}; it must be {rng}.",
-                      f"Enter a value {rng}" + (f" ({spec.unit})." if spec.unit else "."), **where)
+            show = _percent if kind is Kind.PERCENT else (lambda x: f"{x:g}")
+            rng = f"between {show(low)} and {show(high)}" if low is not None and high is not None else \
+                f"at least {show(low)}" if low is not None else f"at most {show(high)}"
+            read = f"{value:g}"
+            if kind is Kind.PERCENT:
+                read = _plain(raw) if "%" in _plain(raw) else f"{_plain(raw)}, read as {value * 100:g}%"
+            example = f" Write it as {show(spec.default)} or {spec.default:g}." if kind is Kind.PERCENT and \
+                isinstance(spec.default, float) else ""
+            log.error(IssueCode.OUT_OF_RANGE, f"Setting {spec.label} is {read}; it must be {rng}.",
+                      f"Enter a value {rng}" + (f" ({spec.unit})." if spec.unit else ".") + example, **where)
             return None
     return value
+
+
+def _percent(x: float) -> str:
+    return f"{x * 100:g}%"
+
+
+def _plain(raw: Any) -> str:
+    return raw.strip() if isinstance(raw, str) else f"{raw:g}" if isinstance(raw, (int, float)) else str(raw)
 
 
 def _levels(raw: Any, log: IssueLog, cell: str) -> tuple[int, ...]:

@@ -9,7 +9,8 @@ stage can still name the cell of any value (`cell_of`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
@@ -18,9 +19,9 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .. import periods
 from ..contract import DEMAND_HISTORY, SETTINGS
-from ..contract.schema import Column, Kind, Layout, Sheet
+from ..contract.schema import Column, Kind, Layout, Role, Sheet, normalise_header
 from ..issues import IssueCode, IssueLog
-from ..values import coerce
+from ..values import _short, coerce, period_window
 from .protocol import WorkbookAdapter
 from .settings import Settings, parse_settings
 
@@ -33,6 +34,8 @@ class Header:
     columns: dict[str, int]        # contract column name -> 0-based grid column
     extra: dict[int, str]          # grid column -> header text not in the contract
     periods: dict[int, pd.Timestamp]  # WIDE: grid column -> period
+    # WIDE: grid column -> (header text, why) for period headers outside the sane window (e.g. 1926-01)
+    bad_periods: dict[int, tuple[Any, str]] = field(default_factory=dict)
 
 
 def cell(row: int, col: int) -> str:
@@ -66,6 +69,7 @@ def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_ty
         found: dict[str, int] = {}
         extra: dict[int, str] = {}
         pers: dict[int, pd.Timestamp] = {}
+        bad: dict[int, tuple[Any, str]] = {}
         for c, value in enumerate(row):
             if value is None:
                 continue
@@ -76,7 +80,11 @@ def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_ty
             if period_type:
                 ts = periods.parse_period(value, period_type)
                 if ts is not None:
-                    pers[c] = ts
+                    outside = period_window(ts)
+                    if outside:
+                        bad[c] = (value, outside)
+                    else:
+                        pers[c] = ts
                     continue
             extra[c] = str(value)
         required = [col.name for col in columns if col.required]
@@ -84,7 +92,7 @@ def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_ty
         if period_type and not pers:
             score -= 1
         if found and score > best_score:
-            best, best_score = Header(r, found, extra, pers), score
+            best, best_score = Header(r, found, extra, pers, bad), score
     return best
 
 
@@ -93,11 +101,27 @@ def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: b
     actual = names.get(sheet.name.lower())
     if actual is None:
         if required:
-            log.error(IssueCode.MISSING_SHEET, f"The workbook has no sheet {sheet.name!r}.",
-                      f"Add a sheet named {sheet.name} with the table described in docs/workbook.md "
-                      f"(or start from workbook_template.xlsm).", sheet=sheet.name)
+            near = renamed_from(sheet.name, book.sheet_names())
+            hint = (f"Rename the sheet {near!r} back to {sheet.name}." if near else
+                    f"Add a sheet named {sheet.name} with the table described in docs/workbook.md "
+                    f"(or start from workbook_template.xlsm).")
+            log.error(IssueCode.MISSING_SHEET, f"The workbook has no sheet {sheet.name!r}"
+                      + (f" (is {near!r} it, renamed?)." if near else "."), hint, sheet=sheet.name)
         return None
     return _clean(book.read_grid(actual))
+
+
+def renamed_from(name: str, names: list[str]) -> str:
+    """A sheet of the workbook that looks like `name` renamed ("Items (2)", "Item", "items_old"), or ""."""
+    import difflib
+    from ..contract import WORKBOOK
+    declared = {s.name.lower() for s in WORKBOOK}
+    others = [n for n in names if n.lower() not in declared]
+    for other in others:
+        if normalise_header(name) and normalise_header(name) in normalise_header(other):
+            return other
+    close = difflib.get_close_matches(name.lower(), [n.lower() for n in others], n=1, cutoff=0.75)
+    return next((n for n in others if close and n.lower() == close[0]), "")
 
 
 def read_table(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: bool = True,
@@ -173,24 +197,32 @@ def _report_header(sheet: Sheet, header: Header, columns: tuple[Column, ...], lo
 
 
 def _value(sheet: Sheet, col: Column, raw: Any, r: int, c: int | None, log: IssueLog, period_type: str) -> Any:
-    where = dict(sheet=sheet.name, cell=cell(r, c) if c is not None else "", column=col.header, value=raw)
+    where = dict(sheet=sheet.name, cell=cell(r, c) if c is not None else "", column=col.header, value=shown(raw))
     if raw is None:
         if col.required:
             log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
                       f"Type a {col.kind.value} in {where['cell']}.", **where)
         return col.default
-    got = coerce(raw, col.kind, allowed=col.allowed, period_type=period_type, maximum=col.maximum)
+    got = coerce(raw, col.kind, allowed=col.allowed, period_type=period_type, maximum=col.maximum,
+                 minimum=col.minimum)
     if got.problem:
         code = {Kind.PERIOD: IssueCode.NOT_A_PERIOD, Kind.DATE: IssueCode.NOT_A_DATE,
                 Kind.BOOL: IssueCode.NOT_YES_NO, Kind.INTEGER: IssueCode.NOT_AN_INTEGER}.get(
             col.kind, IssueCode.NOT_A_NUMBER if col.kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT)
             else IssueCode.NOT_ALLOWED)
-        if got.problem.startswith("the cell shows"):
+        if got.formula_problem:
             code = IssueCode.FORMULA_ERROR
-        log.error(code, f"{col.header}: {got.problem}.", _hint(col), **where)
+        elif col.kind is Kind.PERIOD and "years" in got.problem:
+            code = IssueCode.OUT_OF_RANGE
+        log.error(code, f"{col.header}: {got.problem}.", _hint(col, formula=got.formula_problem), **where)
         return col.default
     value = got.value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        limit = col.magnitude_limit
+        if limit is not None and abs(value) > limit:
+            log.error(IssueCode.OUT_OF_RANGE, f"{col.header} is {value:.6g}, beyond the plausible {limit:,.0f} for "
+                      "this column (a typo, a unit mix-up or a broken formula?).", _hint(col), **where)
+            return col.default
         if col.minimum is not None and value < col.minimum:
             log.error(IssueCode.OUT_OF_RANGE, f"{col.header} is {value:g}, below the minimum {col.minimum:g}.",
                       _hint(col), **where)
@@ -202,7 +234,17 @@ def _value(sheet: Sheet, col: Column, raw: Any, r: int, c: int | None, log: Issu
     return value
 
 
-def _hint(col: Column) -> str:
+def shown(raw: Any) -> Any:
+    """A raw value as an Issue carries it: long text shortened (the Issues sheet is text too)."""
+    if isinstance(raw, str) and len(raw) > 200:
+        return _short(raw, 80)
+    return raw
+
+
+def _hint(col: Column, *, formula: bool = False) -> str:
+    if formula:
+        return (f"Fix the formula so it shows a {col.kind.value} (or paste its value), then save the workbook "
+                "in Excel so the value is stored" + (", or clear the cell." if not col.required else "."))
     if col.choices:
         return f"Pick one of: {', '.join(col.choices)}."
     parts = {Kind.INTEGER: "a whole number", Kind.NUMBER: "a number", Kind.MONEY: "an amount",
@@ -271,7 +313,10 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
     if sheet.long_columns:
         long_header = find_header(grid, sheet.long_columns)
         if long_header and all(c.name in long_header.columns for c in sheet.long_columns if c.required):
-            frame = parse_table(sheet, grid, log, columns=sheet.long_columns, period_type=period_type,
+            # the quantity column must be there, but a blank quantity is missing, not an error
+            columns = tuple(dataclasses.replace(c, required=False) if c.name == value_name else c
+                            for c in sheet.long_columns)
+            frame = parse_table(sheet, grid, log, columns=columns, period_type=period_type,
                                 key=tuple(c.name for c in sheet.long_columns if c.kind is not Kind.NUMBER))
             letters = frame.attrs.get("letters", {})
             frame = frame.rename(columns={"period": "ds"})
@@ -279,6 +324,11 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
             frame = frame.reset_index(drop=True)
             return frame[out_columns]
     header = find_header(grid, sheet.columns, period_type=period_type)
+    if header is not None:
+        for c, (text, why) in sorted(header.bad_periods.items()):
+            log.error(IssueCode.OUT_OF_RANGE, f"Period header {text!r}: {why}; its column is not read.",
+                      "Correct the year in this header cell (e.g. 2026-01, not 1926-01).",
+                      sheet=sheet.name, cell=cell(header.row, c), value=shown(text))
     if header is None or not header.periods:
         log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of {sheet.name}.",
                   f"Put a header row with {', '.join(c.header for c in sheet.columns if c.required)} "
@@ -333,6 +383,10 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
     blocks: list[np.ndarray] = []
     first_seen: dict[tuple, int] = {}
     width = max(p_idx) + 1 if p_idx else 0
+    limit = values_col.magnitude_limit
+    # what people type is checked against the column's bounds; sop_xl's own output sheets are not
+    minimum = values_col.minimum if sheet.role is not Role.OUTPUT else None
+    check_limits = limit is not None or minimum is not None
     for r in range(header.row + 1, len(grid)):
         raw = grid[r]
         if len(raw) < width:
@@ -368,6 +422,9 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
                           sheet=sheet.name, cell=f"{letters[j]}{r + 1}", row_key=", ".join(map(str, key)), value=v)
             else:
                 numbers[j] = float(got.value)
+        if check_limits:
+            _check_numbers(sheet, values_col, numbers, letters, stamps, r, key, log, period_type,
+                           minimum=minimum)
         key_rows.append(key)
         excel_rows.append(r + 1)
         blocks.append(numbers)
@@ -386,15 +443,78 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
     return frame
 
 
-def read_history(book: WorkbookAdapter, settings: Settings, log: IssueLog) -> pd.DataFrame:
+def _check_numbers(sheet: Sheet, col: Column, numbers: np.ndarray, letters: list[str], stamps: list,
+                   r: int, key: tuple, log: IssueLog, period_type: str, *, minimum: float | None) -> None:
+    """Period values of one row beyond the column's plausible bound, or below its minimum: an error
+    at each cell, and the value is not used (NaN). One vectorised test per row; cells only when one fails."""
+    limit = col.magnitude_limit
+    with np.errstate(invalid="ignore"):
+        bad = np.zeros(len(numbers), dtype=bool)
+        if limit is not None:
+            bad |= np.abs(numbers) > limit
+        if minimum is not None:
+            bad |= numbers < minimum
+    if not bad.any():
+        return
+    for j in np.flatnonzero(bad):
+        value = float(numbers[j])
+        if limit is not None and abs(value) > limit:
+            message = (f"{col.header} for {periods.label(stamps[j], period_type)} is {value:.6g}, beyond the "
+                       f"plausible {limit:,.0f} (a typo, a unit mix-up or a broken formula?).")
+        else:
+            message = (f"{col.header} for {periods.label(stamps[j], period_type)} is {value:g}, below the "
+                       f"minimum {minimum:g}.")
+        log.error(IssueCode.OUT_OF_RANGE, message, "Correct the number, or clear the cell if it is unknown.",
+                  sheet=sheet.name, cell=f"{letters[j]}{r + 1}", column=col.header,
+                  row_key=", ".join(map(str, key)), value=value)
+        numbers[j] = np.nan
+
+
+def read_history(book: WorkbookAdapter, settings: Settings, log: IssueLog, *, required: bool = True
+                 ) -> pd.DataFrame:
     """DemandHistory as the forecasting long frame `unique_id, ds, y` (plus `cell`).
 
-    Blank cells stay NaN (missing, not zero): the forecast's cleansing decides what they mean.
+    Blank cells stay NaN (missing, not zero): the forecast's cleansing decides what they mean. A
+    negative quantity (returns above shipments) is read as it is and reported as a warning at its cell,
+    unless the setting Returns net demand says such history is expected.
     """
-    long = read_wide(book, DEMAND_HISTORY, log, period_type=settings.period_type)
+    long = read_wide(book, _HISTORY_READ, log, period_type=settings.period_type,
+                     required=required)
+    if not settings.get("returns_net_demand", False):
+        _warn_negative(long, settings.period_type, log)
     frame = long.rename(columns={"sku": "unique_id", "quantity": "y"})
     frame = frame[["unique_id", "ds", "y", "cell"]].sort_values(["unique_id", "ds"], kind="stable")
     return frame.reset_index(drop=True)
+
+
+# DemandHistory as read: a negative quantity is a warning (read_history), not a refusal
+_HISTORY_READ = dataclasses.replace(
+    DEMAND_HISTORY,
+    period_values=dataclasses.replace(DEMAND_HISTORY.period_values, minimum=None),
+    long_columns=tuple(dataclasses.replace(c, minimum=None) if c.name == "quantity" else c
+                       for c in DEMAND_HISTORY.long_columns))
+
+NEGATIVE_HISTORY_SHOWN = 20  # one warning per cell up to this many, then one summary line
+
+
+def _warn_negative(long: pd.DataFrame, period_type: str, log: IssueLog) -> None:
+    if long.empty:
+        return
+    negative = long[long["quantity"] < 0]
+    for sku, ds, y, where in negative[["sku", "ds", "quantity", "cell"]].head(NEGATIVE_HISTORY_SHOWN).itertuples(
+            index=False):
+        log.warning(IssueCode.OUT_OF_RANGE,
+                    f"Negative demand {y:g} for {sku} in {periods.label(ds, period_type)} (returns above "
+                    "shipments?); the forecast reads it as 0 and lists it on CleansingLog.",
+                    "Correct the quantity, or set Returns net demand to yes in Settings if your history is net "
+                    "of returns.", sheet=DEMAND_HISTORY.name, cell=where, column="Quantity", row_key=str(sku),
+                    value=y)
+    if len(negative) > NEGATIVE_HISTORY_SHOWN:
+        first = negative.iloc[NEGATIVE_HISTORY_SHOWN]
+        log.warning(IssueCode.OUT_OF_RANGE, f"{len(negative) - NEGATIVE_HISTORY_SHOWN} more negative demand "
+                    "cell(s) in DemandHistory (the first of them here).",
+                    "Correct them, or set Returns net demand to yes in Settings.",
+                    sheet=DEMAND_HISTORY.name, cell=first["cell"], column="Quantity")
 
 
 def read_settings(book: WorkbookAdapter, log: IssueLog) -> Settings:

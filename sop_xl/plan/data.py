@@ -22,6 +22,7 @@ import pandas as pd
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKFORCE, Kind, Sheet
 from ..issues import Issue, IssueCode, IssueLog
 from ..periods import label, period_range, period_start
+from .blanks import aggregate_families, apply_blanks, blank_rows, derive_item_costs
 from .cells import cell
 from .settings import PlanSettings
 
@@ -40,6 +41,8 @@ class PlanData:
     resources: pd.DataFrame    # index resource: kind, regular_cost, overtime_cost, is_labour
     capacity: pd.DataFrame     # index (resource, period): regular, overtime hours (machines and lines)
     workforce: pd.DataFrame    # index pool: headcount parameters of each labour resource
+    # family plans: units per period the SKUs offering subcontracting could buy (NaN: no limit)
+    subcontract_cap: pd.DataFrame | None = None
     # where a planner relaxes a requirement: ("capacity", "Line2") -> ("Resources", "D5", "Regular capacity")
     sources: dict = field(default_factory=dict)
 
@@ -56,19 +59,8 @@ class PlanData:
 
 
 def defaults_filled(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
-    """The frame with every contract column present (defaults where missing or blank)."""
-    frame = pd.DataFrame(columns=sheet.column_names()) if frame is None else frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
-    for col in sheet.columns:
-        if col.name not in frame.columns:
-            frame[col.name] = col.default
-        elif col.default is not None:
-            frame[col.name] = frame[col.name].where(frame[col.name].notna(), col.default)
-        if col.kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT, Kind.INTEGER):
-            frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
-        elif col.kind is Kind.TEXT and col.name in sheet.key + ("item", "resource", "sku", "family"):
-            frame[col.name] = frame[col.name].map(lambda v: None if _missing(v) else str(v).strip())
-    return frame
+    """The frame with every contract column present, blanks read as the contract declares."""
+    return apply_blanks(frame, sheet)
 
 
 def _missing(v) -> bool:
@@ -100,6 +92,8 @@ def build_plan_data(
                          (workforce, WORKFORCE), (inventory, INVENTORY)):
         _check_required_and_ranges(frame, sheet, log)
 
+    _check_blanks(items, resources, workforce, log)
+
     demand_long = _demand_long(demand)
     periods = _horizon(settings, demand_long)
     labels = tuple(label(p, settings.period_type) for p in periods)
@@ -125,19 +119,21 @@ def build_plan_data(
     if log.has_errors:
         return None, list(log)
 
+    ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
+    sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
+    sub_cap = None
     if settings.plan_level == "family":
-        table, dem, plan_routing, error_std = _to_families(sku_table, sku_demand, sku_routing, error_std)
+        sku_safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
+        table, dem, plan_routing, _, sub_cap = aggregate_families(sku_table, sku_demand, sku_routing, error_std)
+        # the family keeps the stock its SKUs want (sum of SKU targets), not a target of the family total
+        safety = sku_safety.groupby(sku_table["family"]).sum().reindex(table.index)
     else:
         table, dem, plan_routing = sku_table, sku_demand, sku_routing
-    table = table.copy()
-    ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
-    table["holding_cost"] = table["holding_cost"].where(
-        table["holding_cost"].notna(), table["unit_cost"] * table["holding_cost_rate"] / ppy)
-    table["lost_sales_cost"] = _lost_sales_cost(table, settings)
-    safety = safety_stock_targets(table, dem, error_std, settings.service_level)
+        safety = safety_stock_targets(table, dem, error_std, settings.service_level)
     data = PlanData(settings=settings, periods=periods, labels=labels, items=table, demand=dem,
                     safety_stock=safety, routing=plan_routing.reset_index(drop=True), resources=res,
-                    capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
+                    capacity=capacity, workforce=pools, subcontract_cap=sub_cap,
+                    sources=_sources(resources, workforce, inventory, items))
     return data, list(log)
 
 
@@ -178,6 +174,36 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
                           f"Enter a number >= {col.minimum:g}.", sheet=sheet.name,
                           cell=cell(frame, sheet, col.name, idx), column=col.header,
                           row_key=_key(frame, sheet, idx), value=values[idx])
+
+
+def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog) -> None:
+    """A blank the model reads as zero next to a value that only makes sense with a number there
+    (an overtime cost with no overtime hours, a safety stock rule with no value) changes the plan's
+    meaning without a word: say what it was read as, at its cell."""
+
+    def warn(frame, sheet, column, idx, why, fix):
+        col = sheet.column(column)
+        key = _key(frame, sheet, idx)
+        log.warning("plan_blank_read_as_zero", f"{col.header} of {key} is blank and is read as 0 {col.unit}"
+                    f"".rstrip() + f" ({why}).", fix, sheet=sheet.name, cell=cell(frame, sheet, column, idx),
+                    column=col.header, row_key=key, value=0.0)
+
+    labour = set(workforce["resource"].dropna()) | set(
+        resources.loc[resources["kind"].astype(str).str.lower() == "labour", "resource"].dropna())
+    for idx in blank_rows(resources, "overtime_capacity"):
+        if resources.at[idx, "overtime_cost"] > 0 and resources.at[idx, "resource"] not in labour:
+            warn(resources, RESOURCES, "overtime_capacity", idx, "an overtime cost is given, but no overtime hours",
+                 "Enter the overtime hours available per period (0 if there is no overtime).")
+    for idx in blank_rows(workforce, "overtime_hours_per_worker"):
+        if workforce.at[idx, "overtime_cost"] > 0:
+            warn(workforce, WORKFORCE, "overtime_hours_per_worker", idx,
+                 "an overtime cost is given, but no overtime hours", "Enter the overtime hours per worker "
+                 "(0 if there is no overtime).")
+    rules = items["safety_stock_rule"].astype(str).str.lower()
+    for idx in blank_rows(items, "safety_stock_value"):
+        if rules.get(idx) in ("fixed", "periods_of_cover"):
+            warn(items, ITEMS, "safety_stock_value", idx, f"the safety stock rule {rules[idx]} needs a value",
+                 "Enter the units (fixed) or periods of cover, or choose another rule.")
 
 
 def _key(frame: pd.DataFrame, sheet: Sheet, idx) -> str:
@@ -457,52 +483,6 @@ def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettin
         if settings.objective == "max_margin" and not row["price"] > 0:
             log.warning("plan_missing_cost", f"Price of {sku} is 0; maximising margin will leave its "
                         "demand unmet.", "Enter the Price.", **where(sku, "price"))
-
-
-def _lost_sales_cost(table: pd.DataFrame, settings: PlanSettings) -> pd.Series:
-    """Penalty per lost unit in the objective.
-
-    max_margin already loses the price of a lost unit, so only an explicit (goodwill) cost is added.
-    min_cost counts no revenue: a blank cost becomes the price, the revenue lost. (Using the margin
-    there would make losing a sale look as good as making it whenever any cost besides material
-    applies, since not making the unit also saves its unit cost.)
-    """
-    if settings.objective == "max_margin":
-        return table["lost_sales_cost"].fillna(0.0)
-    return table["lost_sales_cost"].where(table["lost_sales_cost"].notna(), table["price"])
-
-
-# ---------------------------------------------------------------------------------- families
-
-_SUMMED = ["opening_stock", "opening_backlog", "target_end_stock", "max_stock", "subcontract_limit"]
-
-
-def _to_families(table: pd.DataFrame, demand: pd.DataFrame, routing: pd.DataFrame, error_std: pd.Series):
-    """Plan per family: quantities add up, costs and hours are demand-weighted averages of the SKUs."""
-    weight = demand.sum(axis=1).reindex(table.index).fillna(0.0)
-    weight = weight.where(weight.groupby(table["family"]).transform("sum") > 0, 1.0)
-    fam = table["family"]
-    numeric = table.select_dtypes("number").columns
-    averaged = [c for c in numeric if c not in _SUMMED]
-    wsum = weight.groupby(fam).sum()
-    avg = table[averaged].mul(weight, axis=0).groupby(fam).sum().div(wsum, axis=0)
-    for c in averaged:  # a cost blank for every SKU of the family stays blank
-        avg.loc[table[c].isna().groupby(fam).all(), c] = np.nan
-    summed = table[_SUMMED].groupby(fam).sum(min_count=1)
-    out = avg.join(summed)
-    out["family"] = out.index
-    out["safety_stock_rule"] = table.groupby(fam)["safety_stock_rule"].first()
-    out.index.name = "item"
-    dem = demand.groupby(fam).sum()
-    r = routing.merge(weight.rename("w"), left_on="item", right_index=True)
-    r["family"] = r["item"].map(fam)
-    r["wh"] = r["w"] * r["hours_per_unit"]
-    fam_routing = r.groupby(["family", "resource"], as_index=False)["wh"].sum()
-    fam_routing["hours_per_unit"] = fam_routing["wh"] / fam_routing["family"].map(wsum)
-    fam_routing = fam_routing.rename(columns={"family": "item"})[["item", "resource", "hours_per_unit"]]
-    err = (error_std.fillna(0) ** 2).groupby(fam).sum() ** 0.5
-    err[error_std.isna().groupby(fam).all()] = np.nan
-    return out, dem.reindex(out.index), fam_routing, err.reindex(out.index)
 
 
 # ---------------------------------------------------------------------------------- safety stock

@@ -303,11 +303,17 @@ def add_overtime(m: PlanModel) -> None:
 def add_subcontract(m: PlanModel) -> None:
     """sub[i,t] <= subcontract limit per period."""
     d = m.data
-    for item, limit in d.items["subcontract_limit"].items():
-        if math.isnan(limit) or (item, 0) not in m.sub:
+    caps = d.subcontract_cap
+    for i, (item, limit) in enumerate(d.items["subcontract_limit"].items()):
+        if (item, 0) not in m.sub:
             continue
+        per_period = caps.loc[item].to_numpy(float) if caps is not None and item in caps.index else None
         for t, lab in enumerate(d.labels):
-            m.row(_name("subcontract", item, lab), {m.sub[(item, t)]: 1.0}, pulp.LpConstraintLE, float(limit))
+            cap = float(limit)
+            if per_period is not None and not math.isnan(per_period[t]):
+                cap = per_period[t] if math.isnan(cap) else min(cap, per_period[t])
+            if not math.isnan(cap):
+                m.row(_name("subcontract", item, lab), {m.sub[(item, t)]: 1.0}, pulp.LpConstraintLE, cap)
 
 
 def add_backlog_rules(m: PlanModel) -> None:

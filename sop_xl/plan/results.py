@@ -28,7 +28,8 @@ class PlanResult:
 
     @property
     def status(self) -> str:
-        return self.run["status"]
+        """The status code (solve.OPTIMAL, TIME_LIMIT, ...); run["status"] is the text planners read."""
+        return self.run.get("status_code", self.run["status"])
 
     @property
     def objective(self) -> float | None:
@@ -160,7 +161,8 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
     return {
         "time": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC"),
         "objective_type": m.data.settings.objective,
-        "status": solved.status,
+        "status": solved.status_text,
+        "status_code": solved.status,
         "solver": solved.solver,
         "requested_solver": solved.requested or solved.solver,
         "objective": solved.objective,

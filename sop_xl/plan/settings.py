@@ -22,10 +22,10 @@ class PlanSettings:
     objective: str = "min_cost"            # min_cost | max_margin
     solver: str = "highs"
     time_limit: float = 60.0
-    mip_gap: float = 0.01
+    mip_gap: float = 0.0001
     allow_backlog: bool = True
     no_backlog_at_end: bool = True
-    whole_headcount: bool = False
+    whole_headcount: bool = True
     lot_sizing: bool = False
     safety_stock_penalty: float = 0.0
     storage_capacity: float | None = None

@@ -44,6 +44,28 @@ class SolveResult:
     def has_plan(self) -> bool:
         return self.status in HAS_PLAN
 
+    @property
+    def status_text(self) -> str:
+        """What PlanRun and the console say: ``optimal``, ``within gap 0.08 %`` (a whole-number plan the
+        solver stopped once it was within the Settings mip_gap), ``time limit, gap 2.10 %`` (or ``gap
+        unknown``), or the status itself (infeasible, no_solution, unbounded)."""
+        if self.status == OPTIMAL:
+            if self.gap is not None and self.gap > GAP_TOLERANCE:
+                return f"within gap {_pct(self.gap)}"
+            return OPTIMAL
+        if self.status == TIME_LIMIT:
+            return "time limit, " + ("gap unknown" if self.gap is None else f"gap {_pct(self.gap)}")
+        return self.status
+
+
+# a relative gap below this is the solvers' own optimality tolerance: "optimal"
+GAP_TOLERANCE = 1e-6
+
+
+def _pct(gap: float) -> str:
+    """0.000066 -> '0.0066 %', 0.0171 -> '1.7 %' (two significant digits)."""
+    return f"{gap * 100:.2g} %"
+
 
 # Settings solver names that mean HiGHS, and the LP algorithm each asks for. The default follows
 # the usual advice for large planning LPs (interior point); on some models the dual simplex is
@@ -250,9 +272,12 @@ def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, cro
     objective = _objective(problem) if status in HAS_PLAN else None
     gap = None
     if status in HAS_PLAN:
-        gap = float(info.mip_gap) if is_mip else 0.0
+        # an LP stopped by its time limit has no proven gap (HiGHS reports none): unknown, never 0
+        gap = float(info.mip_gap) if is_mip else (0.0 if status == OPTIMAL else None)
         if gap is not None and (math.isinf(gap) or math.isnan(gap)):
             gap = None
+        if gap is not None and status == OPTIMAL:
+            gap = max(gap, 0.0)
     message = ""
     if status == TIME_LIMIT:
         message = f"stopped at the time limit of {time_limit:g} s" + (f" with gap {gap:.2%}" if gap is not None else "")

@@ -12,14 +12,16 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..finance.core import shipped
+from ..finance.core import financials
+from ..finance.measures import plan_measures
 from ..issues import Issue
 from .levers import BASE, PlanInputs, Scenario, apply_scenario
 
 PENALTIES = ("backlog", "lost_sales", "safety_stock")  # cost types that are not cash
-COMPARISON = ["scenario", "changes", "status", "service_level", "fill_rate", "revenue", "total_cost", "margin",
-              "ending_inventory", "ending_inventory_value", "peak_utilisation", "overtime_hours", "hires",
-              "layoffs", "cost_vs_base", "margin_vs_base", "plan_of_record"]
+COMPARISON = ["scenario", "kind", "changes", "status", "service_level", "fill_rate", "revenue", "gross_margin",
+              "total_cost", "contribution", "average_inventory_value", "ending_inventory", "ending_inventory_value",
+              "utilisation", "peak_utilisation", "overtime_hours", "hires", "layoffs", "cost_vs_base",
+              "contribution_vs_base", "plan_of_record"]
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Outcome:
     data: object | None            # PlanData
     kpis: dict = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    financials: pd.DataFrame | None = None   # the scenario's Financials table
 
 
 def solve_scenario(inputs: PlanInputs, scenario: Scenario, *, solver: str | None = None) -> Outcome:
@@ -39,7 +42,8 @@ def solve_scenario(inputs: PlanInputs, scenario: Scenario, *, solver: str | None
     if data is None:
         return Outcome(scenario, None, None, _empty_kpis("invalid input"), issues)
     result = solve_plan(data, solver=solver)
-    return Outcome(scenario, result, data, plan_kpis(result, data), issues + result.issues)
+    fin = scenario_financials(result, data, changed)
+    return Outcome(scenario, result, data, plan_kpis(result, data, fin), issues + result.issues, fin)
 
 
 def run_scenarios(inputs: PlanInputs, scenarios: list[Scenario], *, solver: str | None = None,
@@ -60,42 +64,37 @@ def _empty_kpis(status: str) -> dict:
     return kpis
 
 
-def plan_kpis(result, data) -> dict:
-    """Service and money of one solved plan (NaN where the plan has no solution)."""
+def scenario_financials(result, data, inputs: PlanInputs) -> pd.DataFrame | None:
+    """The Financials table of one solved scenario: the same `financials` core as the financials stage,
+    with the scenario's demand, items and planned prices, so its revenue and gross margin are the
+    figures the Financials sheet shows when the scenario is the plan of record."""
     if result.supply_plan.empty:
-        return _empty_kpis(result.status)
+        return None
     plan = result.supply_plan.copy()
     plan["ds"] = plan["period"].map(dict(zip(data.labels, data.periods)))
-    plan = shipped(plan, data.items["opening_backlog"].fillna(0.0))
-    # first in, first out: a backlog at a period end is that period's newest demand
-    on_time = (plan["demand"] - plan["backlog"] - plan["lost_sales"]).clip(lower=0.0)
-    on_time = np.minimum(on_time, plan["demand"])
-    with_demand = plan["demand"] > 1e-9
-    price = plan["item"].map(data.items["price"]).fillna(0.0)
-    unit_cost = plan["item"].map(data.items["unit_cost"]).fillna(0.0)
-    revenue = float((plan["shipped"] * price).sum())
+    opening = data.items["opening_backlog"].fillna(0.0) if "opening_backlog" in data.items else None
+    return financials(demand=inputs.frames["demand"], items=inputs.frames["items"], supply_plan=plan,
+                      opening_backlog=opening, prices=inputs.extra.get("prices"))
+
+
+def plan_kpis(result, data, fin: pd.DataFrame | None) -> dict:
+    """Service and money of one solved plan (NaN where the plan has no solution), from `plan_measures`;
+    `fin` is its Financials table (`scenario_financials`)."""
+    if result.supply_plan.empty:
+        return _empty_kpis(result.status)
+    pt = getattr(data.settings, "period_type", "month")
+    m = plan_measures(financials=fin, supply_plan=result.supply_plan, capacity=result.capacity, period_type=pt)
     cost = result.cost
     total = float(result.run.get("total_cost") or cost.loc[cost["cost_type"] == "total_cost", "amount"].sum())
     penalties = float(cost.loc[cost["cost_type"].isin(PENALTIES), "amount"].sum())
-    last = plan[plan["ds"] == plan["ds"].max()]
-    capacity = result.capacity
     workforce = result.workforce
-    demand_total = float(plan["demand"].sum())
-    return {
-        "status": result.status,
-        "service_level": float((on_time[with_demand] >= plan["demand"][with_demand] - 1e-6).mean())
-        if with_demand.any() else np.nan,
-        "fill_rate": float(on_time.sum() / demand_total) if demand_total > 0 else np.nan,
-        "revenue": revenue,
-        "total_cost": total,
-        "margin": revenue - (total - penalties),
-        "ending_inventory": float(last["inventory"].sum()),
-        "ending_inventory_value": float((last["inventory"] * unit_cost[last.index]).sum()),
-        "peak_utilisation": float(capacity["utilisation"].max()) if len(capacity) else np.nan,
-        "overtime_hours": float(capacity["overtime_hours"].sum()) if len(capacity) else 0.0,
-        "hires": float(workforce["hires"].sum()) if len(workforce) else 0.0,
-        "layoffs": float(workforce["layoffs"].sum()) if len(workforce) else 0.0,
-    }
+    out = {k: m[k] for k in ("service_level", "fill_rate", "revenue", "gross_margin", "average_inventory_value",
+                             "ending_inventory", "ending_inventory_value", "utilisation", "peak_utilisation",
+                             "overtime_hours")}
+    out.update(status=result.status, total_cost=total, contribution=m["revenue"] - (total - penalties),
+               hires=float(workforce["hires"].sum()) if len(workforce) else 0.0,
+               layoffs=float(workforce["layoffs"].sum()) if len(workforce) else 0.0)
+    return out
 
 
 def comparison_table(outcomes: list[Outcome], *, plan_of_record: str | None = None,
@@ -106,13 +105,14 @@ def comparison_table(outcomes: list[Outcome], *, plan_of_record: str | None = No
         row = {k: np.nan for k in COMPARISON}
         row.update(o.kpis)
         row["scenario"] = o.scenario.name
+        row["kind"] = o.scenario.kind
         row["changes"] = (o.scenario.describe(period_type) if o.scenario.name != BASE
                           else "the plan's inputs as they are")
         rows.append(row)
     table = pd.DataFrame(rows, columns=COMPARISON)
     base = table.iloc[0]
     table["cost_vs_base"] = table["total_cost"] - base["total_cost"]
-    table["margin_vs_base"] = table["margin"] - base["margin"]
+    table["contribution_vs_base"] = table["contribution"] - base["contribution"]
     chosen = plan_of_record or BASE
     table["plan_of_record"] = table["scenario"].str.lower() == chosen.lower()
     return table

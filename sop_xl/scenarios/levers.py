@@ -18,6 +18,9 @@ from ..periods import label, period_range, period_start
 
 SHEET = "Scenarios"
 BASE = "Base"
+# what management decides (compared for the best plan) and what happens to it (reported as risks)
+DECISION_LEVERS = ("price", "capacity", "service_level", "whole_headcount")
+RISK_LEVERS = ("demand", "cost")
 _YES = {"yes", "y", "true", "on", "1", "x"}
 _NO = {"no", "n", "false", "off", "0"}
 
@@ -52,6 +55,16 @@ class Scenario:
 
     def describe(self, period_type: str = "month") -> str:
         return "; ".join(lv.describe(period_type) for lv in self.levers) or "no change"
+
+    @property
+    def kind(self) -> str:
+        """base (no change), risk or decision. Demand and cost what-ifs are risks (nobody decides them), and
+        so is capacity lost (a capacity multiplier below 1: absenteeism, a breakdown); price, service level,
+        workforce and added capacity (shifts, overtime) are decisions."""
+        if not self.levers:
+            return "base"
+        risky = any(lv.lever in RISK_LEVERS or (lv.lever == "capacity" and lv.value < 1) for lv in self.levers)
+        return "risk" if risky else "decision"
 
 
 @dataclass
@@ -150,6 +163,9 @@ def _ts(value) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
+MAX_MULTIPLIER = 1000.0  # a what-if that multiplies by more than this is a typo, not a scenario
+
+
 def _value(lever: str, raw) -> tuple[float, str]:
     if raw is None or (isinstance(raw, float) and np.isnan(raw)):
         return 0.0, "Value is empty"
@@ -170,6 +186,8 @@ def _value(lever: str, raw) -> tuple[float, str]:
         return number, ""
     if number < 0:
         return 0.0, f"multiplier {number:g} is negative"
+    if number > MAX_MULTIPLIER:
+        return 0.0, f"multiplier {number:.6g} is beyond {MAX_MULTIPLIER:g} (a typo or a broken formula?)"
     return number, ""
 
 
@@ -193,6 +211,7 @@ def horizon(inputs: PlanInputs) -> pd.DatetimeIndex:
 def apply_scenario(inputs: PlanInputs, scenario: Scenario) -> PlanInputs:
     """Copies of the inputs with every lever of the scenario applied, in sheet order."""
     frames = {k: (v.copy() if isinstance(v, pd.DataFrame) else v) for k, v in inputs.frames.items()}
+    extra = {k: (v.copy() if isinstance(v, pd.DataFrame) else v) for k, v in inputs.extra.items()}
     settings = inputs.settings
     periods = horizon(inputs)
     for lv in scenario.levers:
@@ -202,13 +221,15 @@ def apply_scenario(inputs: PlanInputs, scenario: Scenario) -> PlanInputs:
             _scale_capacity(frames, lv, periods)
         elif lv.lever == "price":
             _scale_items(frames["items"], lv, ("price",))
+            if isinstance(extra.get("prices"), pd.DataFrame):  # planned prices (Consensus) move with the list
+                _scale_items(extra["prices"], lv, ("price",), frames["items"])
         elif lv.lever == "cost":
             _scale_cost(frames, lv)
         elif lv.lever == "service_level":
             settings = settings.with_(service_level=lv.value)
         elif lv.lever == "whole_headcount":
             settings = settings.with_(whole_headcount=bool(lv.value))
-    return PlanInputs(frames, settings, inputs.demand_sheet, dict(inputs.extra))
+    return PlanInputs(frames, settings, inputs.demand_sheet, extra)
 
 
 def _in_range(ds: pd.Series, lv: Lever) -> pd.Series:
@@ -233,8 +254,11 @@ def _scale_demand(demand: pd.DataFrame, items: pd.DataFrame, lv: Lever) -> pd.Da
     return demand
 
 
-def _scale_items(items: pd.DataFrame, lv: Lever, columns: tuple[str, ...]) -> None:
-    mask = _item_mask(items["sku"], items, lv.applies_to)
+def _scale_items(items: pd.DataFrame, lv: Lever, columns: tuple[str, ...], catalogue: pd.DataFrame | None = None
+                 ) -> None:
+    """Multiply `columns` of the rows of `items` (sku-keyed) the lever applies to; `catalogue` (the Items
+    frame) maps SKUs to families when `items` is another sku-keyed table."""
+    mask = _item_mask(items["sku"], items if catalogue is None else catalogue, lv.applies_to)
     for col in columns:
         if col in items:
             items.loc[mask, col] = pd.to_numeric(items.loc[mask, col], errors="coerce") * lv.value

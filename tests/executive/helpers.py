@@ -73,7 +73,7 @@ def memory_book(*, capacity: float = 100.0, demand: bool = True, budget: bool = 
 
 def table(book: MemoryWorkbook, name: str) -> pd.DataFrame:
     """A sheet written by a command, read back through the contract (required columns relaxed)."""
-    from sop_xl.commands.executive import _reading
+    from sop_xl.commands.review_inputs import reading_view as _reading
     from sop_xl.io import read_table
     from sop_xl.issues import IssueLog
     sheet = WORKBOOK.sheet(name)

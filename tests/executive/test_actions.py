@@ -23,7 +23,8 @@ def test_seeds_one_action_per_finding_with_stable_keys():
     fin = pd.DataFrame({"family": ["F"] * 3, "period": DS, "revenue": [100.0, 100.0, 100.0],
                         "budget_revenue": [120.0, 120.0, 120.0], "lost_units": [0.0, 3.0, 0.0],
                         "lost_revenue": [0.0, 30.0, 0.0], "backlog_units": [0.0, 0.0, 0.0],
-                        "delayed_revenue": [0.0, 0.0, 0.0]})
+                        "delayed_revenue": [0.0, 0.0, 0.0], "cogs": [30.0] * 3,
+                        "inventory_units": [30.0, 60.0, 30.0], "inventory_value": [60.0, 120.0, 60.0]})
     plan = pd.DataFrame({"item": ["A"] * 3, "family": ["F"] * 3, "ds": DS, "demand": [10.0, 10.0, 10.0],
                          "inventory": [5.0, 40.0, 0.0], "safety_stock": [5.0] * 3, "unit_cost": [2.0] * 3})
     seeds = seed_actions(capacity=capacity, workforce=workforce, financials=fin, supply_plan=plan,
@@ -36,8 +37,10 @@ def test_seeds_one_action_per_finding_with_stable_keys():
     assert seeds.at["hiring|Crew", "impact"] == 2000.0
     assert seeds.at["shortage|F", "impact"] == 30.0 and seeds.at["shortage|F", "owner"] == "Sales"
     assert seeds.at["budget_gap|F", "impact"] == 60.0 and "-16.7%" in seeds.at["budget_gap|F", "finding"]
-    # 40 units against 5 safety stock + 2 x 10 average demand; value of what is above safety stock
-    assert seeds.at["excess_inventory|F", "impact"] == (40 - 5) * 2.0
+    # average inventory 80 at cost against 30 cost of goods a month: 81 days of supply, above the
+    # Days-of-supply KPI's 60-day target (the KPI's own rule); impact: the average inventory value
+    assert seeds.at["excess_inventory|F", "impact"] == 80.0
+    assert "81 days of supply" in seeds.at["excess_inventory|F", "finding"]
     assert set(seeds["status"]) == {"open"} and seeds["still_flagged"].all()
 
 
@@ -109,3 +112,13 @@ def test_an_untouched_finding_disappears_when_fixed():
     book.write_table(RESOURCES, resources_frame(200.0).reindex(columns=RESOURCES.column_names()))
     execute(book, ["plan", "financials", "dashboard"], save=False)
     assert "overtime|M" not in set(table(book, "ActionPlan")["key"])
+
+
+def test_owner_is_free_text():
+    """Before: a person's name as Owner (`Anna (Ops)`) failed the whole run."""
+    book = memory_book(capacity=75.0)
+    execute(book, ["plan", "financials", "dashboard"], save=False)
+    _edit(book, "overtime|M", owner="Anna (Ops)")
+    result = execute(book, ["dashboard"], save=False)[-1]
+    assert result.status != "failed", [str(i) for i in result.issues]
+    assert table(book, "ActionPlan").set_index("key").at["overtime|M", "owner"] == "Anna (Ops)"

@@ -8,7 +8,7 @@ import pytest
 
 from sop_xl.charts import ChartSpec, Highlight
 from sop_xl.commands.base import execute
-from sop_xl.commands.executive import _backtest_accuracy
+from sop_xl.commands.dashboard import backtest_accuracy as _backtest_accuracy
 from sop_xl.executive import dashboard_charts, dashboard_data, dashboard_kpis, forecast_accuracy
 from sop_xl.issues import IssueCode
 
@@ -45,8 +45,8 @@ def test_kpis_by_hand():
     assert k.at["Inventory turns", "value"] == pytest.approx(12 * 1000 / 400)
     assert k.at["Revenue (EUR)", "value"] == 3900.0 and k.at["Revenue (EUR)", "target"] == 4100.0
     assert k.at["Revenue (EUR)", "status"] == "watch"  # -4.9 % vs budget
-    assert k.at["Gross margin", "value"] == pytest.approx(1900 / 3900 * 100)
-    assert k.at["Gross margin", "target"] == pytest.approx(1000 / 2000 * 100)  # only January has a margin budget
+    assert k.at["Gross margin %", "value"] == pytest.approx(1900 / 3900 * 100)
+    assert k.at["Gross margin %", "target"] == pytest.approx(1000 / 2000 * 100)  # only January has a margin budget
     assert k.at["Revenue lost (EUR)", "value"] == 100.0
     assert k.at["Forecast accuracy", "status"] == "on track" and k.at["Forecast bias", "status"] == "watch"
 
@@ -61,7 +61,7 @@ def test_fill_rate_status_bands():
 
 def test_every_kpi_is_listed_with_what_to_run_when_nothing_ran():
     k = dashboard_kpis()
-    assert set(k["status"]) == {"n/a"} and len(k) == 11
+    assert set(k["status"]) == {"n/a"} and len(k) == 12
     comments = " ".join(k["comment"])
     assert "sop-xl plan" in comments and "sop-xl financials" in comments and "sop-xl scenarios" in comments
 
@@ -94,14 +94,17 @@ def test_chart_blocks_point_at_their_rows():
     demand = pd.DataFrame({"family": ["F", "F", "G", "G"], "ds": list(DS) * 2, "value": [1.0, 2.0, 3.0, 4.0]})
     capacity = pd.DataFrame({"resource": ["M", "M"], "ds": DS, "load": [5.0, 6.0],
                              "regular_capacity": [10.0, 10.0], "overtime_capacity": [2.0, np.nan]})
-    comparison = pd.DataFrame({"scenario": ["Base", "Up"], "total_cost": [10.0, 12.0], "margin": [5.0, 4.0]})
+    comparison = pd.DataFrame({"scenario": ["Base", "Up"], "total_cost": [10.0, 12.0], "contribution": [5.0, 4.0]})
     data = dashboard_data(demand=demand, capacity=capacity, comparison=comparison)
-    assert data["chart"].tolist() == ["demand"] * 4 + ["capacity"] * 2 + ["scenarios"] * 2
+    # all families first, then one block per family
+    assert data["chart"].tolist() == ["demand"] * 6 + ["capacity"] * 2 + ["scenarios"] * 2
+    assert data["group"].tolist()[:6] == ["All families"] * 2 + ["F"] * 2 + ["G"] * 2
+    assert data["demand"].tolist()[:2] == [4.0, 6.0]
     assert data.loc[data["chart"] == "capacity", "max_capacity"].tolist() == [12.0, 10.0]
     specs = dashboard_charts(data)
     assert isinstance(specs[0], Highlight) and specs[0].column == "status"
     charts = [s for s in specs if isinstance(s, ChartSpec)]
-    assert [c.rows for c in charts] == [(0, 2), (2, 4), (4, 6), (6, 8)]
+    assert [c.rows for c in charts] == [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10)]
     assert {c.data_sheet for c in charts} == {"DashboardData"}
     assert [s.column for s in charts[0].series] == ["demand"]  # no forecast, no plan: not drawn
     for c in charts:
@@ -120,7 +123,7 @@ def test_dashboard_command_after_the_plan():
     charts = book.charts["Dashboard"]
     assert any(isinstance(c, Highlight) for c in charts)
     titles = [c.title for c in charts if isinstance(c, ChartSpec)]
-    assert "FA: demand vs plan" in titles and "M: load, capacity" in titles and "Inventory" in titles
+    assert "FA: demand" in titles and "M: load, capacity" in titles and "Inventory" in titles
     data = table(book, "DashboardData")
     assert set(data["chart"]) == {"demand", "capacity", "inventory"}
 
@@ -164,7 +167,12 @@ def test_consensus_demand_prices_and_statistical_line():
     block = data[(data["chart"] == "demand") & (data["group"] == "FA")]
     assert block["demand"].tolist() == [44.0, 55.0, 66.0] and block["forecast"].tolist() == [40.0, 50.0, 60.0]
     titles = [c.title for c in book.charts["Dashboard"] if isinstance(c, ChartSpec)]
-    assert "FA: demand vs forecast vs plan" in titles
+    assert "FA: demand" in titles and "Demand: All families" in titles
+    (fa,) = [c for c in book.charts["Dashboard"] if isinstance(c, ChartSpec) and c.title == "FA: demand"]
+    # statistical, consensus and plan told apart by colour and line style
+    assert [(s.column, s.label, s.dashed) for s in fa.series] == [
+        ("forecast", "Statistical", True), ("demand", "Consensus", False), ("plan", "Plan", True)]
+    assert len({s.color for s in fa.series}) == 3
 
 
 def test_dashboard_warns_when_the_last_plan_failed():

@@ -42,8 +42,10 @@ def test_financials_by_hand():
     fin = financials(demand=_demand(), items=_items(), supply_plan=_plan(), budget=_budget(),
                      opening_backlog=pd.Series({"A": 1.0}), demand_source="Consensus").set_index("period")
     jan, feb = fin.loc[DS[0]], fin.loc[DS[1]]
-    # unconstrained: 10 x 10 + 5 x 20 = 200 revenue, cost 10 x 4 + 5 x 5 = 65
-    assert jan["unconstrained_revenue"] == 200.0 and jan["unconstrained_margin"] == 135.0
+    # unconstrained: (10 + 1 opening backlog) x 10 + 5 x 20 = 210 revenue, cost 11 x 4 + 5 x 5 = 69:
+    # orders already taken are demand of the horizon
+    assert jan["demand_units"] == 16.0
+    assert jan["unconstrained_revenue"] == 210.0 and jan["unconstrained_margin"] == 141.0
     # shipped = demand + backlog in - backlog out - lost: A 10 + 1 - 2 = 9, B 5 - 1 = 4
     assert jan["shipped_units"] == 13.0 and feb["shipped_units"] == 10 + 2 + 5
     assert jan["revenue"] == 9 * 10 + 4 * 20 and jan["cogs"] == 9 * 4 + 4 * 5
@@ -153,8 +155,65 @@ def test_every_unit_of_demand_ships_is_lost_or_is_still_backordered(steps, openi
     demand = plan[["ds", "demand"]].assign(sku="A")
     items = pd.DataFrame({"sku": ["A"], "family": ["F"], "price": [7.0], "unit_cost": [3.0]})
     fin = financials(demand=demand, items=items, supply_plan=plan, opening_backlog=pd.Series({"A": opening}))
-    total = fin["unconstrained_revenue"].sum() + 7.0 * opening
+    total = fin["unconstrained_revenue"].sum()  # the opening backlog is demand of the horizon
+    assert total == pytest.approx(7.0 * (demand["demand"].sum() + opening), rel=1e-9, abs=1e-6)
     assert fin["revenue"].sum() + fin["lost_revenue"].sum() + fin["delayed_revenue"].iloc[-1] == \
         pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert fin["revenue"].sum() <= total + 1e-6  # the plan never ships more than the unconstrained view sells
     assert (fin["shipped_units"] >= -1e-9).all()
     assert fin["gross_margin"].sum() == pytest.approx(fin["revenue"].sum() * 4 / 7, abs=1e-6)
+
+
+def test_a_failing_financials_prints_no_success_and_keeps_the_old_figures(tmp_path):
+    """Before: financials printed its success summary, then exited 1 (a Budget cell error surfaced after
+    the table was computed) and left the old figures."""
+    from sop_xl.cli import main
+    from sop_xl.contract import WORKBOOK
+    from sop_xl.io import FileWorkbook
+    path = tmp_path / "tiny.xlsx"
+    book = FileWorkbook(path, create=True, backup=False)
+    memory_book(book=book)
+    book.save()
+    assert main(["financials", str(path), "-q"]) == 0
+    before = table(FileWorkbook(path), "Financials")
+    book = FileWorkbook(path, backup=False)
+    book.write_table(WORKBOOK.sheet("Budget"), pd.DataFrame({
+        "family": ["FA"], "period": ["2027-01"], "volume": [50.0], "revenue": ["lots"], "margin": [None]}))
+    book.write_table(WORKBOOK.sheet("Demand"), pd.DataFrame({"sku": ["A", "B"], "2027-01": [99.0, 9.0],
+                                                             "2027-02": [1.0, 1.0], "2027-03": [1.0, 1.0]}))
+    book.save()
+    result = execute(FileWorkbook(path, backup=False), ["financials"])[-1]
+    assert result.status == "failed" and result.summary == [line for line in result.summary if "stopped" in line]
+    assert not any("revenue" in line for line in result.summary)
+    after = table(FileWorkbook(path), "Financials")
+    pd.testing.assert_frame_equal(after, before)  # the sheet is not half-updated
+
+
+def test_budget_pasted_wide_families_by_months():
+    book = memory_book(budget=False)
+    book.grids["Budget"] = [["Budget 2027"], [None], ["Family", "2027-01", "2027-02", "2027-03"],
+                            ["FA", 1500.0, 1500.0, 1500.0], ["FB", 1400.0, 1400.0, 1400.0]]
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "warnings", [str(i) for i in result.issues]
+    fin = table(book, "Financials").set_index(["family", "period"])
+    assert fin["budget_revenue"].tolist() == [1500.0] * 3 + [1400.0] * 3
+    assert fin["budget_volume"].isna().all()
+
+
+def test_budget_pasted_wide_with_a_measure_column():
+    book = memory_book(budget=False)
+    book.grids["Budget"] = [["Budget"], [None], ["Family", "Measure", "2027-01", "2027-02", "2027-03"],
+                             ["FA", "Volume", 50, 50, 50], ["FA", "Revenue", 1500, 1500, 1500],
+                             ["FA", "Gross margin", 900, 900, 900], ["FB", "revenue", 1400, 1400, 1400],
+                             ["FB", "headcount", 3, 3, 3]]
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "failed"  # an unknown measure is named by its cell, nothing is written
+    (bad,) = [i for i in result.issues if i.sheet == "Budget"]
+    assert bad.cell == "B8" and "headcount" in bad.message
+    book.grids["Budget"] = book.grids["Budget"][:-1]
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status == "warnings", [str(i) for i in result.issues]
+    fin = table(book, "Financials").set_index(["family", "period"])
+    assert fin.loc["FA", "budget_volume"].tolist() == [50.0] * 3
+    assert fin.loc["FA", "budget_revenue"].tolist() == [1500.0] * 3
+    assert fin.loc["FB", "budget_revenue"].tolist() == [1400.0] * 3

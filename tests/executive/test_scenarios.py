@@ -59,7 +59,9 @@ def test_price_changes_revenue_not_the_plan_and_cost_changes_cost():
     base = kpis.loc[BASE]
     assert kpis.loc["Price", "total_cost"] == pytest.approx(base["total_cost"])
     assert kpis.loc["Price", "revenue"] - base["revenue"] == pytest.approx(0.1 * 30 * 150)  # only family FA
-    assert kpis.loc["Price", "margin_vs_base"] == pytest.approx(0.1 * 30 * 150)
+    assert kpis.loc["Price", "contribution_vs_base"] == pytest.approx(0.1 * 30 * 150)
+    assert kpis.loc["Price", "gross_margin"] - base["gross_margin"] == pytest.approx(0.1 * 30 * 150)
+    assert kpis.loc["Price", "kind"] == "decision" and kpis.loc["Costly M", "kind"] == "risk"
     # regular hours cost 1 per hour; 240 units of 1 hour each are made
     assert kpis.loc["Costly M", "cost_vs_base"] == pytest.approx(240.0)
 

@@ -69,8 +69,38 @@ def test_interval_coverage_is_reported_and_close_to_nominal():
     cov = res.coverage
     assert set(cov["level"]) == {80, 95}
     for _, row in cov.iterrows():
-        # cross-validated over backtest cells: within a few points of the nominal level
-        assert abs(row["coverage"] - row["level"]) < 8, row.to_dict()
+        # cross-validated over series (nested errors), 20 series a pool here: within 5 points
+        assert abs(row["coverage"] - row["level"]) <= 5, row.to_dict()
+
+
+def _holdout_coverage(ys: np.ndarray, h: int) -> dict:
+    n, total = ys.shape
+    ds = pd.date_range("2020-01-01", periods=total - h, freq="MS")
+    hist = pd.concat([pd.DataFrame({"unique_id": f"R{i:03d}", "ds": ds, "y": ys[i, :-h]}) for i in range(n)])
+    fc = forecast_result(hist, h).forecasts.sort_values(["unique_id", "ds"])
+    y = ys[:, -h:].ravel()
+    return {lv: 100 * np.mean((y >= fc[f"yhat_lo_{lv}"].to_numpy()) & (y <= fc[f"yhat_hi_{lv}"].to_numpy()))
+            for lv in (80, 95)}
+
+
+def test_intervals_hold_on_a_final_holdout_of_random_walks():
+    # issue 16: with the windows that chose the method also calibrating, 150 random walks got
+    # 72.8 % / 86.6 % while 80 / 95 was reported. The bench's hold-outs give 77-83 / 93-97.
+    rng = np.random.default_rng(1)
+    ys = 100 + np.cumsum(rng.normal(0, 5, (150, 72)), axis=1)
+    cov = _holdout_coverage(ys, 12)
+    assert 77 <= cov[80] <= 83 and 93 <= cov[95] <= 97, cov
+
+
+def test_intervals_are_asymmetric_for_skewed_demand_and_never_below_zero():
+    rng = np.random.default_rng(4)
+    ys = rng.lognormal(2.0, 0.8, (60, 48))
+    ds = pd.date_range("2020-01-01", periods=48, freq="MS")
+    hist = pd.concat([pd.DataFrame({"unique_id": f"L{i:02d}", "ds": ds, "y": ys[i]}) for i in range(60)])
+    fc = forecast_result(hist, 6).forecasts
+    assert (fc["yhat_lo_95"] >= 0).all() and (fc["yhat_lo_80"] >= 0).all()
+    up, down = fc["yhat_hi_80"] - fc["yhat"], fc["yhat"] - fc["yhat_lo_80"]
+    assert (up > down).mean() > 0.9  # right-skewed errors: more room above the forecast than below
 
 
 def test_accuracy_has_kpis_and_fva_over_seasonal_naive(history):

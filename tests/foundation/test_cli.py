@@ -75,8 +75,8 @@ def test_missing_and_invalid_workbooks_exit_3(tmp_path):
 def test_locked_workbook_exit_3_and_unchanged(demo_copy):
     (demo_copy.parent / f".~lock.{demo_copy.name}#").write_text("x")
     before = demo_copy.read_bytes()
-    code, _, err = run("validate", demo_copy, "--write")
-    assert code == EXIT_ACCESS and "open in Excel or LibreOffice" in err
+    code, _, err = run("validate", demo_copy, "--write", "--wait", "0.3")
+    assert code == EXIT_ACCESS and "open in LibreOffice" in err and "0.3 s" in err
     assert demo_copy.read_bytes() == before
 
 

@@ -22,6 +22,7 @@ RED_TOMATO = [1600, 3000, 3200, 3800, 2200, 2200]
 def red_tomato_book(**settings) -> MemoryWorkbook:
     """Chopra & Meindl's Red Tomato Tools (see test_textbook.py) typed into the workbook contract."""
     book = MemoryWorkbook()
+    settings.setdefault("whole_headcount", "no")  # the published LP optimum
     book.write_table(SETTINGS, settings_frame({"first_forecast_period": pd.Timestamp("2027-01-01"), "horizon": 6,
                                                **settings}))
     tables = {

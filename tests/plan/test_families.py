@@ -173,7 +173,7 @@ def test_whole_headcount_vs_continuous():
                  layoff_cost=1000)]
     kw = dict(items=item(unit_cost=0.0, backorder_cost=1000.0), resources=[dict(resource="Crew", kind="labour")],
               routing=[dict(item="A", resource="Crew", hours_per_unit=1.0)], workforce=pool)
-    continuous = solved(**case([200, 200], **kw))
+    continuous = solved(**case([200, 200], whole_headcount=False, **kw))
     assert column(continuous, "workforce", "headcount") == [1.25, 1.25]
     assert continuous.objective == pytest.approx(250 + 2.5)
     whole = solved(**case([200, 200], whole_headcount=True, **kw))

@@ -24,6 +24,7 @@ DEMAND = [1600, 3000, 3200, 3800, 2200, 2200]
 
 
 def red_tomato(**settings) -> dict:
+    settings.setdefault("whole_headcount", False)  # the published LP; whole people are asked for by name
     return case(
         {"Tools": DEMAND},
         items=[dict(sku="Tools", family="Tools", unit_cost=10, holding_cost=2, backorder_cost=5,
