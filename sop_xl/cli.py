@@ -8,10 +8,15 @@ review copies were refused (listed, their values on Rejected), 70 internal error
 from __future__ import annotations
 
 # Only the standard library up here: Ctrl-C during start-up is handled from the first line of main().
-import argparse
-import os
 import signal
 import sys
+
+if __name__ == "__main__":   # `python -m sop_xl.cli`: from here on, Ctrl-C during start-up is handled
+    from sop_xl import _interrupted_during_start_up
+    signal.signal(signal.SIGINT, _interrupted_during_start_up)
+
+import argparse
+import os
 import threading
 import time
 from pathlib import Path
@@ -158,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-template", help="build workbook_template.xlsm (demo data, ribbon, VBA, xlwings.conf)")
     p.add_argument("--out", type=Path, default=None, help="where (default: workbook_template.xlsm in the repository)")
     p.add_argument("--check", action="store_true", help="exit 1 if --out is stale instead of writing it")
+
+    p = sub.add_parser("doctor", help="check the setup for Excel: Python, xlwings, functions, PDF, folder")
+    p.add_argument("workbook", type=Path, nargs="?", default=None, help="also check this workbook (optional)")
     return parser
 
 
@@ -238,7 +246,11 @@ def _main(args) -> int:
     elif err.is_terminal:
         progress = RichProgress(err, enabled=True)
     else:
-        progress = LineProgress(sys.stderr)
+        try:
+            every = float(os.environ.get("SOP_XL_PROGRESS_EVERY", "10"))
+        except ValueError:
+            every = 10.0
+        progress = LineProgress(sys.stderr, every=every)
     try:
         return _dispatch(args, out, err, progress, quiet=quiet)
     except InputError as exc:
@@ -288,6 +300,10 @@ def _dispatch(args, out, err, progress, *, quiet: bool = False) -> int:
         args.out.write_text(text, encoding="utf-8")
         out.print(f"wrote {args.out}")
         return EXIT_OK
+
+    if args.command == "doctor":
+        from .excel.doctor import run_doctor
+        return run_doctor(args.workbook, out=out, err=err)
 
     if args.command == "build-template":
         from .excel.template import run_build_template
@@ -429,9 +445,12 @@ def print_issues(console, issues, limit: int = 60, *, quiet: bool = False, examp
     console.print(f"[yellow]{len(warnings)} warning(s)[/] (all on the Issues sheet):")
     for code, group in _by_code(warnings):
         worst = sorted(group, key=_severity_of, reverse=True)[:examples]
-        where = "; ".join(_example(i) for i in worst)
+        sheets = {i.sheet for i in group}
+        on = f" on {next(iter(sheets))}" if len(sheets) == 1 and next(iter(sheets)) else ""
+        where = "; ".join(_example(i, with_sheet=not on) for i in worst)
         more = f"; +{len(group) - len(worst)} more" if len(group) > len(worst) else ""
-        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}: {_escape(where)}{_escape(more)}")
+        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}{_escape(on)}: {_escape(where)}{_escape(more)}",
+                      soft_wrap=True)
 
 
 def _by_code(issues) -> list[tuple[str, list]]:
@@ -453,9 +472,9 @@ def _severity_of(issue) -> float:
     return max(numbers, default=0.0)
 
 
-def _example(issue) -> str:
-    where = issue.location() or issue.row_key
-    text = issue.message if len(issue.message) <= 80 else issue.message[:77] + "..."
+def _example(issue, *, with_sheet: bool = True) -> str:
+    where = issue.location() if with_sheet else issue.cell
+    text = issue.message if len(issue.message) <= 60 else issue.message[:57] + "..."
     return f"{where}: {text}" if where else text
 
 

@@ -39,7 +39,8 @@ class XlwingsWorkbook:
     def __init__(self, book: Any):
         self.book = book
         self.name = book.name
-        self.path = getattr(book, "fullname", book.name)
+        self.path, self.path_problem = book_path(book)
+        self.touched = False  # True once save() has changed a cell of the open workbook
         self._overlay = MemoryWorkbook(name=self.name)
         self._staged: dict[str, tuple[TableBlock, tuple[ChartSpec, ...]]] = {}
 
@@ -80,9 +81,14 @@ class XlwingsWorkbook:
         app = getattr(self.book, "app", None)
         screen = _swap(app, "screen_updating", False)
         calculation = _swap(app, "calculation", "manual")
+        for block, _ in self._staged.values():  # every check before the first write: all or nothing
+            live = self._live_sheet(block.sheet.name)
+            if live is not None:
+                _check_table_place(live, block)
         try:
             written = []
             for block, charts in self._staged.values():
+                self.touched = True
                 ws = self._ensure_sheet(block.sheet)
                 old_last = _write_block(self.book, ws, block)
                 written.append((ws, block, charts, old_last))
@@ -122,6 +128,22 @@ class XlwingsWorkbook:
             if following:
                 return self.book.sheets.add(sheet.name, before=following[0])
         return self.book.sheets.add(sheet.name, after=existing[-1]) if existing else self.book.sheets.add(sheet.name)
+
+
+def book_path(book: Any) -> tuple[str, str | None]:
+    """(full name, None), or (the book's name, why there is no local path).
+
+    xlwings' `Book.fullname` maps an https FullName (AutoSave on OneDrive/SharePoint) to the
+    synced local file and raises XlwingsError when it cannot (xlwings/_xlwindows.py:914-924,
+    xlwings/utils.py:489-615); on some platforms the SharePoint branch even fails with
+    UnboundLocalError. Any failure here means: no folder beside the workbook to use."""
+    try:
+        return str(book.fullname), None
+    except Exception as exc:  # XlwingsError, or whatever the URL mapping raised
+        return str(book.name), (
+            f"Excel reports this workbook as a web address (OneDrive/SharePoint) and xlwings could not find its "
+            f"synced local copy ({exc}). Open the workbook from the synced folder in File Explorer/Finder "
+            f"(or File > Save As to a local folder), then press the button again.")
 
 
 def _swap(app: Any, attr: str, value: Any) -> Any:
@@ -172,17 +194,25 @@ def _find_table(sheet: Any, table_name: str):
     return None
 
 
+def _check_table_place(ws: Any, block: TableBlock):
+    """The sheet's existing table (or None); raises when the user moved it off its place."""
+    old = _find_table(ws, block.sheet.table)
+    if old is not None:
+        min_col, min_row, _, _ = range_boundaries(old.range.address.replace("$", ""))
+        if min_row != block.header_row or min_col != 1:
+            raise _moved_table(block.sheet, old.range.address.replace("$", ""), block)
+    return old
+
+
 def _write_block(book: Any, ws: Any, block: TableBlock) -> int:
     """Write one table; returns the last row of the table it replaced (0: none)."""
     sheet = block.sheet
     n = block.n_columns
     h = block.header_row
-    old = _find_table(ws, sheet.table)
+    old = _check_table_place(ws, block)
     old_last = 0
     if old is not None:
         min_col, min_row, max_col, max_row = range_boundaries(old.range.address.replace("$", ""))
-        if min_row != h or min_col != 1:
-            raise _moved_table(sheet, old.range.address.replace("$", ""), block)
         ws.range((1, 1), (max_row, max_col)).clear_contents()
         old_last = max_row
     else:

@@ -71,10 +71,17 @@ BUTTONS: tuple[Button, ...] = (
            "One page with the key figures and charts for the executive S&OP meeting."),
     Button("sop_export_pdf", "export-pdf", "Export PDF", "Executive", "FileSaveAsPdfOrXps",
            "Export the meeting pack as PDF",
-           "Saves the dashboard and the executive sheets as one PDF beside the workbook."),
+           "Saves the meeting page (the Dashboard's KPIs and charts) as a PDF beside the workbook, with Excel's "
+           "own PDF export."),
+    Button("sop_check_setup", "check-setup", "Check setup", "Help", "Help",
+           "Check the setup",
+           "Checks Python, sop_xl and xlwings versions, the worksheet functions, the PDF export and write access "
+           "to this workbook's folder, and says what to fix for each. Changes nothing."),
 )
 
-GROUPS: tuple[str, ...] = ("Data", "Demand", "Consensus", "Supply", "Finance", "Executive")
+GROUPS: tuple[str, ...] = ("Data", "Demand", "Consensus", "Supply", "Finance", "Executive", "Help")
+# buttons the dispatcher answers itself instead of running a CLI stage
+LOCAL_ACTIONS: tuple[str, ...] = ("check-setup", "export-pdf")
 BY_ID: dict[str, Button] = {b.id: b for b in BUTTONS}
 TITLE = "sop_xl"
 ERROR_LOG = Path(tempfile.gettempdir()) / "sop_xl-error.log"
@@ -126,12 +133,14 @@ class StatusBarProgress:
             self.ui.status(f"{self.prefix}: {self._description} {self._done}/{self._total}")
 
 
-def on_action(control_id: str, *, book: Any = None, ui: UI | None = None,
+def on_action(control_id: str, vba_xlwings_version: str | None = None, *, book: Any = None, ui: UI | None = None,
               adapter_factory: Callable[[Any], Any] | None = None) -> str:
     """Run the button's stage on the workbook that called; returns the message shown.
 
-    `book`, `ui` and `adapter_factory` are for tests; from Excel only the id is given and
-    the calling workbook comes from `xlwings.Book.caller()`.
+    `vba_xlwings_version` is the XLWINGS_VERSION constant of the workbook's xlwings VBA module
+    (macros/SopRibbon.bas passes it), so a workbook built for another xlwings is named at once.
+    `book`, `ui` and `adapter_factory` are for tests; from Excel only the id (and the version)
+    are given and the calling workbook comes from `xlwings.Book.caller()`.
     """
     if book is None:
         import xlwings as xw
@@ -146,11 +155,29 @@ def on_action(control_id: str, *, book: Any = None, ui: UI | None = None,
     if adapter_factory is None:
         from .adapter import XlwingsWorkbook
         adapter_factory = XlwingsWorkbook
+    adapter = None
     try:
-        message, critical = run_button(button, adapter_factory(book), ui)
+        adapter = adapter_factory(book)
+        if button.stage == "check-setup":
+            message, critical = check_setup(book, adapter, vba_xlwings_version), False
+        else:
+            from ..io.lock import WorkbookBusy, workbook_lock
+            try:
+                with workbook_lock(_lock_key(adapter), wait=LOCK_WAIT):
+                    message, critical = run_button(button, adapter, ui, book=book)
+            except WorkbookBusy as busy:
+                message, critical = f"{button.label} did not start. {busy}", False
+            note = version_note(vba_xlwings_version)
+            if note:
+                message = f"{message}\n\n{note}"
     except Exception:  # a bug: one message box, details in a file, never a traceback in Excel
         ERROR_LOG.write_text(traceback.format_exc(), encoding="utf-8")
-        message = (f"{button.label} stopped because of an internal error in sop_xl. The workbook was not changed. "
+        if adapter is not None and getattr(adapter, "touched", False):
+            state = ("Some results were already written to the open workbook: close it without saving to go back "
+                     "to the last saved version.")
+        else:
+            state = "The workbook was not changed."
+        message = (f"{button.label} stopped because of an internal error in sop_xl. {state} "
                    f"Details for a bug report are in {ERROR_LOG}.")
         critical = True
     finally:
@@ -159,6 +186,66 @@ def on_action(control_id: str, *, book: Any = None, ui: UI | None = None,
     if critical:
         _show_issues(book)
     return message
+
+
+# a second click while a run holds the workbook is told at once (the Mac runs RunPython in the background)
+LOCK_WAIT = 0.0
+
+
+def _lock_key(adapter: Any) -> str:
+    """The path sop_xl.io.lock locks (its lock file goes beside it): the workbook itself when its
+    folder exists and is writable; else (never saved, OneDrive URL, read-only share) a name in
+    the temporary folder, unique per workbook."""
+    import hashlib
+    import os
+    path = str(getattr(adapter, "path", "") or getattr(adapter, "name", "workbook"))
+    folder = Path(path).parent
+    if Path(path).is_absolute() and folder.is_dir() and os.access(folder, os.W_OK):
+        return path
+    digest = hashlib.sha1(path.encode("utf-8")).hexdigest()[:12]
+    return str(Path(tempfile.gettempdir()) / f"{digest}-{Path(path).name}")
+
+
+def version_note(vba_xlwings_version: str | None) -> str:
+    """A line when the workbook's xlwings VBA module and the installed xlwings differ (the VBA
+    names its DLL and AppleScript by version, xlwings.bas:44-66 and 206)."""
+    if not vba_xlwings_version:
+        return ""
+    import xlwings
+    if xlwings.__version__ == vba_xlwings_version:
+        return ""
+    return (f"Note: this workbook's macros were made for xlwings {vba_xlwings_version}, but Python has xlwings "
+            f"{xlwings.__version__}. The worksheet functions (and on a Mac the buttons) need the same version: "
+            f"pip install xlwings=={vba_xlwings_version}, or take a new workbook_template.xlsm.")
+
+
+def check_setup(book: Any, adapter: Any, vba_xlwings_version: str | None) -> str:
+    """The Check setup button: sop_xl.excel.doctor's checks as seen from inside Excel."""
+    from . import doctor
+    conf = None
+    try:
+        conf = next(({str(k).upper(): v for k, v in _conf_rows(s)} for s in book.sheets
+                     if s.name.lower() == "xlwings.conf"), None)
+    except Exception:
+        pass
+    path = getattr(adapter, "path", None)
+    checks = doctor.run_checks(path if path and Path(path).is_absolute() else None,
+                               vba_xlwings_version=vba_xlwings_version, in_excel=True,
+                               path_problem=getattr(adapter, "path_problem", None), conf=conf)
+    if not path or not Path(path).is_absolute():
+        checks = [c if c.name != "Workbook folder" else doctor.Check(
+            c.name, doctor.WARNING, "the workbook was never saved",
+            "File > Save As first: review copies and the PDF go beside the workbook.") for c in checks]
+    return doctor.report(checks)
+
+
+def _conf_rows(sheet: Any) -> list[tuple[Any, Any]]:
+    rows = []
+    for key, value in sheet.range((1, 1), (max(sheet.used_range.last_cell.row, 1), 2)).options(ndim=2).value:
+        if key in (None, ""):
+            break  # xlwings.bas reads A1 down to the first blank key (GetConfigFromSheet)
+        rows.append((key, value))
+    return rows
 
 
 def stage_name(button: Button) -> str:
@@ -193,21 +280,26 @@ class NeedsSavedWorkbook(Exception):
     pass
 
 
-def run_button(button: Button, adapter: Any, ui: UI) -> tuple[str, bool]:
+def run_button(button: Button, adapter: Any, ui: UI, *, book: Any = None) -> tuple[str, bool]:
     """(message, critical) for a button press; the stage runs through `execute` like the CLI."""
     from ..commands.base import StageUnavailable, execute, stage_function
     stage = stage_name(button)
-    try:
-        stage_function(stage)
-    except StageUnavailable:
-        return (f"{button.label} is not available in this version of sop_xl yet. "
-                "Nothing was changed. Other buttons work as usual."), False
+    if button.stage not in LOCAL_ACTIONS:
+        try:
+            stage_function(stage)
+        except StageUnavailable:
+            return (f"{button.label} is not available in this version of sop_xl yet. "
+                    "Nothing was changed. Other buttons work as usual."), False
+    if button.stage.replace("_", "-") in FILES_BESIDE_THE_WORKBOOK and getattr(adapter, "path_problem", None):
+        return f"{button.label} needs the workbook's folder. {adapter.path_problem}", False
     try:
         options = stage_options(button, str(getattr(adapter, "path", "")))
     except NeedsSavedWorkbook:
         return (f"{button.label} works with files beside this workbook: save the workbook first "
                 "(File > Save As), then press the button again."), False
     ui.status(f"sop_xl: {button.label.lower()}...")
+    if button.stage == "export-pdf":
+        return export_pdf_with_excel(book, adapter)
     try:
         results = execute(adapter, [stage], progress=StatusBarProgress(ui), options={stage: options})
     except InputError as err:
@@ -223,6 +315,58 @@ def run_button(button: Button, adapter: Any, ui: UI) -> tuple[str, bool]:
         lines.append(f"{warnings} warning(s): see the Issues sheet.")
     lines.append("The workbook is not saved yet: save it when you are happy with the results.")
     return "\n".join(lines), False
+
+
+def meeting_layout(book: Any, adapter: Any):
+    """The meeting page's layout (`sop_xl.io.pdf.meeting_pdf_layout`, the one the command line
+    prints), for the Dashboard as it is in the open workbook; None without a Dashboard."""
+    from ..contract.executive import DASHBOARD, DASHBOARD_DATA
+    from ..io.pdf import meeting_pdf_layout
+    names = {s.name.lower(): s.name for s in book.sheets}
+    if DASHBOARD.name.lower() not in names:
+        return None
+    grid = adapter.read_grid(names[DASHBOARD.name.lower()])
+    kpi_rows = max(0, len(grid) - DASHBOARD.header_row)
+    return meeting_pdf_layout(kpi_rows, dashboard=names[DASHBOARD.name.lower()], data_sheet=DASHBOARD_DATA.name,
+                              header_row=DASHBOARD.header_row)
+
+
+def _page_setup(sheet: Any, layout: Any) -> None:
+    """Landscape, fitted to one page, as the layout says. xlwings has no cross-platform API for these
+    (only `page_setup.print_area`), so this goes through the Windows COM object `sheet.api.PageSetup`;
+    on a Mac (or a stand-in without `api`) Excel's own page setup of the sheet is used."""
+    try:
+        setup = sheet.api.PageSetup
+        setup.Orientation = 2 if layout.orientation == "landscape" else 1  # xlLandscape / xlPortrait
+        setup.Zoom = False
+        setup.FitToPagesWide = layout.fit_pages_wide
+        setup.FitToPagesTall = layout.fit_pages_tall
+    except Exception:
+        pass
+
+
+def export_pdf_with_excel(book: Any, adapter: Any) -> tuple[str, bool]:
+    """Export PDF inside Excel: Excel's own PDF export (`Book.to_pdf(path, include=[...])`,
+    xlwings/utils.py:641-700, Windows and macOS) of the meeting layout's sheets, beside the workbook
+    as <name>.pdf. No LibreOffice needed."""
+    from ..commands.base import StageResult, append_run_log
+    layout = meeting_layout(book, adapter)
+    if layout is None:
+        return ("Export PDF needs the Dashboard sheet: press Dashboard (Executive group) first, "
+                "then Export PDF."), False
+    sheets = list(layout.sheets)
+    for name in sheets:
+        _page_setup(book.sheets[name], layout)
+    target = Path(adapter.path).with_suffix(".pdf")
+    try:
+        book.to_pdf(str(target), include=sheets)
+    except Exception as exc:  # Excel's export failed: most often the PDF is open in a viewer
+        return (f"Excel could not save {target.name} ({exc}). If that PDF is open in a viewer, close it; "
+                f"check that you may write to {target.parent}; then press Export PDF again."), True
+    append_run_log(adapter, [StageResult(stage="export-pdf", summary=[f"export-pdf: {target} ({', '.join(sheets)})"])])
+    adapter.save()
+    return (f"Saved {target} ({' and '.join(sheets)}) with Excel's PDF export.\n"
+            "The workbook is not saved yet: save it when you are happy with the results."), False
 
 
 def _problems_message(button: Button, issues: list) -> str:

@@ -22,12 +22,16 @@ def instruction_rows() -> list[tuple[str, str, str]]:
                  "review. It comes filled with a demo company (Alpenglow Outdoor) so you can press the "
                  "buttons straight away, then replace the demo data with your own.", ""),
         ("heading", "Before the first run", ""),
-        ("item", "1. Python and sop_xl", "Your IT or a colleague installs Python and runs: "
-                 "pip install sop_xl  (this also installs xlwings). Nothing else is needed on this PC."),
-        ("item", "2. Enable macros", "Open the file, click 'Enable Content' in the yellow bar. If Windows "
-                 "blocked the download: right-click the file > Properties > tick 'Unblock'."),
-        ("item", "3. Python location", "Only if Python is not found: put the full path of python.exe "
-                 "(Windows) or python (Mac) in the xlwings.conf sheet, row Interpreter_Win / Interpreter_Mac."),
+        ("item", "1. Python and sop_xl", "Install Python 3.11+ (python.org), then in a terminal, in the sop_xl "
+                 "folder: pip install -e .  (or pip install the sop_xl wheel file you were given). This also "
+                 "installs xlwings 0.37.8. Then run: xlwings config create  (tells Excel which Python to use; "
+                 "on a Mac also run: xlwings runpython install)."),
+        ("item", "2. Enable macros", "Windows: if a red bar says macros are blocked, close Excel, right-click the "
+                 "file > Properties > tick 'Unblock' > OK; then click 'Enable Editing' and 'Enable Content'. "
+                 "Mac: click 'Enable Macros' when opening."),
+        ("item", "3. Check setup", "S&OP tab > Help > Check setup lists Python, sop_xl, xlwings, the worksheet "
+                 "functions, the PDF export and the folder, each with what to fix. The guide docs/excel.md has "
+                 "every step and every message with its fix."),
         ("heading", "The monthly cycle: the S&OP tab of the ribbon", ""),
         ("text", "Press the buttons from left to right. Each one reads the sheets it needs, writes its "
                  "results, and lists problems on the Issues sheet with the cell to fix. Results appear at "
@@ -43,9 +47,9 @@ def instruction_rows() -> list[tuple[str, str, str]]:
                  "Fix the cells, press the button again."),
         ("item", "RunLog sheet", "When each step ran, how long it took and its outcome."),
         ("heading", "Worksheet functions (Windows)", ""),
-        ("text", "Once imported (Alt+F8 > ImportPythonUDFs > Run, or 'Import Functions' on the xlwings tab; "
-                 "both need File > Options > Trust Center > Macro Settings > 'Trust access to the VBA project "
-                 "object model'), these functions work in any cell, like Excel's own FORECAST.ETS:", ""),
+        ("text", "These functions are already in this workbook and work in any cell like Excel's own "
+                 "FORECAST.ETS; wrong arguments give Excel error values (#VALUE!, #NUM!, #N/A) that IFERROR "
+                 "catches. In Excel 2016/2019 select the cells for the result first and press Ctrl+Shift+Enter.", ""),
         ("item", "=SOP_FORECAST(B5:AK5, 12)", "12 months of forecast from a row of history, spilled to the right."),
         ("item", "=SOP_FORECAST_ETS(date, values, timeline)", "Same arguments as FORECAST.ETS; also "
                  "SOP_FORECAST_ETS_CONFINT, _SEASONALITY and _STAT."),

@@ -51,18 +51,21 @@ UI_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensi
 UI_PART = "customUI/customUI14.xml"
 
 # key, value, note. Keys as xlwings.bas looks them up (case-insensitive); read from A1 down to the
-# first blank key, so no header row. A blank Interpreter_* falls back to "python" on the PATH.
+# first blank key, so no header row (GetConfigFromSheet, xlwings.bas:623-647). A key found on this
+# sheet wins over every config file (GetConfig, xlwings.bas:649-676), so there are NO Interpreter or
+# Conda rows: a blank one would hide the user's ~/.xlwings/xlwings.conf (written by
+# `xlwings config create`) and RunPython would fall back to plain "python" (xlwings.bas:80-88).
 CONF_ROWS: tuple[tuple[str, Any, str], ...] = (
-    ("Interpreter_Win", None, "Blank: python from the PATH. Else the full path, e.g. C:\\Users\\me\\...\\python.exe"),
-    ("Interpreter_Mac", None, "Blank: python from the PATH. Else the full path, e.g. /usr/local/bin/python3"),
-    ("UDF Modules", UDF_MODULE, "Python module with the SOP_ worksheet functions (Windows only)."),
-    ("Use UDF Server", False, "TRUE keeps one Python process for functions (faster recalculation)."),
+    ("UDF Modules", UDF_MODULE, "Python module with the SOP_ worksheet functions (Excel for Windows only)."),
+    ("Use UDF Server", False, "TRUE runs the buttons (RunPython) inside the functions' background Python "
+                              "process instead of a new python.exe per click (Windows). Leave FALSE."),
     ("Debug UDFs", False, "TRUE only when developing the functions."),
     ("Show Console", False, "TRUE shows the Python console window (Windows) for troubleshooting."),
-    ("Add_Workbook_To_PythonPath", True, "Lets Python find sop_xl_udfs.py saved beside this workbook."),
+    ("Add_Workbook_To_PythonPath", False, "FALSE: sop_xl is installed, nothing is needed beside the workbook "
+                                          "(TRUE fails for OneDrive/SharePoint files without a synced copy)."),
 )
-
-
+# Python's location is per PC, so it lives in ~/.xlwings/xlwings.conf, not in the workbook; a
+# planner who wants it in the workbook adds a row below these (the Instructions sheet says how).
 class TemplateError(SopError):
     exit_code = 1
 
@@ -221,6 +224,9 @@ def vba_modules() -> list[tuple[str, str, bool]]:
     for bas in sorted(MACROS.glob("*.bas")):
         modules.append((_module_name(bas.read_text(encoding="utf-8"), bas.stem), _crlf(bas.read_text("utf-8")), False))
     modules.append(("xlwings", _crlf(xlwings_bas_path().read_text(encoding="utf-8")), False))
+    # the worksheet functions' wrappers, so they work without Import Functions (sop_xl.excel.wrappers)
+    from .wrappers import MODULE_NAME, render_module
+    modules.append((MODULE_NAME, render_module(), False))
     # xlwings.bas needs its Dictionary class on macOS; it ships only inside the quickstart workbook
     quickstart = Path(xlwings.__file__).with_name("quickstart_standalone.xlsm")
     with tempfile.TemporaryDirectory() as tmp:
@@ -269,6 +275,10 @@ def _finish_package(data: bytes) -> bytes:
                         f'<Relationship Id="rIdSopRibbon" Type="{UI_REL_TYPE}" Target="{UI_PART}"/></Relationships>')
     parts["_rels/.rels"] = rels.encode("utf-8")
     parts["docProps/core.xml"] = _core_properties()
+    parts["xl/vbaProject.bin"] = spec_vba_project_stream(parts["xl/vbaProject.bin"])
+    for name in parts:
+        if name.startswith(FLOAT_PARTS):
+            parts[name] = round_stored_floats(parts[name])
     names = ["[Content_Types].xml"] + sorted(n for n in parts if n != "[Content_Types].xml")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as out:
@@ -278,6 +288,20 @@ def _finish_package(data: bytes) -> bytes:
             info.external_attr = 0o600 << 16
             out.writestr(info, parts[name], compresslevel=6)
     return buf.getvalue()
+
+
+# [MS-OVBA] 2.3.4.1 _VBA_PROJECT as a writer must write it: Reserved1 0x61CC, Version 0xFFFF ("MUST be
+# 0xFFFF on write"), Reserved2 0x00, Reserved3 (2 bytes), and no PerformanceCache ("MUST NOT be present on
+# write"). pyOpenVBA keeps the host's version cookie (0x00B5) with a zeroed cache; 0xFFFF tells every
+# Office build that there is no compiled state to trust, so it compiles the module sources on open.
+VBA_PROJECT_STREAM = b"\xcc\x61\xff\xff\x00\x00\x00"
+
+
+def spec_vba_project_stream(project: bytes) -> bytes:
+    from pyopenvba.cfb import CFB
+    cfb = CFB.from_bytes(project)
+    cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    return cfb.to_bytes()
 
 
 def _core_properties() -> bytes:
@@ -290,6 +314,26 @@ def _core_properties() -> bytes:
             f'<dcterms:created xsi:type="dcterms:W3CDTF">{FIXED_ISO}</dcterms:created>'
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{FIXED_ISO}</dcterms:modified>'
             '</cp:coreProperties>').encode("utf-8")
+
+
+# ---------------------------------------------------------------------- floats
+
+# Stage outputs differ across machines in the last digits of some floats (another BLAS, another
+# summation order). The template stores every cell number with STORED_DIGITS significant digits,
+# so builds on different machines agree (Excel shows at most 15 digits; the sheets format far fewer).
+STORED_DIGITS = 12
+FLOAT_PARTS = ("xl/worksheets/sheet", "xl/charts/chart")
+_FLOAT_V = re.compile(rb"<(v|c:v)>(-?\d+\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE][-+]?\d+)</\1>")
+
+
+def round_stored_floats(xml: bytes, digits: int = STORED_DIGITS) -> bytes:
+    def fix(m: re.Match) -> bytes:
+        value = float(f"{float(m.group(2)):.{digits}g}")
+        text = repr(value)
+        if text.endswith(".0"):
+            text = text[:-2]
+        return b"<%s>%s</%s>" % (m.group(1), text.encode(), m.group(1))
+    return _FLOAT_V.sub(fix, xml)
 
 
 # ---------------------------------------------------------------------- staleness

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -78,18 +81,100 @@ class FakeApp:
         self.status_history.append(value)
 
 
+def _xlwings_function(module: str, name: str, **env: Any):
+    """A function of the installed xlwings, compiled from its own source lines (the module
+    itself imports Windows-only packages, so it cannot be imported here)."""
+    import ast
+    import importlib.util
+    path = Path(importlib.util.find_spec("xlwings").origin).with_name(module)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name)
+    node.decorator_list = []
+    code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+    namespace: dict[str, Any] = dict(env)
+    exec(code, namespace)
+    return namespace[name]
+
+
+def _com_time(x):
+    return x  # what _datetime_to_com_time does is irrelevant to these tests
+
+
+# What an xlwings UDF's return value becomes on its way into a Windows cell: this is
+# xlwings/_xlwindows.py:486-498 (Engine.prepare_xl_data_element), compiled from the installed file.
+# Strings pass through unchanged, so "#VALUE!" arrives as text (xlwings issue #776).
+prepare_xl_data_element = _xlwings_function(
+    "_xlwindows.py", "prepare_xl_data_element", pd=pd, np=np,
+    time_types=(dt.date, dt.datetime, pd.Timestamp), _datetime_to_com_time=_com_time)
+
+
+class ExcelErrorValue(str):
+    """A real Excel error value in a cell (ISERROR is TRUE), unlike the text "#VALUE!"."""
+
+
+def udf_cell_values(result: Any, wrapper_errors: dict[str, str] | None = None) -> list[list[Any]]:
+    """What the cells of a UDF show: xlwings' prepare_xl_data_element on every element, then the
+    VBA wrapper's mapping of error strings to CVErr (`wrapper_errors`, read from the shipped VBA;
+    None: xlwings' own generated wrapper, which has no such mapping, udfs.py:591-720)."""
+    rows = result if isinstance(result, list) and result and isinstance(result[0], list) else \
+        [result] if isinstance(result, list) else [[result]]
+    out = []
+    for row in rows:
+        cells = []
+        for v in row:
+            v = prepare_xl_data_element(v, None)
+            if wrapper_errors and isinstance(v, str) and v in wrapper_errors and len(rows) * len(row) == 1:
+                v = ExcelErrorValue(v)
+            cells.append(v)
+        out.append(cells)
+    return out
+
+
 class FakeBook:
     def __init__(self, name: str = "Book1.xlsm", app: FakeApp | None = None) -> None:
         self.name = name
-        self.fullname = f"/fake/{name}"
+        self.full_name = f"/fake/{name}"   # Excel's Workbook.FullName
+        self.pdf_exports: list[dict[str, Any]] = []
         self.app = app or FakeApp()
         self.app.books.append(self)
         self.sheets = FakeSheets(self)
         self.names = FakeNames(self)
         self.saves = 0
 
+    @property
+    def fullname(self) -> str:
+        """As xlwings/_xlwindows.py:914-924: an https FullName (AutoSave on OneDrive/SharePoint) goes
+        through xlwings.utils.fullname_url_to_local_path (utils.py:489), which raises XlwingsError when
+        no synced local copy is found; the real function is called here."""
+        if "://" in self.full_name:
+            from xlwings.utils import fullname_url_to_local_path
+            return fullname_url_to_local_path(url=self.full_name)
+        return self.full_name
+
+    @fullname.setter
+    def fullname(self, value: str) -> None:
+        self.full_name = value
+
     def save(self, path: str | None = None) -> None:
         self.saves += 1
+
+    def to_pdf(self, path: str | None = None, include: Any = None, exclude: Any = None, layout: Any = None,
+               exclude_start_string: str = "#", show: bool = False, quality: str = "standard") -> str:
+        """As xlwings/utils.py:641-700: `include` matches sheet names exactly (case-sensitive,
+        `sheet.name in include`) or 1-based indices; the other sheets are hidden while Excel exports
+        the visible ones and their visibility is restored afterwards. The stand-in writes a small PDF."""
+        if include is not None and exclude is not None:
+            raise ValueError("You can only use either 'include' or 'exclude'")
+        include = [include] if isinstance(include, (str, int)) else include
+        printed = [s.name for s in self.sheets
+                   if s.visible and (not include or s.name in include or s.index in include)
+                   and not s.name.startswith(exclude_start_string)]
+        if not printed:
+            raise RuntimeError("Excel: no visible sheet to export")  # ExportAsFixedFormat fails
+        pages = b"".join(b"<< /Type /Page >>\n" for _ in printed)
+        Path(path).write_bytes(b"%PDF-1.7\n" + pages + b"%%EOF\n")
+        self.pdf_exports.append(dict(path=path, sheets=printed, quality=quality))
+        return path
 
     def all_tables(self) -> list["FakeTable"]:
         return [t for s in self.sheets for t in s.tables]
@@ -147,6 +232,7 @@ class FakeSheet:
         self.charts = FakeCharts(self)
         self.rules: list[tuple] = []                     # conditional formats
         self.activated = 0
+        self.visible = True
         self.reads = 0    # value transfers out of Excel
         self.writes = 0   # value transfers into Excel
 

@@ -169,3 +169,120 @@ def test_pressing_every_available_button_in_cycle_order_runs_the_whole_cycle(dem
     run_log = [row[1] for row in demo_book.sheets["RunLog"].grid()[3:]]
     assert run_log == [stage_name(BY_ID[b]) for b in pressed]
     assert demo_book.saves == 0
+
+
+# ---------------------------------------------------------------- what a real Excel user hits (issue 15)
+
+def test_a_onedrive_workbook_without_a_synced_copy_gets_a_message_not_an_internal_error(demo_book):
+    """xlwings' Book.fullname maps an https FullName (AutoSave on OneDrive/SharePoint) to a local path
+    and raises XlwingsError when there is none (_xlwindows.py:914-924, utils.py:489-615; the stand-in
+    calls the real utils function). Stages that need no folder run; those that do say why."""
+    import xlwings
+    demo_book.full_name = "https://d.docs.live.net/0123456789abcdef/Planning/plan.xlsm"
+    with pytest.raises(xlwings.XlwingsError):
+        demo_book.fullname
+    ui = RecordingUI()
+    message = on_action("sop_validate", book=demo_book, ui=ui)
+    assert "internal error" not in message and ui.alerts[0][2] is False
+    message = on_action("sop_export_pdf", book=demo_book, ui=RecordingUI())
+    assert "OneDrive" in message and "synced" in message and "internal error" not in message
+
+
+def test_a_failed_save_leaves_no_new_sheet_behind(demo_book):
+    """Issue 15 item 5: with tblRunLog moved one row, Forecast reported that it could not run yet the
+    Forecast sheet had been created. Every staged table's place is checked before the first write."""
+    on_action("sop_validate", book=demo_book, ui=RecordingUI())  # creates RunLog
+    run_log = demo_book.sheets["RunLog"]
+    table = run_log.tables["tblRunLog"]
+    table.range = run_log.range((table.range.row + 1, 1), (table.range.last_cell.row + 1,
+                                                           table.range.last_cell.column))
+    before = [s.name for s in demo_book.sheets]
+    ui = RecordingUI()
+    message = on_action("sop_forecast", book=demo_book, ui=ui)
+    assert "could not run" in message and "tblRunLog" in message and ui.alerts[0][2] is True
+    assert [s.name for s in demo_book.sheets] == before  # no Forecast sheet
+
+
+def test_an_error_after_tables_were_written_does_not_claim_the_workbook_is_unchanged(demo_book, tmp_path,
+                                                                                     monkeypatch):
+    from sop_xl.excel import adapter as adapter_module
+    monkeypatch.setattr(dispatch, "ERROR_LOG", tmp_path / "err.log")
+
+    def broken_charts(*args, **kwargs):
+        raise RuntimeError("chart engine failed")
+
+    monkeypatch.setattr(adapter_module, "_draw_charts", broken_charts)
+    message = on_action("sop_validate", book=demo_book, ui=RecordingUI())
+    assert "internal error" in message
+    assert "was not changed" not in message and "close it without saving" in message
+
+
+def test_a_second_click_while_a_run_holds_the_workbook_is_told_at_once(demo_book, tmp_path):
+    """One run at a time per workbook: on a Mac RunPython returns at once and the run goes on in its
+    own Python process in the background (xlwings.bas:147-149, AppleScriptTask), so a second click
+    starts a second process. Here another process holds sop_xl's lock (sop_xl.io.lock)."""
+    import subprocess
+    import sys
+    demo_book.fullname = str(tmp_path / "plan.xlsm")
+    key = dispatch._lock_key(XlwingsWorkbook(demo_book))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from sop_xl.io.lock import workbook_lock\n"
+                               f"with workbook_lock({key!r}, wait=0):\n"
+                               "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = {s.name: dict(s.cells) for s in demo_book.sheets}
+        ui = RecordingUI()
+        message = on_action("sop_validate", book=demo_book, ui=ui)
+        assert "did not start" in message and "busy" in message and ui.alerts[0][2] is False
+        assert {s.name: dict(s.cells) for s in demo_book.sheets} == before
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "validate:" in on_action("sop_validate", book=demo_book, ui=RecordingUI())  # free again
+
+
+def test_a_workbook_made_for_another_xlwings_is_named_in_the_message(demo_book):
+    """The VBA names its DLL and AppleScript by version (xlwings.bas:44-66, 206): OnAction passes
+    XLWINGS_VERSION along and a mismatch is explained with the fix."""
+    import xlwings
+    message = on_action("sop_validate", "0.30.0", book=demo_book, ui=RecordingUI())
+    assert "xlwings 0.30.0" in message and f"xlwings {xlwings.__version__}" in message
+    assert "pip install xlwings==0.30.0" in message
+    assert "made for xlwings" not in on_action("sop_validate", xlwings.__version__, book=demo_book,
+                                               ui=RecordingUI())
+
+
+def test_export_pdf_in_excel_uses_excels_own_export_of_the_meeting_sheets(demo_book, tmp_path):
+    """Inside Excel the PDF comes from Excel (Book.to_pdf, xlwings/utils.py:641-700, whose `include`
+    matches sheet names exactly, line 680) with the sheets of the meeting layout the command line
+    prints (sop_xl.io.pdf.meeting_pdf_layout): no LibreOffice on the planner's PC."""
+    from sop_xl.io.pdf import meeting_pdf_layout
+    demo_book.fullname = str(tmp_path / "plan.xlsm")
+    message = on_action("sop_export_pdf", book=demo_book, ui=RecordingUI())
+    assert "press Dashboard" in message and not demo_book.pdf_exports
+    for name in ("Dashboard", "ActionPlan"):
+        demo_book.sheets.add(name, after=list(demo_book.sheets)[-1])
+    ui = RecordingUI()
+    message = on_action("sop_export_pdf", book=demo_book, ui=ui)
+    assert ui.alerts[0][2] is False, message
+    [export] = demo_book.pdf_exports
+    assert export["sheets"] == list(meeting_pdf_layout(0).sheets) and export["path"] == str(tmp_path / "plan.pdf")
+    assert (tmp_path / "plan.pdf").read_bytes().startswith(b"%PDF")
+    assert demo_book.sheets["RunLog"].grid()[-1][1:3] == ["export-pdf", "ok"]
+
+
+def test_check_setup_button_reports_each_check_with_its_fix(demo_book, tmp_path):
+    demo_book.fullname = str(tmp_path / "plan.xlsm")
+    conf = demo_book.sheets.add("xlwings.conf", after=list(demo_book.sheets)[-1])
+    conf.range("A1").value = [["Interpreter_Win", None], ["UDF Modules", "sop_xl_udfs"]]
+    before = {s.name: dict(s.cells) for s in demo_book.sheets}
+    ui = RecordingUI()
+    message = on_action("sop_check_setup", "0.37.8", book=demo_book, ui=ui)
+    for name in ("Python", "sop_xl", "xlwings", "Worksheet functions", "xlwings.conf sheet", "Meeting PDF",
+                 "Workbook folder"):
+        assert f"{name}:" in message, name
+    assert "[FIX] xlwings.conf sheet: blank rows INTERPRETER_WIN" in message
+    assert "Excel's own PDF export" in message and f"{tmp_path} is writable" in message
+    assert {s.name: dict(s.cells) for s in demo_book.sheets} == before

@@ -153,8 +153,12 @@ def test_public_names_are_pinned():
     assert all(hasattr(plan_api, name) for name in plan_api.__all__)
 
 
-def test_safety_stock_uses_the_forecast_intervals():
+def test_safety_stock_uses_the_backtest_error_not_the_interval_width():
+    """sigma comes from ForecastIntervals' backtest error (lead_error_std at step 1 + lead time), not
+    from the interval width, whose lower bound stops at zero (issue 16.3)."""
     from statistics import NormalDist
+
+    from sop_xl.contract.forecast import FORECAST_INTERVALS
     book = red_tomato_book(service_level=0.95)
     grid = book.grids["Items"]
     grid[3][grid[2].index("Safety stock rule")] = "service_level"
@@ -162,14 +166,11 @@ def test_safety_stock_uses_the_forecast_intervals():
                      description="test", layout=DEMAND.layout, key=("sku",), columns=(Column("sku", Kind.TEXT, "SKU"),),
                      period_values=Column("forecast", Kind.NUMBER))
     book.write_table(forecast, pd.DataFrame([["Tools", *RED_TOMATO]], columns=["sku", *MONTHS]))
-    intervals = Sheet(name="ForecastIntervals", table="tblForecastIntervals", role=Role.OUTPUT,
-                      owner=Owner.DEMAND_PLANNING, description="test",
-                      columns=tuple(Column(n, Kind.NUMBER if n in ("level", "lower", "upper") else Kind.TEXT)
-                                    for n in ("sku", "period", "level", "lower", "upper")))
-    z80 = NormalDist().inv_cdf(0.9)
-    book.write_table(intervals, pd.DataFrame({"sku": "Tools", "period": ["2027-01", "2027-02"], "level": [80, 80],
-                                              "lower": [1600 - 100 * z80, 0.0], "upper": [1600 + 100 * z80, 9e9]}))
+    # a clipped lower bound (0) would give a smaller sigma from the width: the error column decides
+    intervals = pd.DataFrame({"sku": "Tools", "period": ["2027-01", "2027-02"], "level": [80, 80],
+                              "lower": [0.0, 0.0], "upper": [1700.0, 1800.0],
+                              "error_std": [100.0, 120.0], "lead_error_std": [100.0, 160.0]})
+    book.write_table(FORECAST_INTERVALS, intervals.reindex(columns=FORECAST_INTERVALS.column_names()))
     result = run_plan(book)
-    expected = NormalDist().inv_cdf(0.95) * 100.0  # sigma 100 from the first period's 80% interval, lead time 0
+    expected = NormalDist().inv_cdf(0.95) * 100.0  # sigma_LT at step 1 (lead time 0) is 100
     assert result.data["plan_data"].safety_stock.iat[0, 0] == pytest.approx(expected)
-    assert result.data["result"].supply_plan["safety_stock"].tolist() == pytest.approx([expected] * 6)
