@@ -1,16 +1,22 @@
 """`sop-xl`: the command line. Thin: parse arguments, open the workbook, call `execute`.
 
 Exit codes: 0 done, 1 the workbook has problems to fix (listed), 2 wrong command line,
-3 the workbook cannot be opened or saved, 4 stage not available, 70 internal error.
+3 the workbook cannot be opened or saved, 4 stage not available, 5 merge done but some returned
+review copies were refused (listed, their values on Rejected), 70 internal error.
 """
 
 from __future__ import annotations
 
 # Only the standard library up here: Ctrl-C during start-up is handled from the first line of main().
-import argparse
-import os
 import signal
 import sys
+
+if __name__ == "__main__":   # `python -m sop_xl.cli`: from here on, Ctrl-C during start-up is handled
+    from sop_xl import _interrupted_during_start_up
+    signal.signal(signal.SIGINT, _interrupted_during_start_up)
+
+import argparse
+import os
 import threading
 import time
 from pathlib import Path
@@ -19,6 +25,7 @@ from typing import Sequence
 from . import __version__, safety
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_ACCESS, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
+EXIT_REFUSED = 5  # a stage finished and saved, but refused some of its inputs (merge: returns refused)
 
 STAGE_HELP = {
     "validate": "check every input sheet and print all problems with their cells",
@@ -239,7 +246,11 @@ def _main(args) -> int:
     elif err.is_terminal:
         progress = RichProgress(err, enabled=True)
     else:
-        progress = LineProgress(sys.stderr)
+        try:
+            every = float(os.environ.get("SOP_XL_PROGRESS_EVERY", "10"))
+        except ValueError:
+            every = 10.0
+        progress = LineProgress(sys.stderr, every=every)
     try:
         return _dispatch(args, out, err, progress, quiet=quiet)
     except InputError as exc:
@@ -384,7 +395,7 @@ def _run(book, stages, out, err, progress, *, save: bool = True, options: dict |
                       on_result=lambda r: _print_summary(r, out, progress))
     progress.finish()
     code = _report(results, err, quiet=quiet)
-    if code != EXIT_OK and save:
+    if code not in (EXIT_OK, EXIT_REFUSED) and save:
         err.print(f"Stages that finished were saved; the failed one wrote only its explanation and the Issues "
                   f"sheet of {_escape(book.name)}.")
     elif save:
@@ -405,7 +416,9 @@ def _report(results, err, *, quiet: bool = False) -> int:
              if i.severity is not Severity.INFO and _code(i) not in PDF_ENGINE_CODES]
     if shown:
         print_issues(err, shown, quiet=quiet)
-    return EXIT_INPUT if any(r.status == "failed" for r in results) else EXIT_OK
+    if any(r.status == "failed" for r in results):
+        return EXIT_INPUT
+    return EXIT_REFUSED if any(r.data.get("refused") for r in results) else EXIT_OK
 
 
 def print_issues(console, issues, limit: int = 60, *, quiet: bool = False, examples: int = 3) -> None:
@@ -432,9 +445,12 @@ def print_issues(console, issues, limit: int = 60, *, quiet: bool = False, examp
     console.print(f"[yellow]{len(warnings)} warning(s)[/] (all on the Issues sheet):")
     for code, group in _by_code(warnings):
         worst = sorted(group, key=_severity_of, reverse=True)[:examples]
-        where = "; ".join(_example(i) for i in worst)
+        sheets = {i.sheet for i in group}
+        on = f" on {next(iter(sheets))}" if len(sheets) == 1 and next(iter(sheets)) else ""
+        where = "; ".join(_example(i, with_sheet=not on) for i in worst)
         more = f"; +{len(group) - len(worst)} more" if len(group) > len(worst) else ""
-        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}: {_escape(where)}{_escape(more)}")
+        console.print(f"  [yellow]{_escape(code)}[/] x{len(group)}{_escape(on)}: {_escape(where)}{_escape(more)}",
+                      soft_wrap=True)
 
 
 def _by_code(issues) -> list[tuple[str, list]]:
@@ -456,9 +472,9 @@ def _severity_of(issue) -> float:
     return max(numbers, default=0.0)
 
 
-def _example(issue) -> str:
-    where = issue.location() or issue.row_key
-    text = issue.message if len(issue.message) <= 80 else issue.message[:77] + "..."
+def _example(issue, *, with_sheet: bool = True) -> str:
+    where = issue.location() if with_sheet else issue.cell
+    text = issue.message if len(issue.message) <= 60 else issue.message[:57] + "..."
     return f"{where}: {text}" if where else text
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 import secrets
 import uuid
 from dataclasses import replace
@@ -225,6 +226,12 @@ def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Prog
     stem = Path(getattr(book, "name", "workbook")).stem
     rows, files = [], []
     key = review_key(book, create=True)
+    closed = _closed_cycles(master.versions)
+    if master.cycle in closed:
+        log.info("consensus_cycle_closed", f"Cycle {master.cycle} was closed at {closed[master.cycle]}: the "
+                    "returns of these copies will be refused.", f"Set Settings cycle to "
+                    f"{next_cycle(master.cycle, master.period_type)} and send the review copies again.",
+                    sheet="Settings", cell=master.settings.cell("cycle"), value=master.cycle)
     progress.start("review copies", len(depts))
     for dept in depts:
         package = build_review(dept, cycle=master.cycle, period_type=master.period_type,
@@ -256,7 +263,10 @@ def run_send_review(book: WorkbookAdapter, *, to_dir: str | Path, progress: Prog
         sheets.append(CONSENSUS.name)
     return StageResult(stage="send-review", issues=list(log), sheets=sheets,
                        summary=[f"send-review: {len(files)} review copies for cycle {master.cycle} in {to_dir}"] +
-                               [f"  {p.name}" for p in files],
+                               [f"  {p.name}" for p in files] +
+                               ([f"  note: cycle {master.cycle} is closed, so their returns will be refused: set "
+                                 f"Settings cycle to {next_cycle(master.cycle, master.period_type)} and send again"]
+                                if master.cycle in closed else []),
                        data={"files": files, "cycle": master.cycle})
 
 
@@ -334,7 +344,9 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
     old_audit = read_own(book, AUDIT, master.period_type)
     book.write_table(AUDIT, append(old_audit, result.audit), period_type=master.period_type)
     old_rejected = read_own(book, REJECTED, master.period_type)
-    book.write_table(REJECTED, append(old_rejected, result.rejected))
+    superseded = superseded_rows(result.superseded, old_audit, master, stamp, by_file=_deciding_files(result, offers))
+    book.write_table(REJECTED, append(old_rejected, pd.concat([result.rejected, superseded], ignore_index=True)
+                                      if not superseded.empty else result.rejected))
     sheets += [AUDIT.name, REJECTED.name]
     if taken:
         book.write_table(REVIEW_LOG, _mark_merged(master.review_log, taken, stamp))
@@ -345,6 +357,9 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
     merged, rejected = len(result.merged), len(result.reasons)
     summary = [f"merge: {len(taken)} of {len(paths)} return(s) merged into cycle {master.cycle}: "
                f"{result.offered} value(s) offered, {merged} merged (Audit), {rejected} rejected (Rejected)"]
+    if not superseded.empty:
+        summary.append(f"  {len(superseded)} value(s) accepted by an earlier merge of cycle {master.cycle} no longer "
+                       "decide (superseded by a stronger department; listed on Rejected)")
     if refused:
         summary.append(f"  {len(refused)} return(s) refused ({', '.join(refused[:5])}"
                        f"{' ...' if len(refused) > 5 else ''}): {lost} value(s) in them lost to the refusal, "
@@ -352,6 +367,52 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
     return StageResult(stage="merge", issues=list(log), sheets=sheets, summary=summary,
                        data={"result": result, "offers": offers, "merged_copies": [c for c, _ in taken],
                              "refused": len(refused), "refused_files": refused, "lost": lost})
+
+
+_DECIDING_FIELDS = {"Sales": ("override",), "Finance": ("budget",), "Marketing": ("uplift_pct", "uplift_units")}
+
+
+def _deciding_files(result, offers: pd.DataFrame) -> dict[tuple[str, pd.Timestamp, str], str]:
+    """(sku or family, period, department) -> the file of this merge whose value was accepted there."""
+    out = {}
+    accepted = offers[offers["offer_id"].isin(result.merged)]
+    for r in accepted.itertuples(index=False):
+        if not pd.isna(r.period):
+            out[(str(r.item).lower(), pd.Timestamp(r.period), r.department)] = r.file
+    return out
+
+
+def superseded_rows(superseded: list[dict[str, Any]], old_audit: pd.DataFrame, master: "_Master", stamp: str, *,
+                    by_file: dict) -> pd.DataFrame:
+    """Rejected rows for the earlier accepted values (their Audit rows) that a stronger
+    department's new value now overrules, each with the SKU-periods it lost."""
+    columns = REJECTED.column_names()
+    if not superseded or old_audit.empty:
+        return pd.DataFrame(columns=columns)
+    family = dict(zip(master.items["sku"].astype(str), master.items["family"].astype(str)))
+    audit = old_audit[old_audit["cycle"].astype(str) == master.cycle]
+    lost: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for s in superseded:
+        fields = _DECIDING_FIELDS.get(s["department"], ())
+        hit = audit[(audit["department"] == s["department"]) & audit["field"].isin(fields) &
+                    (audit["period"] == s["ds"]) &
+                    audit["item"].astype(str).str.lower().isin({s["sku"].lower(), family.get(s["sku"], "").lower()})]
+        for i in hit.index:
+            lost[i].append(s)
+    rows = []
+    pt = master.period_type
+    for i, cells in lost.items():
+        a = audit.loc[i]
+        by = sorted({c["by"] for c in cells})
+        files = sorted({by_file.get((key, cells[0]["ds"], b), "") for b in by
+                        for key in (cells[0]["sku"].lower(), family.get(cells[0]["sku"], "").lower())} - {""})
+        where = f" ({', '.join(files)})" if files else ""
+        value = "" if pd.isna(a["new"]) else f"{a['new']:g}"
+        rows.append(dict(cycle=master.cycle, time=stamp, department=a["department"], file=a["file"],
+                         cell=a["cell"], item=a["item"], period=periods.label(a["period"], pt), field=a["field"],
+                         value=value, reason=f"superseded: {', '.join(by)}{where} now decide(s) {len(cells)} SKU-"
+                                             f"period(s) this value was applied to (accepted at {a['time']})"))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _closed_cycles(versions: pd.DataFrame) -> dict[str, str]:
@@ -391,7 +452,7 @@ def _report_contents(rf, log: IssueLog, formulas_allowed: bool) -> None:
 
 def _hint(reason: str, master: "_Master | None" = None) -> str:
     if reason.startswith("cycle closed"):
-        return (f"Set Settings cycle ({master.settings.cell('cycle') or 'Settings'}) to the next cycle, send new "
+        return (f"Set Settings cycle (Settings!{master.settings.cell('cycle')}) to the next cycle, send new "
                 "review copies (sop-xl send-review) and ask the department to re-enter its changes."
                 if master is not None else "Send new review copies for the next cycle.")
     if reason.startswith("layout changed"):
@@ -441,6 +502,14 @@ def read_supply(book: WorkbookAdapter, period_type: str) -> pd.DataFrame | None:
     return pd.DataFrame({"sku": frame["item"].astype(str), "period": frame["period"], "value": value})
 
 
+def next_cycle(cycle: str, period_type: str) -> str:
+    """The cycle after `cycle` when it is a period label (2027-01 -> 2027-02), else a description."""
+    start = periods.parse_period(cycle, period_type)
+    if start is None:
+        return "the next cycle's id"
+    return periods.label(periods.shift(start, 1, period_type), period_type)
+
+
 def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
     log = IssueLog()
     master = _Master(book, log)
@@ -475,6 +544,13 @@ def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> St
     for row in total.itertuples(index=False):
         lines.append(f"  FVA cycle {row.cycle}: WAPE naive {row.wape_naive:.1%}, statistical "
                      f"{row.wape_statistical:.1%}, consensus {row.wape_consensus:.1%} over {row.points} SKU-periods")
+    upcoming = next_cycle(master.cycle, pt)
+    where = f"Settings!{master.settings.cell('cycle')}" if master.settings.cell("cycle") else "Settings"
+    log.info("consensus_cycle_closed", f"Cycle {master.cycle} is closed: merges into it are refused from now on.",
+             f"Before the next round set Settings cycle ({where}) to {upcoming}, run the forecast, then "
+             "send-review.", sheet="Settings", cell=master.settings.cell("cycle"), value=master.cycle)
+    lines.append(f"  next: set Settings cycle ({where}) to {upcoming} before the next send-review; merges into "
+                 f"cycle {master.cycle} are refused from now on")
     return StageResult(stage="close-cycle", issues=list(log), summary=lines,
                        sheets=[VERSIONS.name, CHANGE_REPORT.name, FORECAST_VALUE_ADDED.name],
                        data={"versions": versions, "change_report": changes, "fva": fva})

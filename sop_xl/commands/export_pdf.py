@@ -58,7 +58,10 @@ def run_export_pdf(book: WorkbookAdapter, *, progress: Progress = SILENT, out: s
             progress.finish()
             log.warning(PDF_ENGINE_MISSING, "No PDF made: LibreOffice is not installed on this machine.",
                         f"To get the meeting PDF, {ENGINE_HINT}.", sheet=DASHBOARD.name)
-            return StageResult(stage="export-pdf", issues=list(log))
+            # said once, in one line (the console leaves this warning out of its table)
+            return StageResult(stage="export-pdf", issues=list(log), data={"pdf_engine_missing": True},
+                               summary=[f"export-pdf: no PDF made, LibreOffice is not installed. To get the meeting "
+                                        f"PDF, {ENGINE_HINT}."])
         except PdfExportError as exc:
             progress.finish()
             log.error("export_pdf_failed", str(exc), f"To get the meeting PDF, {ENGINE_HINT}.", sheet=DASHBOARD.name)

@@ -77,7 +77,7 @@ def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: 
 
     levels = tuple(sorted(settings.interval_levels))
     forecast_sheet = _forecast_sheet(sku_fc, res.series, family_of, pt)
-    intervals = _intervals(sku_fc, family_of, levels)
+    intervals = _intervals(sku_fc, family_of, levels, res.errors)
     chart_data, charts = _chart_data(res.history, fam_hist, fam_fc, levels, pt)
     acc = _accuracy_table(res, family_of)
     clog = _cleansing_log(res.cleansing, history, family_of)
@@ -155,13 +155,19 @@ def _forecast_sheet(sku_fc: pd.DataFrame, series: pd.DataFrame, family_of: pd.Se
     return out.sort_values(["family", "sku"], kind="stable").reset_index(drop=True)
 
 
-def _intervals(sku_fc: pd.DataFrame, family_of: pd.Series, levels) -> pd.DataFrame:
+def _intervals(sku_fc: pd.DataFrame, family_of: pd.Series, levels, errors: pd.DataFrame) -> pd.DataFrame:
+    # error sizes count from the end of the history (the forecast origin), also when the first
+    # period written lies later (lead periods)
+    err = errors.assign(unique_id=errors["unique_id"].astype(str))
+    keyed = sku_fc.assign(unique_id=sku_fc["unique_id"].astype(str)).merge(
+        err[["unique_id", "ds", "error_std", "lead_error_std"]], on=["unique_id", "ds"], how="left")
     parts = []
     for lv in levels:
         parts.append(pd.DataFrame({
-            "sku": sku_fc["unique_id"].astype(str), "family": sku_fc["unique_id"].map(family_of).fillna(NO_FAMILY),
-            "period": sku_fc["ds"], "level": int(lv), "lower": sku_fc[f"yhat_lo_{lv}"],
-            "forecast": sku_fc["yhat"], "upper": sku_fc[f"yhat_hi_{lv}"]}))
+            "sku": keyed["unique_id"], "family": keyed["unique_id"].map(family_of).fillna(NO_FAMILY),
+            "period": keyed["ds"], "level": int(lv), "lower": keyed[f"yhat_lo_{lv}"],
+            "forecast": keyed["yhat"], "upper": keyed[f"yhat_hi_{lv}"], "error_std": keyed["error_std"],
+            "lead_error_std": keyed["lead_error_std"]}))
     cols = [c.name for c in FORECAST_INTERVALS.columns]
     if not parts:
         return pd.DataFrame(columns=cols)

@@ -92,7 +92,7 @@ def run_plan(book: WorkbookAdapter, *, progress: Progress = SILENT, solver: str 
 
 def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
               time_limit: float | None) -> StageResult:
-    from ..plan import build_plan_data, solve_plan
+    from ..plan import build_plan_data, solve_plan_within_limit
 
     progress.start("Supply plan", 4)
     log = IssueLog()
@@ -103,26 +103,13 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     if data is None:
         raise InputError(all_issues)
     progress.advance()
-    result = solve_plan(data, solver=solver, time_limit=time_limit)
+    result = solve_plan_within_limit(data, solver=solver, time_limit=time_limit)
     progress.advance()
     result.run["demand_source"] = inputs.source
     result.run["issues"] = len(all_issues) + len(result.issues)
-    run = pd.DataFrame([result.run]).reindex(columns=PLAN_RUN.column_names())
     pt = data.settings.period_type
-    written = [PLAN_RUN.name, PLAN_EXPLAIN.name]
-    if result.supply_plan.empty:  # infeasible, or no plan within the time limit: PlanRun says which
-        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
-                         period_type=pt)
-    else:
-        book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=pt)
-        book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=pt,
-                         charts=_load_charts(CAPACITY, result.capacity, "used_hours"))
-        book.write_table(WORKFORCE_PLAN, result.workforce[WORKFORCE_PLAN.column_names()], period_type=pt)
-        book.write_table(PLAN_COST, result.cost[PLAN_COST.column_names()], period_type=pt)
-        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
-                         period_type=pt)  # clears an old explanation
-        written = [SUPPLY_PLAN.name, CAPACITY.name, WORKFORCE_PLAN.name, PLAN_COST.name, *written]
-    book.write_table(PLAN_RUN, run, period_type=pt)
+    from .plan_tables import write_plan_tables  # the one writer of the plan sheets (also used by a promotion)
+    written = write_plan_tables(book, result, period_type=pt)
     progress.finish()
     return StageResult(stage="plan", summary=_plan_summary(result, inputs.source), issues=all_issues + result.issues,
                        sheets=written, data={"result": result, "plan_data": data},
@@ -141,7 +128,8 @@ def _plan_summary(result, source: str) -> list[str]:
     if run.get("message"):
         lines.append(f"  {run['message']}")
     if not result.explanation.empty:
-        lines.append("  the plan is infeasible because:")
+        if result.supply_plan.empty:
+            lines.append("  the plan is infeasible because:")
         lines.extend(f"  - {m}" for m in result.explanation["message"])
     return lines
 
@@ -261,24 +249,32 @@ def _warn_if_consensus_is_stale(book: WorkbookAdapter, consensus: pd.DataFrame, 
 
 
 def forecast_error_std(book: WorkbookAdapter, period_type: str, log: IssueLog) -> pd.Series | None:
-    """Per SKU, the standard deviation of the one-period-ahead forecast error implied by the
-    ForecastIntervals sheet: (upper - lower) / (2 z) of the first forecast period, averaged over the
-    interval levels. None when there is no such sheet."""
-    from statistics import NormalDist
+    """Per SKU, the per-period sigma that makes the plan's z x sigma x sqrt(1 + lead time) equal
+    z x sigma_LT, sigma_LT being the RMS of the backtest forecast error summed over 1 + lead time
+    periods (ForecastIntervals' lead_error_std; formula and source in
+    `sop_xl.forecast.intervals.SAFETY_STOCK_FORMULA`). Not from the interval width: lower bounds
+    stop at zero, which understated sigma for intermittent SKUs. None without that sheet/column."""
+    import numpy as np
 
-    if _INTERVALS.name not in set(book.sheet_names()):
+    from ..contract.forecast import FORECAST_INTERVALS
+    from ..forecast.intervals import lead_time_sigma
+
+    if FORECAST_INTERVALS.name not in set(book.sheet_names()):
         return None
     private = IssueLog()
-    frame = read_table(book, _INTERVALS, private, required=False, period_type=period_type)
+    frame = read_table(book, FORECAST_INTERVALS, private, required=False, period_type=period_type)
     _forward_errors(private, log)
-    frame = frame.dropna(subset=["sku", "period", "level", "lower", "upper"])
-    frame = frame[(frame["level"] > 0) & (frame["level"] < 100)]
+    frame = frame.dropna(subset=["sku", "period", "lead_error_std"])
     if frame.empty:
         return None
-    first = frame[frame["period"] == frame.groupby("sku")["period"].transform("min")]
-    z = first["level"].map(lambda level: NormalDist().inv_cdf(0.5 + float(level) / 200.0))
-    sigma = ((first["upper"] - first["lower"]).clip(lower=0.0) / (2.0 * z)).groupby(first["sku"]).mean()
-    return sigma
+    frame = frame.assign(step=frame.groupby("sku")["period"].rank(method="dense").astype(int))
+    items = read_table(book, ITEMS, IssueLog(), required=False)
+    lead = pd.to_numeric(items["lead_time"], errors="coerce").fillna(0.0)
+    lead.index = items["sku"].astype(str)
+    lead = lead[~lead.index.duplicated()]
+    frame["sku"] = frame["sku"].astype(str)
+    sigma_lt = lead_time_sigma(frame, lead)
+    return sigma_lt / np.sqrt(1.0 + lead.reindex(sigma_lt.index).fillna(0.0).clip(lower=0.0))
 
 
 def _declared(name: str) -> Sheet | None:

@@ -18,7 +18,9 @@ def write_plan_tables(book: WorkbookAdapter, result, *, period_type: str, run: d
     pt = period_type
     written = [PLAN_EXPLAIN.name, PLAN_RUN.name]
     if result.supply_plan.empty:
-        book.write_table(PLAN_EXPLAIN, result.explanation[PLAN_EXPLAIN.column_names()], period_type=pt)
+        # infeasible, or no plan within the time limit: PlanRun says which
+        book.write_table(PLAN_EXPLAIN, result.explanation.reindex(columns=PLAN_EXPLAIN.column_names()),
+                         period_type=pt)
     else:
         book.write_table(SUPPLY_PLAN, result.supply_plan[SUPPLY_PLAN.column_names()], period_type=pt)
         book.write_table(CAPACITY, result.capacity[CAPACITY.column_names()], period_type=pt,

@@ -13,7 +13,7 @@ import re
 import pandas as pd
 
 from ..contract import ITEMS, RESOURCES, WORKBOOK, WORKFORCE, Kind, Sheet
-from ..contract.executive import BUDGET, SCENARIOS
+from ..contract.executive import SCENARIOS
 from ..contract.plan import PLAN_RUN
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import read_table, read_wide
@@ -145,6 +145,6 @@ def read_items(book: WorkbookAdapter, log: IssueLog, *, required: bool = True) -
     return read_table(book, ITEMS, log, required=required)
 
 
-__all__ = ["BUDGET", "DEMAND_SHEETS", "currency", "has_sheet", "opening_backlog", "optional_table",
+__all__ = ["DEMAND_SHEETS", "currency", "has_sheet", "opening_backlog", "optional_table",
            "plan_of_record", "planned_prices", "read_demand", "read_items", "reading_view", "stage_missing",
            "statistical_forecast", "with_ds", "with_promoted"]

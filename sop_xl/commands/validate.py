@@ -56,6 +56,9 @@ def read_inputs(book: WorkbookAdapter, log: IssueLog) -> dict[str, pd.DataFrame]
         tables["scenarios"] = read_table(book, SCENARIOS, log, required=False, period_type=pt)
     broken = {i.sheet for i in log if i.severity is Severity.ERROR and i.code in _TABLE_PROBLEMS}
     cross_check(tables, log, broken=broken, plan_only=plan_only)
+    if not plan_only and str(settings.forecast_method or "auto").strip().lower() != "auto":
+        from .forecast import _options  # the forecast's own check of its method (imports the forecast core)
+        _options(settings, log)
     _check_scenarios(tables, settings, log, broken)
     _check_solver(settings, log)
     tables["settings"] = settings  # type: ignore[assignment]
@@ -82,7 +85,7 @@ def cross_check(t: dict[str, pd.DataFrame], log: IssueLog, *, broken: set[str] =
     names = set(resources["resource"].dropna())
     if items.empty and items_ok:
         log.error(IssueCode.MISSING_VALUE, "The Items table has no rows.",
-                  "List every SKU with its family in Items.", sheet=ITEMS.name)
+                  "List every SKU with its family in Items.", sheet=ITEMS.name, cell=f"A{ITEMS.header_row + 1}")
     if items_ok:
         for uid, cell in history.drop_duplicates("unique_id")[["unique_id", "cell"]].itertuples(index=False):
             if uid not in skus:

@@ -89,6 +89,8 @@ class MergeResult:
     reasons: dict[int, str] = field(default_factory=dict)             # offer_id -> why rejected
     calendar: pd.DataFrame | None = None                               # new CapacityCalendar when changed
     offered: int = 0
+    # numbers accepted by an earlier merge of the cycle that no longer decide: department, sku, ds, by
+    superseded: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -282,6 +284,7 @@ def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFram
     cells = _expand(demand, state, records, reasons)
     lost = _apply(cells, records, before, rules, horizon)
     cells = _refuse_negative(cells, lost, records, before, rules, horizon, reasons, period_type)
+    superseded = _superseded(cells, lost, reasons, records, before, rules, horizon)
     by_offer: dict[int, list[_Cell]] = defaultdict(list)
     for c in cells:
         by_offer[c.offer_id].append(c)
@@ -309,7 +312,7 @@ def merge(offers: pd.DataFrame, *, statistical: pd.DataFrame, items: pd.DataFram
         consensus=consensus,
         audit=audit_rows(offers, merged, cycle=cycle, time=time),
         rejected=rejected_rows(offers, reasons, cycle=cycle, time=time, period_type=period_type),
-        merged=merged, reasons=reasons, calendar=new_calendar, offered=len(offers))
+        merged=merged, reasons=reasons, calendar=new_calendar, offered=len(offers), superseded=superseded)
 
 
 # ------------------------------------------------------------------ validation
@@ -586,6 +589,28 @@ def _apply(cells: list[_Cell], records: "_Table", before: "_Table", rules: Merge
             lost[(c.offer_id, c.sku, c.ds)] = winner
             _take_back(c, row, old)
     return lost
+
+
+def _superseded(cells: list[_Cell], lost: dict, reasons: dict[int, str], records: "_Table", before: "_Table",
+                rules: MergeRules, horizon: list[pd.Timestamp]) -> list[dict[str, Any]]:
+    """SKU-periods where a number an earlier merge accepted decided before this merge and a new
+    offer of another department decides now (e.g. an uplift superseded by a Sales volume)."""
+    live: dict[tuple[str, pd.Timestamp], set[str]] = defaultdict(set)
+    for c in cells:
+        if c.kind != PRICE and (c.offer_id, c.sku, c.ds) not in lost and c.offer_id not in reasons:
+            live[(c.sku, c.ds)].add(c.department)
+    if not live:
+        return []
+    keys = list(live)
+    rows = [records.pos[k] for k in keys]
+    names = ("sales", "finance", "marketing_pct", "marketing_units")
+    was = winners(_has({c: before.cols[c][rows].astype("float64") for c in names}),
+                  _positions([k[1] for k in keys], horizon), rules)
+    now = winners(_has({c: records.cols[c][rows].astype("float64") for c in names}),
+                  _positions([k[1] for k in keys], horizon), rules)
+    return [dict(department=old, sku=key[0], ds=key[1], by=new)
+            for key, old, new in zip(keys, was, now)
+            if old and old != new and new in live[key] and old not in live[key]]
 
 
 def _take_back(c: _Cell, row: "_Row", old: "_Row") -> None:

@@ -50,7 +50,10 @@ DEPARTMENTS: dict[str, Department] = {d.name.lower(): d for d in (
 COMMON_INSTRUCTIONS = (
     "Only the cells of the input table can be changed; the other sheets are for reference.",
     "Do not rename sheets or move the table. No macros are needed: save as .xlsx and send it back.",
-    "Formulas are not evaluated by sop_xl: type numbers (a formula's last calculated value is used and reported).",
+    "Type numbers, not formulas: sop_xl never evaluates a formula, and a value that is one is rejected unless the "
+    "planner's Settings allow it.",
+    "A value far from the statistical forecast, the history, the usual capacity or the current price (more than the "
+    "planner's limit, 5 times by default) is rejected unless you type yes in Confirm on its row.",
 )
 
 

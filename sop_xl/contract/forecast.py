@@ -55,6 +55,12 @@ FORECAST_INTERVALS = Sheet(
         C("lower", Kind.NUMBER, "Lower", unit="units", number_format=_UNITS, width=10),
         C("forecast", Kind.NUMBER, "Forecast", unit="units", number_format=_UNITS, width=10),
         C("upper", Kind.NUMBER, "Upper", unit="units", number_format=_UNITS, width=10),
+        C("error_std", Kind.NUMBER, "Error sigma", unit="units", number_format="#,##0.0", width=9,
+          description="Root mean square of the forecast error this many periods ahead, from the nested backtest."),
+        C("lead_error_std", Kind.NUMBER, "Error sigma to date", unit="units", number_format="#,##0.0", width=11,
+          description="Root mean square of the forecast error summed from the first forecast period through this "
+                      "one (nested backtest). The plan's service-level safety stock is z x this value at period "
+                      "1 + lead time (Silver, Pyke & Thomas 2017: forecast error over the lead time)."),
     ),
 )
 

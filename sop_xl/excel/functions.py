@@ -287,7 +287,8 @@ def sop_roughcut_load(quantities, hours_per_unit, capacity=None, lead_time=None)
 
 def _start_periods(q: np.ndarray, lead_time: Any) -> np.ndarray:
     """Move each item's quantities `lead` periods earlier, the plan stage's rough-cut rule
-    (demand due inside the lead time is late already and loads nothing)."""
+    (demand due inside the lead time is late already and loads nothing; the last `lead` periods
+    start what the periods after the horizon need)."""
     if lead_time in (None, ""):
         return q
     lead = np.nan_to_num(_numbers(flat(lead_time), "lead_time"))
@@ -295,10 +296,8 @@ def _start_periods(q: np.ndarray, lead_time: Any) -> np.ndarray:
         raise ExcelError("#N/A", "lead_time needs one value, or one per item")
     if (lead < 0).any() or (lead != np.round(lead)).any():
         raise ExcelError("#NUM!", "lead_time is a whole number of periods >= 0")
-    lead = np.broadcast_to(lead, (q.shape[0],)).astype(int)
-    n = q.shape[1]
-    idx = np.arange(n)
-    return np.array([np.roll(row, -k) * (idx < n - k) if k else row for row, k in zip(q, lead)])
+    from ..plan.horizon import production_starts  # the plan stage's own rule, no pulp import
+    return production_starts(q, np.broadcast_to(lead, (q.shape[0],)).astype(int))
 
 
 def cache_clear() -> None:

@@ -48,6 +48,16 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
     rows: list[dict] = []
     overtime_cost = overtime_cost or {}
     hire_cost = hire_cost or {}
+    _capacity_actions(rows, capacity, overtime_cost, period_type)
+    _roughcut_actions(rows, roughcut, period_type)
+    _workforce_actions(rows, workforce, hire_cost, period_type)
+    _finance_actions(rows, financials, period_type, currency)
+    rows.extend(_excess_inventory(financials, period_type))
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.drop_duplicates("key").reset_index(drop=True)
+
+
+def _capacity_actions(rows: list[dict], capacity, overtime_cost: dict, period_type: str) -> None:
     if capacity is not None and not capacity.empty:
         for resource, g in capacity[capacity["overtime_hours"] > 1e-6].groupby("resource", sort=False):
             hours = g["overtime_hours"].sum()
@@ -62,6 +72,9 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
                                 f"{resource} is fully loaded (regular + overtime) in {_periods(g['ds'], period_type)}; "
                                 "the plan cannot absorb more demand there.",
                                 "Add a shift, subcontract, or agree which demand to delay.", 0.0, period_type))
+
+
+def _roughcut_actions(rows: list[dict], roughcut, period_type: str) -> None:
     if roughcut is not None and not roughcut.empty:
         over = roughcut[roughcut["status"] == "overload"]
         have = {r["key"] for r in rows}
@@ -73,6 +86,9 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
                                 f"{g['shortfall_hours'].sum():,.0f} hours in {_periods(g['ds'], period_type)} (rough cut).",
                                 "Level the load (build ahead), add capacity, or agree which demand to delay.",
                                 0.0, period_type))
+
+
+def _workforce_actions(rows: list[dict], workforce, hire_cost: dict, period_type: str) -> None:
     if workforce is not None and not workforce.empty:
         for pool, g in workforce.groupby("pool", sort=False):
             hires = g[g["hires"] > 1e-6]
@@ -88,6 +104,9 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
                                     f"The plan reduces {pool} by {fires['layoffs'].sum():,.1f} people "
                                     f"({_periods(fires['ds'], period_type)}).",
                                     "Confirm with HR, or keep the people and build stock.", 0.0, period_type))
+
+
+def _finance_actions(rows: list[dict], financials, period_type: str, currency: str) -> None:
     if financials is not None and not financials.empty and financials["revenue"].notna().any():
         short = financials[(financials["lost_units"].fillna(0) + financials["backlog_units"].fillna(0)) > 1e-6]
         for family, g in short.groupby("family", sort=False):
@@ -110,9 +129,6 @@ def seed_actions(*, capacity: pd.DataFrame | None = None, workforce: pd.DataFram
                                     f"({b['revenue'] - b['budget']:+,.0f} {currency}) over the horizon.",
                                     "Close the gap (promotion, price, capacity) or re-forecast the budget.",
                                     b["budget"] - b["revenue"], period_type))
-    rows.extend(_excess_inventory(financials, period_type))
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    return frame.drop_duplicates("key").reset_index(drop=True)
 
 
 def _excess_inventory(financials: pd.DataFrame | None, period_type: str) -> list[dict]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..finance.measures import DAYS_PER_PERIOD, PERIODS_PER_YEAR, family_days_of_supply, plan_measures
+from ..finance.measures import family_days_of_supply, plan_measures
 from ..periods import label
 
 COLUMNS = ["area", "kpi", "value", "unit", "target", "status", "comment"]

@@ -38,6 +38,9 @@ class ForecastResult:
     cleansing: pd.DataFrame   # every changed history value with the original
     backtest: pd.DataFrame    # backtest forecasts of the chosen method: unique_id, cutoff, ds, step, y, yhat
     coverage: pd.DataFrame    # empirical interval coverage per pool and level (cross-validated)
+    errors: pd.DataFrame = field(default=None, repr=False)
+    # ^ unique_id, ds, step, error_std (RMS k-step error), lead_error_std (RMS error summed over steps 1..k):
+    #   from the nested backtest; safety stock over a lead time L is z x lead_error_std at step 1 + L
     period_type: str = "month"
     levels: tuple = (80, 95)
     history: pd.DataFrame = field(default=None, repr=False)  # cleansed history (unique_id, ds, y)
@@ -226,12 +229,14 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
     scales = np.array([intervals.series_scale(e, s.outcome.scale) for e, s in zip(errors, with_bt)])
     pools = [kind_of(s.profile) for s in with_bt]
     bands, coverage = intervals.calibrate(errors, scales, pools, levels)
+    profiles = intervals.lead_error_profile(errors, scales, pools, h)
     default_band = next(iter(bands.values()), intervals.default_band(levels))
     scale_of = {id(s): sc for s, sc in zip(with_bt, scales)}
 
     fc = {k: [] for k in ("unique_id", "ds", "yhat", "method", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")])}
     bt = {k: [] for k in ("unique_id", "cutoff", "ds", "step", "y", "yhat", "method", "scale")}
     hist = {k: [] for k in ("unique_id", "ds", "y")}
+    err = {k: [] for k in ("unique_id", "ds", "step", "error_std", "lead_error_std")}
     series_rows, acc_rows = [], []
     for s in series:
         p, o = s.profile, s.outcome
@@ -262,6 +267,12 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
         fc["ds"].append(calendar[s.end.ordinal - base:s.end.ordinal - base + h])
         fc["yhat"].append(o.forecast)
         fc["method"].append(np.full(h, o.method, dtype=object))
+        prof = profiles.get(kind_of(p) if p else "plain", profiles["*"])
+        err["unique_id"].append(fc["unique_id"][-1])
+        err["ds"].append(fc["ds"][-1])
+        err["step"].append(np.arange(1, h + 1))
+        err["error_std"].append(scale * prof[0])
+        err["lead_error_std"].append(scale * prof[1])
         for lv in levels:
             lo, hi = intervals.bounds(o.forecast, scale, band, lv)
             fc[f"yhat_lo_{lv}"].append(lo)
@@ -298,6 +309,7 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
         cleansing=log,
         backtest=frame(bt, ["unique_id", "cutoff", "ds", "step", "y", "yhat", "method", "scale"]),
         coverage=coverage,
+        errors=frame(err, ["unique_id", "ds", "step", "error_std", "lead_error_std"]),
         period_type=ptype,
         levels=levels,
         history=frame(hist, ["unique_id", "ds", "y"]),

@@ -136,3 +136,92 @@ def bounds(mean: np.ndarray, scale: float, band: Band, level: int) -> tuple[np.n
         q_lo, q_hi = normal_quantiles(level)
         lo, hi = mean + q_lo * scale * np.sqrt(k), mean + q_hi * scale * np.sqrt(k)
     return np.clip(lo, 0.0, np.maximum(mean, 0.0)), np.maximum(hi, mean)
+
+
+# ---------------------------------------------------------------- forecast error over a lead time
+
+SAFETY_STOCK_FORMULA = (
+    "safety stock = z(service level) x sigma_LT, sigma_LT = root mean square of the forecast error summed over "
+    "the 1 + lead time periods after an origin, measured on the nested backtest windows (pooled per kind of "
+    "series, in units of the SKU's own backtest error); source: Silver, Pyke & Thomas, Inventory and "
+    "Production Management in Supply Chains (4th ed., 2017): size safety stock by the standard deviation of "
+    "forecast errors over the replenishment lead time, not of demand")
+
+
+def lead_error_profile(errors: list, scales: np.ndarray, pools: list[str], h: int) -> dict[str, np.ndarray]:
+    """Per pool, (2, h): row 0 the RMS of the k-step error, row 1 the RMS of the error summed over
+    steps 1..k, both in units of a series' nested MAE: sqrt(sum of squared errors / sum of squared
+    scales) over the pool, the scale of a window being the MAE of the series' other windows (a ratio
+    of sums, so a series with a tiny scale cannot blow the pool up). Steps beyond the backtest are
+    extrapolated with the growth fitted on the steps measured."""
+    rows: dict[str, list[tuple[np.ndarray, float]]] = {}
+    for i, e in enumerate(errors):
+        if e is None:
+            continue
+        e = np.atleast_2d(np.asarray(e, float))
+        a = np.abs(e)
+        for j in range(e.shape[0]):
+            others = np.delete(a, j, axis=0)
+            others = others[np.isfinite(others)]
+            s = float(others.mean()) if others.size >= 3 and others.mean() > 0 else scales[i]
+            rows.setdefault(pools[i], []).append((e[j], s))
+    everyone = [r for rs in rows.values() for r in rs]
+    out = {}
+    for pool in set(pools) | {"*"}:
+        rs = rows.get(pool, []) if pool != "*" else everyone
+        if sum(len(r) for r, _ in rs) < _MIN_POINTS:
+            rs = everyone
+        out[pool] = _profile(rs, h)
+    return out
+
+
+def _profile(rs: list[tuple[np.ndarray, float]], h: int) -> np.ndarray:
+    k = np.arange(1, h + 1)
+    if not rs:
+        return np.vstack([1.25 * k ** 0.0, 1.25 * np.sqrt(k)])  # MAE -> sd, random-walk growth
+    width = max(len(r) for r, _ in rs)
+    z = np.full((len(rs), width), np.nan)
+    s2 = np.array([s * s for _, s in rs])
+    for n, (r, _) in enumerate(rs):
+        z[n, :len(r)] = r
+    prof = []
+    for mat in (z, np.cumsum(z, axis=1)):
+        ok = np.isfinite(mat)
+        rms = np.sqrt(np.where(ok, mat ** 2, 0).sum(axis=0) / np.maximum((ok * s2[:, None]).sum(axis=0), 1e-300))
+        rms[~ok.any(axis=0)] = np.nan
+        known = np.isfinite(rms) & (rms > 0)
+        full = np.full(h, np.nan)
+        m = min(h, width)
+        full[:m] = rms[:m]
+        kk = np.arange(1, width + 1)[known]
+        if known.sum() >= 2:
+            slope = float(np.clip(np.polyfit(np.log(kk), np.log(rms[known]), 1)[0], 0.0, 1.5))
+        else:
+            slope = 0.5
+        last = kk[-1] if len(kk) else 1
+        base = rms[last - 1] if len(kk) else 1.25
+        fill = ~np.isfinite(full) | (k > last)
+        full[fill] = base * (k[fill] / last) ** slope
+        prof.append(full)
+    return np.vstack(prof)
+
+
+def lead_time_sigma(errors: pd.DataFrame, lead_time: pd.Series) -> pd.Series:
+    """Per SKU, sigma_LT: the `lead_error_std` at step 1 + lead time (periods), i.e. the RMS of the
+    forecast error summed over the lead time plus one review period (see SAFETY_STOCK_FORMULA).
+
+    errors: sku, step, lead_error_std (one row per SKU and step, any extra columns ignored);
+    lead_time: periods per SKU (index sku; missing -> 0). A lead time beyond the steps written
+    takes the last step's value grown like the square root of time."""
+    e = errors.dropna(subset=["sku", "step", "lead_error_std"]).astype({"step": int})
+    e = e.drop_duplicates(["sku", "step"]).set_index(["sku", "step"])["lead_error_std"]
+    out = {}
+    for sku, by_step in e.groupby(level=0):
+        by_step = by_step.droplevel(0).sort_index()
+        want = 1 + int(max(0, lead_time.get(sku, 0) if pd.notna(lead_time.get(sku, 0)) else 0))
+        if want in by_step.index:
+            out[sku] = float(by_step[want])
+        else:
+            last = int(by_step.index.max())
+            out[sku] = float(by_step[last] * np.sqrt(want / last))
+    return pd.Series(out, dtype=float)

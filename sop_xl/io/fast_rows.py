@@ -6,6 +6,9 @@ rows after the first (so styles, the table part, validation and the user's own c
 are all openpyxl's), then splices the remaining rows into the saved sheet XML, reusing
 the style ids openpyxl gave the first data row's cells. Cells of the user's beside the
 table, in the same rows, are kept.
+
+It relies on how openpyxl writes sheet XML (X1-X3 in `openpyxl_internals`, checked against
+the versions named there); on another openpyxl minor version it stands down.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from .layout import TableBlock
+from .openpyxl_internals import fast_paths_allowed
 
 FAST_CELLS = 20_000   # below this, openpyxl writes every cell itself
 # zlib level of a rewritten package: level 1 deflates 3x faster than the default 6 for a file about
@@ -36,7 +40,7 @@ _RNUM = re.compile(r'\br="(\d+)"')
 
 
 def is_big(block: TableBlock) -> bool:
-    return len(block.rows) * block.n_columns > FAST_CELLS
+    return len(block.rows) * block.n_columns > FAST_CELLS and fast_paths_allowed()
 
 
 def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:

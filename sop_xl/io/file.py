@@ -181,7 +181,7 @@ class FileWorkbook:
         self._check_extent(sheet_name)
         rows = self._reader().get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         # calamine gives "" for blank cells; the contract layer wants None
-        grid = [[None if v == "" else v for v in row] for row in rows]
+        grid = [[None if v == "" else v for v in row] if "" in row else row for row in rows]
         # ... and "" for error values and uncalculated formulas too: those are put back (io/unreadable.py)
         return self._mark_unreadable(sheet_name, grid)
 

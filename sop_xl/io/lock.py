@@ -120,11 +120,12 @@ def workbook_lock(path: str | os.PathLike, *, wait: float = DEFAULT_WAIT, office
     finally:
         with _held_guard:
             _held.pop(key, None)
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-        _release(lock)
+        if fd != UNLOCKABLE:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            _release(lock)
 
 
 def _key(path: Path) -> str:
@@ -148,10 +149,12 @@ def _try_create(lock: Path) -> int | None:
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(lock, flags, 0o644)
-    except FileExistsError:
+    except (FileExistsError, IsADirectoryError):
         return None
-    except IsADirectoryError:
-        return None
+    except OSError:
+        # a folder we cannot write to (or that does not exist yet): nothing can be saved there by anyone
+        # either, and the save says why; the lock is not what should stop the run
+        return UNLOCKABLE
     data = json.dumps(_holder_info()).encode("utf-8")
     os.write(fd, data)
     try:
@@ -163,6 +166,7 @@ def _try_create(lock: Path) -> int | None:
 
 
 _mine: dict[str, tuple[int, int]] = {}
+UNLOCKABLE = -1
 
 
 def _identity(fd: int) -> tuple[int, int]:
@@ -261,7 +265,8 @@ def _busy_message(path: Path, lock: Path, owners: list[Path], wait: float) -> st
         who = _office_owner(owners[0])
         program = "Excel" if owners[0].name.startswith("~$") else "LibreOffice"
         return (f"{path.name} is open in {program}{who} (lock file {owners[0].name}); gave up {waited}. "
-                f"Close the workbook there and run again, or write to another file with --out.")
+                f"Close the workbook there and run again, or write to another file with --out. If it is open "
+                f"nowhere, {owners[0].name} was left behind by a crash: delete it.")
     holder = read_holder(lock) or {}
     who = holder.get("user", "another user")
     host = holder.get("host", "?")

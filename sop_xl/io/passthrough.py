@@ -11,6 +11,9 @@ openpyxl loads and writes in the same order, new styles appended. Shared-string 
 are not kept (openpyxl rebuilds that table), so shared strings are written back inline.
 Sheets whose other parts point into cells (merged cells, hyperlinks, comments) take the
 ordinary route: openpyxl would create cells for them.
+
+It relies on how openpyxl writes and keeps things (X1-X5 in `openpyxl_internals`, checked
+against the versions named there); on another openpyxl minor version it stands down.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from .fast_rows import rewrite_package, sheet_parts
+from .openpyxl_internals import fast_paths_allowed
 
 PASSTHROUGH_BYTES = 64 * 1024   # uncompressed sheet XML above which an untouched sheet is carried through
 
@@ -57,6 +61,8 @@ def set_aside(source: Path, untouched: set[str], light: Path) -> dict[str, Held]
 
     Returns {} (and writes nothing) when no sheet qualifies."""
     held: dict[str, Held] = {}
+    if not fast_paths_allowed():
+        return held
     with zipfile.ZipFile(source) as z:
         names = set(z.namelist())
         parts = sheet_parts(z)

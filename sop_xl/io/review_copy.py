@@ -176,6 +176,10 @@ def _validation(col, package: ReviewCopySpec, choices_ref: str, periods_ref: str
     if name == "period":
         return DataValidation(type="list", formula1=periods_ref, allow_blank=True, showErrorMessage=True,
                               errorTitle="Period outside the horizon", error="Pick a period from the list.")
+    if col.kind is Kind.BOOL:
+        return DataValidation(type="list", formula1='"yes,no"', allow_blank=True, showErrorMessage=True,
+                              errorTitle=f"{col.header}: yes or no", error="Type yes or no (or leave it blank).",
+                              promptTitle=col.header, prompt=col.description[:255])
     if col.kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT, Kind.INTEGER):
         low = -1e12 if col.minimum is None else col.minimum
         high = 1e12 if col.maximum is None else col.maximum

@@ -21,11 +21,12 @@ from .. import periods
 from ..contract import DEMAND_HISTORY, SETTINGS
 from ..contract.schema import Column, Kind, Layout, Role, Sheet, normalise_header
 from ..issues import IssueCode, IssueLog
-from ..values import _short, coerce, period_window
+from ..values import EXCEL_MAX_TEXT, _short, coerce, period_window
 from .protocol import WorkbookAdapter
 from .settings import Settings, parse_settings
 
 HEADER_SEARCH_ROWS = 30
+_PLAIN = {float, int, type(None)}
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,10 @@ def cell_of(frame: pd.DataFrame, row_label: Any, column: str) -> str:
 
 
 def _clean(grid: list[list[Any]]) -> list[list[Any]]:
-    # only text can be blank-but-not-None ("  "); numbers pass untouched (this runs on every cell)
-    return [[None if (v.__class__ is str and not v.strip()) else v for v in row] for row in grid]
+    # only text can be blank-but-not-None ("  "); a row without text passes untouched (the type test
+    # runs in C: a 600,000-cell history is mostly numbers)
+    return [[None if (v.__class__ is str and not v.strip()) else v for v in row] if str in set(map(type, row))
+            else row for row in grid]
 
 
 def _blank_row(row: list[Any]) -> bool:
@@ -96,7 +99,10 @@ def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_ty
     return best
 
 
-def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: bool) -> list[list[Any]] | None:
+def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: bool, clean: bool = True
+              ) -> list[list[Any]] | None:
+    """The sheet's cells, or None when it is missing (reported when `required`). `clean=False` leaves
+    spaces-only text below the header search rows for the caller (a 600,000-cell history)."""
     names = {n.lower(): n for n in book.sheet_names()}
     actual = names.get(sheet.name.lower())
     if actual is None:
@@ -108,7 +114,10 @@ def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: b
             log.error(IssueCode.MISSING_SHEET, f"The workbook has no sheet {sheet.name!r}"
                       + (f" (is {near!r} it, renamed?)." if near else "."), hint, sheet=sheet.name)
         return None
-    return _clean(book.read_grid(actual))
+    grid = book.read_grid(actual)
+    if clean:
+        return _clean(grid)
+    return _clean(grid[:HEADER_SEARCH_ROWS]) + grid[HEADER_SEARCH_ROWS:]
 
 
 def renamed_from(name: str, names: list[str]) -> str:
@@ -154,7 +163,8 @@ def parse_table(sheet: Sheet, grid: list[list[Any]], log: IssueLog, *, columns: 
         if required or any(not _blank_row(r) for r in grid):
             wanted = ", ".join(c.header for c in columns if c.required)
             log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of the {sheet.name} table.",
-                      f"Put a header row with at least these columns: {wanted}.", sheet=sheet.name)
+                      f"Put a header row with at least these columns: {wanted} (sop_xl's sheets have it in row "
+                      f"{sheet.header_row}).", sheet=sheet.name, cell=f"A{sheet.header_row}")
         return empty_frame(columns)
     _report_header(sheet, header, columns, log)
     if any(c.required and c.name not in header.columns for c in columns):
@@ -197,6 +207,12 @@ def _report_header(sheet: Sheet, header: Header, columns: tuple[Column, ...], lo
 
 
 def _value(sheet: Sheet, col: Column, raw: Any, r: int, c: int | None, log: IssueLog, period_type: str) -> Any:
+    if raw.__class__ is str:
+        text = raw.strip()
+        if not text:
+            raw = None  # spaces only: blank
+        elif col.kind is Kind.TEXT and not col.allowed and len(raw) <= EXCEL_MAX_TEXT and text[0] != "#":
+            return text  # plain text (an SKU): nothing to coerce, no Excel error value
     where = dict(sheet=sheet.name, cell=cell(r, c) if c is not None else "", column=col.header, value=shown(raw))
     if raw is None:
         if col.required:
@@ -307,12 +323,13 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
     keys = [c.name for c in sheet.columns]
     value_name = sheet.period_values.name
     out_columns = [*keys, "ds", value_name, "cell"]
-    grid = read_grid(book, sheet, log, required=required)
+    grid = read_grid(book, sheet, log, required=required, clean=False)
     if grid is None:
         return pd.DataFrame(columns=out_columns)
     if sheet.long_columns:
         long_header = find_header(grid, sheet.long_columns)
         if long_header and all(c.name in long_header.columns for c in sheet.long_columns if c.required):
+            grid = _clean(grid)  # the long layout is read as a table
             # the quantity column must be there, but a blank quantity is missing, not an error
             columns = tuple(dataclasses.replace(c, required=False) if c.name == value_name else c
                             for c in sheet.long_columns)
@@ -333,7 +350,8 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
         log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of {sheet.name}.",
                   f"Put a header row with {', '.join(c.header for c in sheet.columns if c.required)} "
                   f"followed by one column per period (e.g. 2025-01, 2025-02, ...), or use the long layout "
-                  f"{', '.join(c.header for c in sheet.long_columns)}.", sheet=sheet.name)
+                  f"{', '.join(c.header for c in sheet.long_columns)}.", sheet=sheet.name,
+                  cell=cell(header.row, 0) if header is not None else f"A{sheet.header_row}")
         return pd.DataFrame(columns=out_columns)
     _report_header(sheet, header, sheet.columns, log)
     if any(c.required and c.name not in header.columns for c in sheet.columns):
@@ -387,13 +405,15 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
     # what people type is checked against the column's bounds; sop_xl's own output sheets are not
     minimum = values_col.minimum if sheet.role is not Role.OUTPUT else None
     check_limits = limit is not None or minimum is not None
+    contiguous = bool(p_idx) and p_idx == list(range(p_idx[0], p_idx[-1] + 1))
+    first_p, last_p = (p_idx[0], p_idx[-1] + 1) if p_idx else (0, 0)
     for r in range(header.row + 1, len(grid)):
         raw = grid[r]
         if len(raw) < width:
             raw = raw + [None] * (width - len(raw))
-        cells = [raw[c] for c in p_idx]
+        cells = raw[first_p:last_p] if contiguous else [raw[c] for c in p_idx]
         key_raw = [raw[c] if c is not None and c < len(raw) else None for _, c in key_cols]
-        if all(v is None for v in key_raw) and all(v is None for v in cells):
+        if all(_blankish(v) for v in key_raw) and all(_blankish(v) for v in cells):
             continue
         key_values = [_value(sheet, col, v, r, c, log, period_type) for (col, c), v in zip(key_cols, key_raw)]
         if any(v is None for v, (col, _) in zip(key_values, key_cols) if col.required):
@@ -406,58 +426,75 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
                       sheet=sheet.name, cell=cell(r, key_cols[0][1] or 0), row_key=", ".join(map(str, key)))
             continue
         first_seen[key] = r + 1
+        if set(map(type, cells)) <= _PLAIN:  # numbers and blanks (None -> NaN), converted in C
+            key_rows.append(key)
+            excel_rows.append(r + 1)
+            blocks.append(np.array(cells, dtype=float))
+            continue
         numbers = np.full(len(cells), np.nan)
         for j, v in enumerate(cells):
-            if v is None:
+            if _blankish(v):
                 continue
             if v.__class__ is float or v.__class__ is int:
                 numbers[j] = v
                 continue
             got = coerce(v, values_col.kind, period_type=period_type)
             if got.problem:
-                code = IssueCode.FORMULA_ERROR if got.problem.startswith("the cell shows") \
-                    else IssueCode.NOT_A_NUMBER
+                code = IssueCode.FORMULA_ERROR if got.formula_problem else IssueCode.NOT_A_NUMBER
                 log.error(code, f"{values_col.header} for {periods.label(stamps[j], period_type)}: {got.problem}.",
                           "Type a number, or clear the cell if the quantity is unknown.",
                           sheet=sheet.name, cell=f"{letters[j]}{r + 1}", row_key=", ".join(map(str, key)), value=v)
             else:
                 numbers[j] = float(got.value)
-        if check_limits:
-            _check_numbers(sheet, values_col, numbers, letters, stamps, r, key, log, period_type,
-                           minimum=minimum)
         key_rows.append(key)
         excel_rows.append(r + 1)
         blocks.append(numbers)
     n, p = len(key_rows), len(p_idx)
+    values = np.vstack(blocks) if blocks else np.empty((0, p))
+    if check_limits and n:
+        _check_numbers(sheet, values_col, values, letters, stamps, excel_rows, key_rows, log, period_type,
+                       minimum=minimum)
     data: dict[str, Any] = {}
     for i, name in enumerate(keys):
         data[name] = np.repeat(np.array([k[i] for k in key_rows], dtype=object), p)
     data["ds"] = np.tile(np.array(stamps, dtype="datetime64[ns]"), n)
-    data[values_col.name] = np.concatenate(blocks) if blocks else np.array([], dtype=float)
-    data["cell"] = np.char.add(np.tile(np.array(letters, dtype=str), n),
-                               np.repeat(np.array(excel_rows, dtype=str), p)).astype(object) \
+    data[values_col.name] = values.ravel().astype("float64", copy=False)
+    numbers = [str(r) for r in excel_rows]
+    data["cell"] = np.array([letter + row for row in numbers for letter in letters], dtype=object) \
         if n else np.array([], dtype=object)
-    frame = pd.DataFrame(data, columns=out_columns)
-    frame["ds"] = pd.to_datetime(frame["ds"])
-    frame[values_col.name] = frame[values_col.name].astype("float64")
+    frame = pd.DataFrame(data, columns=out_columns, copy=False)
+    frame.attrs["sorted"] = _keys_sorted(key_rows) and stamps == sorted(stamps)
     return frame
 
 
+def _keys_sorted(keys: list[tuple]) -> bool:
+    try:
+        return all(a < b for a, b in zip(keys, keys[1:]))
+    except TypeError:
+        return False
+
+
+def _blankish(v: Any) -> bool:
+    return v is None or (v.__class__ is str and not v.strip())
+
+
 def _check_numbers(sheet: Sheet, col: Column, numbers: np.ndarray, letters: list[str], stamps: list,
-                   r: int, key: tuple, log: IssueLog, period_type: str, *, minimum: float | None) -> None:
-    """Period values of one row beyond the column's plausible bound, or below its minimum: an error
-    at each cell, and the value is not used (NaN). One vectorised test per row; cells only when one fails."""
+                   excel_rows: list[int], key_rows: list[tuple], log: IssueLog, period_type: str, *,
+                   minimum: float | None) -> None:
+    """Period values (rows x periods) beyond the column's plausible bound, or below its minimum: an
+    error at each cell, and the value is not used (NaN). One vectorised test; cells only when one fails."""
     limit = col.magnitude_limit
     with np.errstate(invalid="ignore"):
-        bad = np.zeros(len(numbers), dtype=bool)
+        bad = np.zeros(numbers.shape, dtype=bool)
         if limit is not None:
             bad |= np.abs(numbers) > limit
         if minimum is not None:
             bad |= numbers < minimum
     if not bad.any():
         return
-    for j in np.flatnonzero(bad):
-        value = float(numbers[j])
+    for i, j in zip(*np.nonzero(bad)):
+        value = float(numbers[i, j])
+        r, key = excel_rows[i] - 1, key_rows[i]
         if limit is not None and abs(value) > limit:
             message = (f"{col.header} for {periods.label(stamps[j], period_type)} is {value:.6g}, beyond the "
                        f"plausible {limit:,.0f} (a typo, a unit mix-up or a broken formula?).")
@@ -467,7 +504,7 @@ def _check_numbers(sheet: Sheet, col: Column, numbers: np.ndarray, letters: list
         log.error(IssueCode.OUT_OF_RANGE, message, "Correct the number, or clear the cell if it is unknown.",
                   sheet=sheet.name, cell=f"{letters[j]}{r + 1}", column=col.header,
                   row_key=", ".join(map(str, key)), value=value)
-        numbers[j] = np.nan
+        numbers[i, j] = np.nan
 
 
 def read_history(book: WorkbookAdapter, settings: Settings, log: IssueLog, *, required: bool = True
@@ -482,8 +519,12 @@ def read_history(book: WorkbookAdapter, settings: Settings, log: IssueLog, *, re
                      required=required)
     if not settings.get("returns_net_demand", False):
         _warn_negative(long, settings.period_type, log)
-    frame = long.rename(columns={"sku": "unique_id", "quantity": "y"})
-    frame = frame[["unique_id", "ds", "y", "cell"]].sort_values(["unique_id", "ds"], kind="stable")
+    frame = long.rename(columns={"sku": "unique_id", "quantity": "y"}, copy=False)
+    if list(frame.columns) != ["unique_id", "ds", "y", "cell"]:
+        frame = frame[["unique_id", "ds", "y", "cell"]]
+    if long.attrs.get("sorted") and isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0:
+        return frame  # already in (SKU, period) order: no 600,000-row sort and copy
+    frame = frame.sort_values(["unique_id", "ds"], kind="stable")
     return frame.reset_index(drop=True)
 
 
@@ -520,8 +561,13 @@ def _warn_negative(long: pd.DataFrame, period_type: str, log: IssueLog) -> None:
 def read_settings(book: WorkbookAdapter, log: IssueLog) -> Settings:
     grid = read_grid(book, SETTINGS, log, required=False)
     if grid is None:
-        log.warning(IssueCode.MISSING_SHEET, "No Settings sheet: every setting takes its default.",
-                    "Add a Settings sheet (sop-xl build-template writes one) to change them.", sheet="Settings")
+        near = renamed_from(SETTINGS.name, book.sheet_names())
+        if near:  # the planner's settings are there under another name: defaults would silently replace them
+            log.error(IssueCode.MISSING_SHEET, f"The workbook has no sheet 'Settings' (is {near!r} it, renamed?).",
+                      f"Rename the sheet {near!r} back to Settings.", sheet=SETTINGS.name)
+        else:
+            log.warning(IssueCode.MISSING_SHEET, "No Settings sheet: every setting takes its default.",
+                        "Add a Settings sheet (sop-xl build-template writes one) to change them.", sheet="Settings")
         return parse_settings([], log)
     frame = parse_table(SETTINGS, grid, log, required=False)
     letters = frame.attrs.get("letters", {})

@@ -8,7 +8,7 @@ This module finds those cells in the sheet's XML so the grid carries the error t
 `Uncalculated` marker instead, and the shared reader reports each at its cell.
 
 Cost: the sheet part is inflated once more, in chunks, and searched for the two byte patterns a
-formula or an error cell must contain (`<f>`/`<f ` and `t="e"`). Only chunks with a hit are
+formula or an error cell must contain (`<f` and `t="e"`). Only chunks with a hit are
 parsed, so a sheet of plain values costs one inflate (no Python work per cell).
 """
 
@@ -25,7 +25,9 @@ from openpyxl.utils import column_index_from_string
 from ..values import Uncalculated
 
 CHUNK = 8 << 20
-_PATTERNS = (b"<f>", b"<f ", b"<f/>", b't="e"')
+# `<f` starts every formula element (<f>, <f t="shared" .../>) and nothing else inside <sheetData>; a hit
+# elsewhere (<formula1> of a validation) finds no formula cell and is ignored
+_PATTERNS = (b"<f", b't="e"')
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
 _V = re.compile(rb"<v>(.*?)</v>", re.S)

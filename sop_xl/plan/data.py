@@ -99,7 +99,7 @@ def build_plan_data(
     labels = tuple(label(p, settings.period_type) for p in periods)
 
     sku_items = _check_items(items, settings, log)
-    res = _check_resources(resources, workforce, log)
+    res = _check_resources(resources, workforce, log, routing["resource"].dropna())
     pools = _check_workforce(workforce, res, settings, log)
     _check_routing(routing, sku_items, res, log)
     capacity = _capacity(res, calendar, periods, settings, log)
@@ -121,20 +121,25 @@ def build_plan_data(
 
     ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
     sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
-    sub_cap = None
+    safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
+    data = PlanData(settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
+                    safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
+                    capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
     if settings.plan_level == "family":
-        sku_safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
-        table, dem, plan_routing, _, sub_cap = aggregate_families(sku_table, sku_demand, sku_routing, error_std)
-        # the family keeps the stock its SKUs want (sum of SKU targets), not a target of the family total
-        safety = sku_safety.groupby(sku_table["family"]).sum().reindex(table.index)
-    else:
-        table, dem, plan_routing = sku_table, sku_demand, sku_routing
-        safety = safety_stock_targets(table, dem, error_std, settings.service_level)
-    data = PlanData(settings=settings, periods=periods, labels=labels, items=table, demand=dem,
-                    safety_stock=safety, routing=plan_routing.reset_index(drop=True), resources=res,
-                    capacity=capacity, workforce=pools, subcontract_cap=sub_cap,
-                    sources=_sources(resources, workforce, inventory, items))
+        data = family_data(data)
     return data, list(log)
+
+
+def family_data(data: PlanData) -> PlanData:
+    """The same plan at family level (S&OP's own level): quantities add up, each input aggregated by
+    what its blank means (`blanks.aggregate_families`); the family keeps the stock its SKUs want
+    (the sum of the SKU safety stocks, not a target computed on the family total)."""
+    from dataclasses import replace
+    table, dem, routing, _, sub_cap = aggregate_families(
+        data.items, data.demand, data.routing, pd.Series(np.nan, index=data.items.index))
+    safety = data.safety_stock.groupby(data.items["family"]).sum().reindex(table.index)
+    return replace(data, items=table, demand=dem, safety_stock=safety, routing=routing.reset_index(drop=True),
+                   subcontract_cap=sub_cap, settings=data.settings.with_(plan_level="family"))
 
 
 def _sources(resources, workforce, inventory, items) -> dict:
@@ -146,6 +151,8 @@ def _sources(resources, workforce, inventory, items) -> dict:
     for idx in workforce.index[workforce["resource"].notna()]:
         where = cell(workforce, WORKFORCE, "max_headcount", idx)
         out[("capacity", workforce.at[idx, "resource"])] = ("Workforce", where, "Max headcount")
+        out[("layoff_cost", workforce.at[idx, "resource"])] = (
+            "Workforce", cell(workforce, WORKFORCE, "layoff_cost", idx), "Layoff cost")
     for idx in inventory.index[inventory["sku"].notna()]:
         sku = inventory.at[idx, "sku"]
         out[("end_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "target_end_stock", idx), "Target end stock")
@@ -166,6 +173,14 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
                 log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
                           f"Fill in {col.header}.", sheet=sheet.name, cell=cell(frame, sheet, col.name, idx),
                           column=col.header, row_key=_key(frame, sheet, idx))
+        if values.dtype.kind == "f":
+            bound = _bound(col)
+            for idx in values.index[values.abs() > bound]:
+                log.error(IssueCode.OUT_OF_RANGE, f"{col.header} of {_key(frame, sheet, idx)} is {values[idx]:.6g}, "
+                          f"beyond what a plan can use (at most {bound:.0e}).", "Enter the value in the column's "
+                          f"unit{' (' + col.unit + ')' if col.unit else ''}; check for a typo or a pasted total.",
+                          sheet=sheet.name, cell=cell(frame, sheet, col.name, idx), column=col.header,
+                          row_key=_key(frame, sheet, idx), value=values[idx])
         if col.minimum is not None and values.dtype.kind == "f":
             for idx in values.index[values < col.minimum]:
                 what = "capacity" if "capacity" in col.name else col.header.lower()
@@ -206,6 +221,17 @@ def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.Da
                  "Enter the units (fixed) or periods of cover, or choose another rule.")
 
 
+# Numbers beyond this are refused before any solve: LP solvers work in double precision with tolerances
+# around 1e-9 relative, so coefficients or bounds of 1e12 and more make their answers numerically
+# meaningless (HiGHS fails, or "proves" a wrong infeasibility). A contract bound, where declared, wins.
+PLAN_MAGNITUDE = 1e9
+
+
+def _bound(col) -> float:
+    declared = getattr(col, "magnitude", None) or getattr(col, "max_magnitude", None)
+    return float(declared) if declared else PLAN_MAGNITUDE
+
+
 def _key(frame: pd.DataFrame, sheet: Sheet, idx) -> str:
     return ", ".join(str(frame.at[idx, k]) for k in sheet.key if k in frame.columns)
 
@@ -231,7 +257,8 @@ def _check_items(items: pd.DataFrame, settings: PlanSettings, log: IssueLog) -> 
     return table
 
 
-def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog,
+                     routing_resources=None) -> pd.DataFrame:
     resources = resources[resources["resource"].notna()]
     pools = set(workforce["resource"].dropna())
     for idx in resources.index[resources["resource"].duplicated()]:
@@ -246,6 +273,15 @@ def _check_resources(resources: pd.DataFrame, workforce: pd.DataFrame, log: Issu
                   "Add its headcount and hours to Workforce, or change Kind to machine.",
                   sheet="Resources", cell=cell(resources, RESOURCES, "kind", idx),
                   row_key=resources.at[idx, "resource"])
+    routed = set(routing_resources) if routing_resources is not None else set()
+    zero = ~is_labour & (resources["regular_capacity"] == 0) & (resources["overtime_capacity"].fillna(0) == 0)
+    for idx in resources.index[zero & resources["resource"].isin(routed)]:
+        log.warning("plan_zero_capacity", f"{resources.at[idx, 'resource']} has 0 h of regular and overtime "
+                    "capacity, but the routing needs it: nothing routed through it can be made (except in "
+                    "periods the CapacityCalendar opens).", "Enter the hours available per period, or route "
+                    "the items elsewhere.", sheet="Resources",
+                    cell=cell(resources, RESOURCES, "regular_capacity", idx), row_key=resources.at[idx, "resource"],
+                    column="Regular capacity", value=0.0)
     for idx in resources.index[~is_labour & resources["regular_capacity"].isna()]:
         log.error(IssueCode.MISSING_VALUE, f"Regular capacity of {resources.at[idx, 'resource']} "
                   "is empty.", "Enter the hours available per period.", sheet="Resources",
@@ -391,11 +427,11 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
         return dict(sheet=str(row.get("sheet", sheet) or sheet), cell=str(row.get("cell", "") or ""),
                     row_key=row["sku"])
 
-    bad = demand["demand"].isna() | (demand["demand"] < 0)
+    bad = demand["demand"].isna() | (demand["demand"] < 0) | (demand["demand"] > PLAN_MAGNITUDE)
     for _, row in demand[bad].iterrows():
         log.error(IssueCode.OUT_OF_RANGE, f"Demand of {row['sku']} in "
                   f"{label(row['ds'], settings.period_type)} is {row['demand']!r}.",
-                  "Enter a number >= 0.", value=row["demand"], **where(row))
+                  f"Enter a number from 0 to {PLAN_MAGNITUDE:.0e}.", value=row["demand"], **where(row))
     unknown = ~demand["sku"].isin(items.index)
     for sku, rows in demand[unknown & ~bad].groupby("sku"):
         log.error(IssueCode.UNKNOWN_KEY, f"Demand for SKU {sku}, which is not on the Items sheet.",

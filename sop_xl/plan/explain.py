@@ -62,7 +62,9 @@ def _scale(m: PlanModel, slack: Slack) -> float:
         if resource in d.workforce.index:
             w = d.workforce.loc[resource]
             return max(float(w["initial_headcount"]) * float(w["hours_per_worker"]), 1.0)
-        return max(float(d.capacity.loc[resource, "regular"].mean()), 1.0)
+        # a resource typed with 0 h is compared with the hours its demand needs, not with 1 h: otherwise
+        # any other requirement looks cheaper to relax and the zero capacity is never named
+        return max(float(d.capacity.loc[resource, "regular"].mean()), _hours_needed(d, resource), 1.0)
     if slack.family == "end_stock":
         return max(float(d.items.at[slack.key[0], "target_end_stock"]), 1.0)
     if slack.family == "no_backlog_at_end":
@@ -70,6 +72,15 @@ def _scale(m: PlanModel, slack: Slack) -> float:
     if slack.family == "max_stock":
         return max(float(d.items.at[slack.key[0], "max_stock"]), 1.0)
     return max(float(d.settings.storage_capacity or 0.0), 1.0)
+
+
+def _hours_needed(d: PlanData, resource: str) -> float:
+    """Average hours per period the demand needs on `resource`."""
+    r = d.routing[d.routing["resource"] == resource]
+    if r.empty:
+        return 0.0
+    per_item = d.demand.mean(axis=1).reindex(r["item"]).fillna(0.0).to_numpy()
+    return float((per_item * r["hours_per_unit"].to_numpy(float)).sum())
 
 
 def _describe(d: PlanData, slack: Slack, amount: float) -> dict:
@@ -104,3 +115,52 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     columns = ["requirement", "key", "period", "violation", "unit", "message", "hint", "sheet", "cell", "column"]
     return pd.DataFrame(rows, columns=columns)
 
+
+
+# ------------------------------------------------------------------------------ decisions of a feasible plan
+
+def explain_layoffs(m: PlanModel, capacity: pd.DataFrame, workforce: pd.DataFrame) -> pd.DataFrame:
+    """Layoffs in a pool whose hours are scarce (positive shadow price) look wrong to a planner: say why
+    the model still lays off. Keeping one worker from the layoff period to the end costs the wages of
+    those periods less the layoff cost saved; it is worth the worker's hours at their shadow prices.
+    When the hours are worth less, other means (overtime, stock built earlier, subcontracting,
+    backorders) cover the load more cheaply."""
+    d = m.data
+    rows = []
+    if workforce.empty or capacity.empty:
+        return _frame([])
+    labels = list(d.labels)
+    for pool, w in d.workforce.iterrows():
+        plan_ = workforce[workforce["pool"] == pool]
+        cap = capacity[capacity["resource"] == pool]
+        fired = plan_[plan_["layoffs"] > 1e-6]
+        price = cap["shadow_price"].fillna(0.0).to_numpy(float)
+        if fired.empty or not (price > 1e-9).any():
+            continue
+        first = fired.iloc[0]
+        t0 = labels.index(first["period"])
+        hours = float(w["hours_per_worker"])
+        worth = hours * float(price[t0:].sum())
+        keep_cost = float(w["wage"]) * (len(labels) - t0) - float(w["layoff_cost"])
+        peak = float(price.max())
+        total = float(fired["layoffs"].sum())
+        others = []
+        if m.sub:
+            others.append("subcontracting")
+        if m.back:
+            others.append("backorders")
+        others += ["stock built earlier", "overtime"]
+        reason = (f"keeping one more worker from {first['period']} to the end of the horizon costs "
+                  f"{keep_cost:,.0f} (wages less the layoff cost saved) while their {hours:,.0f} h per period are "
+                  f"worth {worth:,.0f} at the shadow prices (up to {peak:,.2f} per hour)")
+        verdict = ("so laying off is cheaper; the load is covered by " + ", ".join(others) + "."
+                   if worth <= keep_cost + 1e-6 else
+                   "; whole-people rounding or headcount limits make the layoff part of the cheapest plan.")
+        message = (f"{pool}: {total:,.0f} layoff(s) although its hours are scarce: {reason}, {verdict}")
+        rows.append({"requirement": "layoffs", "key": pool, "period": first["period"], "violation": total,
+                     "unit": "people", "message": message,
+                     "hint": "To keep the people, raise Workforce Layoff cost or Min headcount, or lower the "
+                             "Wage if it overstates the cost of keeping a worker.",
+                     "sheet": "Workforce", "cell": d.sources.get(("layoff_cost", pool), ("", "", ""))[1],
+                     "column": "Layoff cost"})
+    return _frame(rows)

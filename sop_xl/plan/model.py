@@ -38,6 +38,7 @@ import numpy as np
 import pulp
 
 from .data import PlanData
+from .horizon import post_horizon_demand
 
 Key = tuple
 Terms = dict  # pulp variable -> coefficient
@@ -67,6 +68,7 @@ class PlanModel:
     lost: dict[Key, pulp.LpVariable] = field(default_factory=dict)
     sub: dict[Key, pulp.LpVariable] = field(default_factory=dict)
     short: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    pipeline: dict[Key, pulp.LpVariable] = field(default_factory=dict)  # post-horizon demand not started
     setup: dict[Key, pulp.LpVariable] = field(default_factory=dict)
     ot: dict[Key, pulp.LpVariable] = field(default_factory=dict)
     workers: dict[Key, pulp.LpVariable] = field(default_factory=dict)
@@ -116,7 +118,7 @@ class PlanModel:
 
     @property
     def n_variables(self) -> int:
-        groups = (self.make, self.inv, self.back, self.lost, self.sub, self.short, self.setup, self.ot,
+        groups = (self.make, self.inv, self.back, self.lost, self.sub, self.short, self.pipeline, self.setup, self.ot,
                   self.workers, self.hire, self.fire)
         return sum(len(g) for g in groups) + len(self.slacks)
 
@@ -151,6 +153,7 @@ def build_plan_model(data: PlanData, *, elastic: bool = False) -> PlanModel:
     add_subcontract(model)
     add_backlog_rules(model)
     add_safety_stock(model)
+    add_pipeline(model)
     add_end_targets(model)
     add_storage(model)
     add_lot_sizing(model)
@@ -341,6 +344,33 @@ def add_safety_stock(m: PlanModel) -> None:
                 if (item, t) in m.back:
                     terms[m.back[(item, t)]] = -1.0
                 m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(m.safety[i, t]))
+
+
+def add_pipeline(m: PlanModel) -> None:
+    """make[i,t] + pipeline[i,t] >= post-horizon demand, for the last lead-time periods (soft: a unit not
+    started costs what a lost sale costs; in max_margin, the price as well)."""
+    d = m.data
+    if not m.make:
+        return
+    lead = d.items["lead_time"].fillna(0).to_numpy(float)
+    need = post_horizon_demand(m.demand, lead)
+    rows = np.argwhere(need > 1e-9)
+    for i, t in rows:
+        item = d.items.index[i]
+        if (item, t) not in m.make:
+            continue
+        row = m.item_rows[item]
+        lab = d.labels[t]
+        v = m.var(_name("pipeline_short", item, lab))
+        m.pipeline[(item, t)] = v
+        penalty = float(row["lost_sales_cost"] or 0.0)
+        if d.settings.objective == "max_margin":
+            penalty += float(row["price"] or 0.0)
+        if penalty <= 0:
+            penalty = float(row["unit_cost"] or 0.0) + float(row["backorder_cost"] or 0.0) + 1.0
+        m.cost("safety_stock", t, v, penalty)
+        m.row(_name("pipeline", item, lab), {m.make[(item, t)]: 1.0, v: 1.0}, pulp.LpConstraintGE,
+              float(need[i, t]))
 
 
 def add_end_targets(m: PlanModel) -> None:

@@ -12,15 +12,16 @@ import numpy as np
 import pandas as pd
 
 from .data import PlanData
+from .horizon import production_starts
 
 
 def rough_cut(data: PlanData) -> pd.DataFrame:
     periods = list(data.periods)
     demand = data.demand.reindex(columns=periods).fillna(0.0)
     lead = data.items["lead_time"].fillna(0).astype(int).reindex(demand.index).fillna(0).astype(int)
-    if (lead > 0).any():  # start production `lead` periods before the demand; demand before that is late already
-        demand = pd.DataFrame([np.roll(row, -k) * (np.arange(len(row)) < len(row) - k) if k else row
-                               for row, k in zip(demand.to_numpy(), lead)], index=demand.index, columns=periods)
+    if (lead > 0).any():  # production starts `lead` periods before the demand (the plan's own rule)
+        demand = pd.DataFrame(production_starts(demand.to_numpy(float), lead.to_numpy()),
+                              index=demand.index, columns=periods)
     hours = data.routing.pivot_table(index="item", columns="resource", values="hours_per_unit", aggfunc="sum")
     hours = hours.reindex(index=demand.index, columns=data.resources.index).fillna(0.0)
     load = hours.T.to_numpy() @ demand.to_numpy()  # resources x periods

@@ -90,6 +90,7 @@ def parse_scenarios(table: pd.DataFrame, inputs: PlanInputs, log: IssueLog) -> l
     workforce = inputs.frames.get("workforce")
     pools = set(workforce["resource"].dropna().astype(str)) if workforce is not None and len(workforce) else set()
     letters = table.attrs.get("letters", {})
+    known = {"skus": skus, "families": families, "resources": resources}
     order: list[str] = []
     levers: dict[str, list[Lever]] = {}
     notes: dict[str, str] = {}
@@ -105,58 +106,64 @@ def parse_scenarios(table: pd.DataFrame, inputs: PlanInputs, log: IssueLog) -> l
         if "note" in table and pd.notna(table.at[row, "note"]) and not notes.get(name):
             notes[name] = str(table.at[row, "note"])
 
-        def where(column: str) -> dict:
-            return dict(sheet=SHEET, cell=f"{letters.get(column, '')}{row}" if isinstance(row, (int, np.integer))
-                        else "", row_key=name)
-
-        if name.lower() == BASE.lower():
-            log.error(IssueCode.NOT_ALLOWED, f"{BASE!r} is the name of the plan without changes.",
-                      "Give the scenario another name.", column="Scenario", **where("scenario"))
+        found = _row_lever(table, row, name, lever, known, pools, letters, log)
+        if found is None:
             bad.add(name)
             continue
-        target = table.at[row, "applies_to"] if "applies_to" in table else None
-        target = None if pd.isna(target) or not str(target).strip() else str(target).strip()
-        first = _ts(table.at[row, "from_period"]) if "from_period" in table else None
-        last = _ts(table.at[row, "to_period"]) if "to_period" in table else None
-        raw = table.at[row, "value"]
-        value, problem = _value(lever, raw)
-        if problem:
-            log.error(IssueCode.NOT_A_NUMBER if lever != "whole_headcount" else IssueCode.NOT_YES_NO,
-                      f"Scenario {name}: {problem}.", _value_hint(lever), column="Value", value=raw,
-                      **where("value"))
-            bad.add(name)
-            continue
-        known = {"demand": skus | families, "price": skus | families, "cost": skus | families | resources,
-                 "capacity": resources}.get(lever)
-        if target is not None and known is not None and target not in known:
-            what = {"capacity": "a resource on Resources", "cost": "a family, SKU or resource"}.get(
-                lever, "a family or SKU on Items")
-            log.error(IssueCode.UNKNOWN_KEY, f"Scenario {name}: {target!r} is not {what}.",
-                      "Fix the name, or leave Applies to blank for everything.", column="Applies to",
-                      value=target, **where("applies_to"))
-            bad.add(name)
-            continue
-        if (first is not None or last is not None) and lever not in ("demand", "capacity"):
-            log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: a {lever} change applies to the whole horizon.",
-                      "Clear From period and To period on this row.", column="From period",
-                      **where("from_period"))
-            bad.add(name)
-            continue
-        if lever == "capacity" and (first is not None or last is not None) and (
-                target in pools or (target is None and pools)):
-            log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: the capacity of labour pool "
-                      f"{target or ', '.join(sorted(pools))} comes from headcount, so it changes for the whole "
-                      "horizon only.", "Clear From/To period, or name a machine or line in Applies to.",
-                      column="Applies to", **where("applies_to"))
-            bad.add(name)
-            continue
-        if first is not None and last is not None and last < first:
-            log.error(IssueCode.OUT_OF_RANGE, f"Scenario {name}: To period is before From period.",
-                      "Swap the two periods.", column="To period", **where("to_period"))
-            bad.add(name)
-            continue
-        levers[name].append(Lever(lever, target, first, last, value))
+        levers[name].append(found)
     return [Scenario(n, tuple(levers[n]), notes.get(n, "")) for n in order if n not in bad]
+
+
+def _row_lever(table: pd.DataFrame, row, name: str, lever: str, known: dict[str, set[str]], pools: set[str],
+               letters: dict, log: IssueLog) -> Lever | None:
+    """The lever of one Scenarios row, or None (reported with its cell) when it cannot be applied."""
+    skus, families, resources = known["skus"], known["families"], known["resources"]
+
+    def where(column: str) -> dict:
+        return dict(sheet=SHEET, cell=f"{letters.get(column, '')}{row}" if isinstance(row, (int, np.integer))
+                    else "", row_key=name)
+
+    if name.lower() == BASE.lower():
+        log.error(IssueCode.NOT_ALLOWED, f"{BASE!r} is the name of the plan without changes.",
+                  "Give the scenario another name.", column="Scenario", **where("scenario"))
+        return None
+    target = table.at[row, "applies_to"] if "applies_to" in table else None
+    target = None if pd.isna(target) or not str(target).strip() else str(target).strip()
+    first = _ts(table.at[row, "from_period"]) if "from_period" in table else None
+    last = _ts(table.at[row, "to_period"]) if "to_period" in table else None
+    raw = table.at[row, "value"]
+    value, problem = _value(lever, raw)
+    if problem:
+        log.error(IssueCode.NOT_A_NUMBER if lever != "whole_headcount" else IssueCode.NOT_YES_NO,
+                  f"Scenario {name}: {problem}.", _value_hint(lever), column="Value", value=raw,
+                  **where("value"))
+        return None
+    allowed = {"demand": skus | families, "price": skus | families, "cost": skus | families | resources,
+             "capacity": resources}.get(lever)
+    if target is not None and allowed is not None and target not in allowed:
+        what = {"capacity": "a resource on Resources", "cost": "a family, SKU or resource"}.get(
+            lever, "a family or SKU on Items")
+        log.error(IssueCode.UNKNOWN_KEY, f"Scenario {name}: {target!r} is not {what}.",
+                  "Fix the name, or leave Applies to blank for everything.", column="Applies to",
+                  value=target, **where("applies_to"))
+        return None
+    if (first is not None or last is not None) and lever not in ("demand", "capacity"):
+        log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: a {lever} change applies to the whole horizon.",
+                  "Clear From period and To period on this row.", column="From period",
+                  **where("from_period"))
+        return None
+    if lever == "capacity" and (first is not None or last is not None) and (
+            target in pools or (target is None and pools)):
+        log.error(IssueCode.NOT_ALLOWED, f"Scenario {name}: the capacity of labour pool "
+                  f"{target or ', '.join(sorted(pools))} comes from headcount, so it changes for the whole "
+                  "horizon only.", "Clear From/To period, or name a machine or line in Applies to.",
+                  column="Applies to", **where("applies_to"))
+        return None
+    if first is not None and last is not None and last < first:
+        log.error(IssueCode.OUT_OF_RANGE, f"Scenario {name}: To period is before From period.",
+                  "Swap the two periods.", column="To period", **where("to_period"))
+        return None
+    return Lever(lever, target, first, last, value)
 
 
 def _ts(value) -> pd.Timestamp | None:

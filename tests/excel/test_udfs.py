@@ -232,7 +232,7 @@ def test_roughcut_load_equals_the_rough_cut_stage_on_the_demo():
 
 def test_roughcut_load_moves_quantities_to_the_production_start():
     assert udfs.SOP_ROUGHCUT_LOAD([[10.0, 20.0, 30.0], [1.0, 2.0, 3.0]], [1.0, 10.0], None, [1, 0]) == \
-        [[20.0 + 10.0, 30.0 + 20.0, 0.0 + 30.0]]
+        [[20.0 + 10.0, 30.0 + 20.0, 30.0 + 30.0]]  # the last period starts what the next one needs
     assert udfs.SOP_ROUGHCUT_LOAD([[10.0, 20.0]], [1.0], None, [-1]) == "#NUM!"
 
 

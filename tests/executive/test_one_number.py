@@ -26,8 +26,10 @@ def demo(tmp_path_factory):
         first = s.key[0] if s.key else s.columns[0].name
         return read_table(book, reading_view(s, first), IssueLog(), required=False).reset_index(drop=True)
 
-    return {n: sheet(n) for n in ("Financials", "ScenarioComparison", "Dashboard", "ActionPlan", "SupplyPlan",
-                                  "Capacity")}
+    frames = {n: sheet(n) for n in ("Financials", "ScenarioComparison", "Dashboard", "ActionPlan", "SupplyPlan",
+                                    "Capacity")}
+    frames["path"] = path
+    return frames
 
 
 def _kpi(demo, name: str) -> pd.Series:
@@ -102,3 +104,19 @@ def test_scenario_columns_are_computed_per_scenario(demo):
     base, surge = comp.loc["Base"], comp.loc["Demand +20%"]
     for column in ("revenue", "gross_margin", "average_inventory_value", "utilisation", "service_level"):
         assert surge[column] != pytest.approx(base[column], rel=1e-6), column
+
+
+def test_docs_dashboard_png_shows_what_the_demo_makes(demo):
+    """Before: docs/dashboard.png showed older figures than the demo made, and nothing noticed."""
+    from pathlib import Path
+
+    from sop_xl.docs_dashboard import fingerprint, read_fingerprint
+    png = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+    assert read_fingerprint(png) == fingerprint(demo["path"]), \
+        "docs/dashboard.png is stale: run `python -m sop_xl.docs_dashboard` and commit it"
+
+
+def test_the_picture_fingerprint_ignores_float_noise_not_figures():
+    from sop_xl.docs_dashboard import _sig
+    assert _sig(66586879.4) == _sig(66586879.4 * (1 + 1e-12)) and _sig(0.9967059) == _sig(0.99670590000001)
+    assert _sig(66586879.4) != _sig(66565321.0)  # the revenue the old picture showed

@@ -113,8 +113,21 @@ def test_without_libreoffice_the_export_is_an_issue(reviewed, tmp_path, monkeypa
     result = execute(FileWorkbook(reviewed), ["export-pdf"], save=False,
                      options={"export-pdf": {"out": tmp_path / "x.pdf"}})[-1]
     # not an error: the workbook is complete; one warning says in one line how to get the page
-    assert result.status == "warnings" and result.summary == []
+    assert result.status == "warnings" and len(result.summary) == 1 and "Export PDF in Excel" in result.summary[0]
     (issue,) = result.issues
     assert issue.code == "pdf_engine_missing" and "not installed" in issue.message
     assert "libreoffice" in issue.hint.lower() and "Export PDF in Excel" in issue.hint and "\n" not in issue.hint
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_meeting_layout_is_one_page_with_four_charts_under_the_kpis():
+    """The layout both engines print (LibreOffice here, Excel's Book.to_pdf in Excel): pure numbers."""
+    from sop_xl.io.pdf import meeting_pdf_layout
+    layout = meeting_pdf_layout(12, title="Co S&OP")
+    assert layout.sheets == ("Dashboard",) and layout.hidden == ("DashboardData",)
+    assert (layout.fit_pages_wide, layout.fit_pages_tall, layout.orientation) == (1, 1, "landscape")
+    assert len(layout.chart_anchors) == 4
+    rows = [int("".join(ch for ch in a if ch.isdigit())) for a in layout.chart_anchors]
+    assert min(rows) > 3 + 12  # under the KPI table
+    last = int(layout.print_area["Dashboard"].split(":")[1].lstrip("ABCDEFG"))
+    assert max(rows) + layout.chart_height_cm / 0.53 <= last  # every chart inside the printed area

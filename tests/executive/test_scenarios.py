@@ -67,12 +67,13 @@ def test_price_changes_revenue_not_the_plan_and_cost_changes_cost():
 
 
 def test_service_level_and_whole_headcount_levers_change_the_settings():
-    inputs = plan_inputs()
+    inputs = plan_inputs(whole_headcount=False)  # whole people is the default; the lever must switch it on
     inputs.frames["items"].loc[0, "safety_stock_rule"] = "service_level"
+    flipped = not inputs.settings.whole_headcount  # whole people is the default: the lever turns it off
     changed = apply_scenario(inputs, Scenario("x", (Lever("service_level", value=0.99),
-                                                    Lever("whole_headcount", value=1.0))))
-    assert changed.settings.service_level == 0.99 and changed.settings.whole_headcount
-    assert inputs.settings.service_level == 0.95 and not inputs.settings.whole_headcount  # inputs untouched
+                                                    Lever("whole_headcount", value=float(flipped)))))
+    assert changed.settings.service_level == 0.99 and changed.settings.whole_headcount == flipped
+    assert inputs.settings.service_level == 0.95 and inputs.settings.whole_headcount != flipped  # inputs untouched
     outcomes = run_scenarios(inputs, [Scenario("Safer", (Lever("service_level", value=0.99),))])
     kpis = _by_name(outcomes)
     assert kpis.loc["Safer", "total_cost"] > kpis.loc[BASE, "total_cost"]

@@ -130,3 +130,33 @@ def test_file_workbook_round_trip(demo_copy):
     grid = again.read_grid("Forecast")
     header = next(r for r in grid if r and r[0] == "SKU")
     assert header[4] == "2027-01"
+
+
+def test_plan_safety_stock_sigma_comes_from_backtest_errors_over_the_lead_time(default_run):
+    from statistics import NormalDist
+
+    from sop_xl.commands.plan import forecast_error_std
+    from sop_xl.contract import ITEMS
+    from sop_xl.io.tables import read_table
+    from sop_xl.issues import IssueLog
+
+    from sop_xl.contract.forecast import FORECAST_INTERVALS
+
+    book, result = default_run
+    iv = table(book, "ForecastIntervals").rename(columns={c.header: c.name for c in FORECAST_INTERVALS.columns})
+    assert iv["lead_error_std"].notna().all() and (iv["error_std"] > 0).all()
+    sigma = forecast_error_std(book, "month", IssueLog())
+    items = read_table(book, ITEMS, IssueLog()).assign(sku=lambda d: d["sku"].astype(str)).set_index("sku")
+    series = result.data["series"].assign(unique_id=lambda d: d["unique_id"].astype(str)).set_index("unique_id")
+    sparse = [s for s in sigma.index if series.loc[s, "demand_class"] in ("intermittent", "lumpy")]
+    assert sparse, "the demo has intermittent SKUs"
+    for sku in sigma.index:
+        rows = iv[(iv["sku"] == sku)].sort_values("period").drop_duplicates("period")
+        lead = int(items.loc[sku, "lead_time"] or 0)
+        # z x sigma x sqrt(1 + L) in the plan equals z x the error summed over 1 + L periods
+        assert sigma[sku] * np.sqrt(1 + lead) == pytest.approx(rows["lead_error_std"].iloc[lead], rel=1e-6)
+    # the clipped interval width understated sigma on intermittent SKUs (SP-902: -37 %)
+    first = iv[iv["level"] == 80].sort_values("period").groupby("sku").head(1).set_index("sku")
+    width = (first["upper"] - first["lower"]) / (2 * NormalDist().inv_cdf(0.9))
+    one_step = first["error_std"]
+    assert (one_step[sparse] > width[sparse]).mean() >= 0.5

@@ -275,3 +275,23 @@ def test_mixed_lengths_give_the_same_forecast_in_any_number_of_processes():
     bt = one.backtest.merge(one.history, on=["unique_id", "ds"], suffixes=("", "_hist"))
     assert len(bt) == len(one.backtest)
     np.testing.assert_allclose(bt["y"], bt["y_hist"])
+
+
+def test_lead_time_error_sigma_matches_holdout_errors_of_intermittent_skus():
+    # issue 16.3: safety stock sigma from backtest errors per horizon, not from (clipped) intervals
+    rng = np.random.default_rng(7)
+    n, t, h = 200, 48, 6
+    ys = rng.poisson(0.3, (n, t + h)) * rng.integers(1, 12, (n, t + h)).astype(float)
+    ds = pd.date_range("2020-01-01", periods=t, freq="MS")
+    hist = pd.concat([pd.DataFrame({"unique_id": f"I{i:03d}", "ds": ds, "y": ys[i, :t]}) for i in range(n)])
+    res = forecast_result(hist, h)
+    assert set(res.series["demand_class"]) <= {"intermittent", "lumpy"}
+    fc = res.forecasts.sort_values(["unique_id", "ds"])
+    err = res.errors.sort_values(["unique_id", "ds"])
+    e = ys[:, t:] - fc["yhat"].to_numpy().reshape(n, h)
+    actual = np.sqrt((np.cumsum(e, axis=1) ** 2).mean(axis=0))
+    predicted = np.sqrt((err["lead_error_std"].to_numpy().reshape(n, h) ** 2).mean(axis=0))
+    assert np.all(np.abs(predicted / actual - 1) < 0.2), (predicted, actual)
+    from statistics import NormalDist
+    clipped = ((fc["yhat_hi_80"] - fc["yhat_lo_80"]) / (2 * NormalDist().inv_cdf(0.9))).to_numpy()
+    assert np.sqrt(np.mean(clipped.reshape(n, h)[:, 0] ** 2)) < 0.85 * actual[0]  # what the plan used to take

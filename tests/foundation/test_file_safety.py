@@ -208,3 +208,25 @@ def test_error_log_is_per_user_new_per_run_and_never_follows_links(tmp_path, mon
     third = safety.error_log("three")
     assert third != planted and victim.read_text() == "precious"
     assert stamp  # (names carry date, time and pid)
+
+
+def test_internal_error_goes_to_a_new_log_of_this_run(demo_copy, tmp_path, monkeypatch, capsys):
+    from sop_xl import cli
+    from sop_xl.commands import base
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    planted = Path("/tmp") / "sop_xl-error.log"    # the old fixed name must no longer be used
+
+    def broken(book, **kwargs):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(base, "stage_function", lambda name: broken)
+    before = demo_copy.read_bytes()
+    planted_before = planted.read_bytes() if planted.exists() else None
+    assert cli.main(["validate", str(demo_copy)]) == cli.EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert "internal error" in err and "RuntimeError: a bug" in err and "Traceback" not in err
+    logs = list((tmp_path / "state" / "sop_xl" / "log").glob("error-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err.replace("\n", "")
+    assert "RuntimeError: a bug" in logs[0].read_text()
+    assert demo_copy.read_bytes() == before
+    assert (planted.read_bytes() if planted.exists() else None) == planted_before

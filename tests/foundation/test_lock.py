@@ -94,3 +94,10 @@ def test_lock_released_when_the_block_raises(tmp_path):
         with workbook_lock(book, wait=0):
             raise RuntimeError("boom")
     assert not lock_path(book).exists()
+
+
+def test_a_folder_that_cannot_hold_a_lock_does_not_stop_the_run(tmp_path):
+    book = tmp_path / "not-yet" / "book.xlsx"     # --out into a folder the save will create
+    with workbook_lock(book, wait=0):
+        pass
+    assert not (tmp_path / "not-yet").exists() or not lock_path(book).exists()

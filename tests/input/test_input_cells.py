@@ -195,7 +195,7 @@ def test_a_1e300_scenario_multiplier_is_an_error(demo_copy):
 
 # ------------------------------------------------------------------ missing sheets
 
-@pytest.mark.parametrize("sheet", ["Items", "DemandHistory", "Resources"])
+@pytest.mark.parametrize("sheet", ["Items", "DemandHistory", "Resources", "Routing", "Settings"])
 def test_a_renamed_sheet_gives_one_message(demo_copy, sheet):
     wb = openpyxl.load_workbook(demo_copy)
     wb[sheet].title = f"{sheet} (old)"

@@ -72,3 +72,39 @@ def test_labour_pool_shortage_points_at_the_workforce_sheet():
 def test_a_feasible_plan_has_no_explanation():
     r = solved(**case({"A-12": [10]}, items=item()))
     assert r.status == "optimal" and r.explanation.empty
+
+
+def test_layoffs_while_hours_are_scarce_are_explained_on_plan_explain():
+    # issue 10.5: a plan laying off people while its hours have a positive shadow price says why
+    from .plan_cases import case, solved
+    # a worker costs 15 per hour, a subcontracted unit (1 h) 12: keep only the minimum 5, subcontract the rest
+    pool = [dict(resource="Crew", initial_headcount=10, hours_per_worker=100, wage=1500, layoff_cost=100,
+                 hire_cost=5000, overtime_hours_per_worker=0, min_headcount=5)]
+    kw = dict(items=[dict(sku="A", family="F", unit_cost=0.0, holding_cost=0.0, backorder_cost=5.0, price=20.0,
+                          subcontract_cost=12.0, safety_stock_rule="none")],
+              resources=[dict(resource="Crew", kind="labour")],
+              routing=[dict(item="A", resource="Crew", hours_per_unit=1.0)], workforce=pool)
+    r = solved(**case([900, 900, 900], **kw))
+    assert r.workforce["layoffs"].sum() > 0 and (r.capacity["shadow_price"] > 0).any()
+    (row,) = r.explanation.to_dict("records")
+    assert row["requirement"] == "layoffs" and row["key"] == "Crew"
+    assert "laying off is cheaper" in row["message"] and "subcontracting" in row["message"]
+    assert row["sheet"] == "Workforce" and row["cell"] == "H4"
+
+
+def test_zero_capacity_is_named_at_its_cell_before_and_after_the_solve():
+    # issue 13.2: zero capacity on a machine gave ~75 errors at Settings (end backlog), none at Resources!D4
+    from sop_xl.plan import INFEASIBLE, build_plan_data, solve_plan
+    from .plan_cases import case
+    items = [dict(sku=s, family="F", unit_cost=10.0, holding_cost=0.0, backorder_cost=1.0,
+                  safety_stock_rule="none") for s in ("A", "B", "C")]
+    kw = case({"A": [50, 50], "B": [40, 40], "C": [30, 30]}, items=items,
+              resources=[dict(resource="Cutting", regular_capacity=0.0)],
+              routing=[dict(item="F", resource="Cutting", hours_per_unit=1.0)])
+    data, issues = build_plan_data(**kw)
+    (warn,) = [i for i in issues if i.code == "plan_zero_capacity"]
+    assert (warn.sheet, warn.cell) == ("Resources", "D4")
+    result = solve_plan(data)
+    assert result.status == INFEASIBLE
+    assert set(result.explanation["requirement"]) == {"capacity"}
+    assert {(i.sheet, i.cell) for i in result.issues if i.severity.value == "error"} == {("Resources", "D4")}

@@ -132,3 +132,17 @@ def test_plan_api_raises_one_input_error_with_every_problem():
     with pytest.raises(InputError) as err:
         plan(**kw, settings={"first_forecast_period": "2027-01", "horizon": 1})
     assert len([i for i in err.value.issues if i.severity is Severity.ERROR]) == 2
+
+
+def test_huge_magnitudes_are_refused_before_any_solve():
+    # issue 13.2: 1e300 in price/demand went to HiGHS, which failed; CBC then called the plan infeasible
+    import pandas as pd
+    from sop_xl.plan import build_plan_data
+    from .plan_cases import case
+    kw = case([100, 1e300], items=[dict(sku="A", family="F", unit_cost=10.0, price=1e300, holding_cost=0.0,
+                                         backorder_cost=1.0, safety_stock_rule="none")])
+    data, issues = build_plan_data(**kw)
+    assert data is None
+    errors = [i for i in issues if i.severity.value == "error"]
+    assert {(i.sheet, i.cell) for i in errors if i.sheet == "Items"} == {("Items", "F4")}
+    assert any(i.sheet == "Demand" and "1e+300" in i.message for i in errors)
