@@ -145,7 +145,9 @@ def score(sets, fc: dict, m=M) -> dict:
         rows.append(measures(train, test, mean[:h], {k: v[:h] for k, v in lo.items()} if lo else None,
                              {k: v[:h] for k, v in hi.items()} if hi else None, m))
     table = pd.DataFrame(rows)
-    return {c: float(table[c].mean()) for c in table.columns}
+    out = {c: float(table[c].mean()) for c in table.columns}
+    out["MASE med"] = float(table["MASE"].median())  # one series can dominate the mean (PBS)
+    return out
 
 
 # ------------------------------------------------------------------ methods
@@ -300,7 +302,7 @@ def speed(n_series: int = 1000, n_jobs: int = 1, fresh: bool = False) -> None:
 
 # ------------------------------------------------------------------ main
 
-COLS = ["MASE", "RMSSE", "bias", "SPL90", "MSIS", "cov80", "cov95", "sMAPE", "seconds"]
+COLS = ["MASE", "MASE med", "RMSSE", "bias", "SPL90", "MSIS", "cov80", "cov95", "sMAPE", "seconds"]
 
 
 def main(argv=None) -> int:
@@ -310,6 +312,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh", action="store_true", help="rerun the peers instead of reading bench/results/")
     ap.add_argument("--peers-only", action="store_true")
     ap.add_argument("--peers", default=None, help="comma list of peers to run (default: all)")
+    ap.add_argument("--cached-only", action="store_true", help="report only peers already in bench/results/")
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--speed", action="store_true")
     args = ap.parse_args(argv)
@@ -326,6 +329,9 @@ def main(argv=None) -> int:
         peers = [p for p in peers_for(key) if not args.peers or p in args.peers.split(",")]
         fcs, rows = {}, []
         for p in peers:
+            if args.cached_only and not os.path.exists(_cache_path(key, p)):
+                print(f"{name}: {p} not in bench/results/ (not run)", flush=True)
+                continue
             fcs[p], secs, when = run_peer(key, sets, p, args.fresh)
             rows.append({"method": f"sf {p}", **score(sets, fcs[p], scale_lag(key)), "seconds": secs})
             if args.peers_only:

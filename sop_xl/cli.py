@@ -346,7 +346,7 @@ def _dispatch(args, out, err, progress, *, quiet: bool = False) -> int:
 
 
 def _demo(args, out, err, progress, *, quiet: bool) -> int:
-    from .commands.demo import DEFAULT_OUT, create_demo_workbook, pdf_hint, prepare_output_folder, run_demo_cycle
+    from .commands.demo import DEFAULT_OUT, create_demo_workbook, prepare_output_folder, run_demo_cycle
 
     target = args.out or DEFAULT_OUT
     if target.exists() and not args.force:
@@ -363,19 +363,12 @@ def _demo(args, out, err, progress, *, quiet: bool) -> int:
     progress.finish()
     code = _report(results, err, quiet=quiet)
     if code == EXIT_OK:
-        if _pdf_engine_missing(results):
-            # said once, on one line, on stdout: the run succeeded, the PDF is one install away
-            out.print(_escape(pdf_hint(target)))
+        # without LibreOffice the export-pdf stage's summary line says, once, how to get the PDF
         out.print(f"[bold green]done:[/] open {target} in Excel")
     return code
 
 
 PDF_ENGINE_CODES = {"pdf_engine_missing", "export_pdf_engine_missing"}
-
-
-def _pdf_engine_missing(results) -> bool:
-    return any(r.data.get("pdf_engine_missing") for r in results) or any(
-        _code(i) in PDF_ENGINE_CODES for r in results for i in r.issues)
 
 
 def _code(issue) -> str:

@@ -1,7 +1,7 @@
-"""Planning periods: months ("2027-03") or ISO weeks ("2027-W05").
+"""Planning periods: months ("2027-03"), ISO weeks ("2027-W05") or quarters ("2027-Q1").
 
 Inside the core a period is the pandas Timestamp of its first day (the month's first day,
-the ISO week's Monday): that is the `ds` of the long frames. In Excel a period is a text
+the ISO week's Monday, the quarter's first day): that is the `ds` of the long frames. In Excel a period is a text
 label, because Excel Table headers are always text.
 """
 
@@ -16,7 +16,13 @@ import pandas as pd
 
 MONTH = "month"
 WEEK = "week"
-PERIOD_TYPES = (MONTH, WEEK)
+QUARTER = "quarter"
+PERIOD_TYPES = (MONTH, WEEK, QUARTER)
+# per-period rates are stated in the workbook's own period; yearly figures are converted with these
+PERIODS_PER_YEAR = {MONTH: 12, WEEK: 52, QUARTER: 4}
+# the seasonal cycle of each period type (a year)
+SEASON_LENGTH = {MONTH: 12, WEEK: 52, QUARTER: 4}
+_MONTHS_PER = {MONTH: 1, QUARTER: 3}
 
 # Excel's day zero for serial dates (1900 system, including Lotus' leap-year bug)
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -27,7 +33,16 @@ _MONTHS.update({"sept": 9, "june": 6, "july": 7, "mrz": 3, "mai": 5, "okt": 10, 
 
 
 def freq_of(period_type: str) -> str:
-    return "MS" if period_type == MONTH else "W-MON"
+    return {MONTH: "MS", QUARTER: "QS"}.get(period_type, "W-MON")
+
+
+def periods_per_year(period_type: str) -> int:
+    return PERIODS_PER_YEAR.get(period_type, 12)
+
+
+def season_length(period_type: str) -> int:
+    """A year of periods: 12 months, 52 weeks, 4 quarters."""
+    return SEASON_LENGTH.get(period_type, 12)
 
 
 def period_start(ts: pd.Timestamp, period_type: str) -> pd.Timestamp:
@@ -35,6 +50,8 @@ def period_start(ts: pd.Timestamp, period_type: str) -> pd.Timestamp:
     ts = pd.Timestamp(ts).normalize()
     if period_type == MONTH:
         return ts.replace(day=1)
+    if period_type == QUARTER:
+        return ts.replace(month=3 * ((ts.month - 1) // 3) + 1, day=1)
     return ts - pd.Timedelta(days=ts.weekday())
 
 
@@ -42,6 +59,8 @@ def label(ts: pd.Timestamp, period_type: str) -> str:
     ts = pd.Timestamp(ts)
     if period_type == MONTH:
         return f"{ts.year:04d}-{ts.month:02d}"
+    if period_type == QUARTER:
+        return f"{ts.year:04d}-Q{(ts.month - 1) // 3 + 1}"
     iso = ts.isocalendar()
     return f"{iso.year:04d}-W{iso.week:02d}"
 
@@ -52,16 +71,16 @@ def labels(values, period_type: str) -> list[str]:
 
 def shift(ts: pd.Timestamp, n: int, period_type: str) -> pd.Timestamp:
     ts = pd.Timestamp(ts)
-    if period_type == MONTH:
-        return ts + pd.DateOffset(months=n)
+    if period_type in _MONTHS_PER:
+        return ts + pd.DateOffset(months=n * _MONTHS_PER[period_type])
     return ts + pd.Timedelta(weeks=n)
 
 
 def periods_between(a: pd.Timestamp, b: pd.Timestamp, period_type: str) -> int:
     """Whole periods from a to b (b later gives a positive number)."""
     a, b = pd.Timestamp(a), pd.Timestamp(b)
-    if period_type == MONTH:
-        return (b.year - a.year) * 12 + (b.month - a.month)
+    if period_type in _MONTHS_PER:
+        return ((b.year - a.year) * 12 + (b.month - a.month)) // _MONTHS_PER[period_type]
     return int(round((b - a).days / 7))
 
 
@@ -76,7 +95,7 @@ def from_excel_serial(serial: float) -> pd.Timestamp:
 def parse_period(value: Any, period_type: str = MONTH) -> pd.Timestamp | None:
     """Read what planners put in a period cell or header; None when it is not a period.
 
-    Accepts dates, datetimes, Excel serial numbers (as numbers or digits), "2027-03",
+    Accepts dates, datetimes, Excel serial numbers (as numbers or digits), "2027-Q1", "Q1 2027", "2027-03",
     "2027/03", "03/2027", "2027-03-01", "Mar-27", "Mar 2027", "March 2027", "2027M03",
     "2027-W05", "W05-2027". A date anywhere inside a period means that period.
     """
@@ -100,6 +119,14 @@ def parse_period(value: Any, period_type: str = MONTH) -> pd.Timestamp | None:
     if re.fullmatch(r"\d{5}(\.0+)?", text):
         return parse_period(float(text), period_type)
     t = text.lower().replace("_", "-")
+    m = re.fullmatch(r"(\d{4})\s*-?\s*q([1-4])", t) or re.fullmatch(r"q([1-4])\s*[-/ ]?\s*(\d{4})", t)
+    if m:  # 2027-Q1, 2027Q1, Q1 2027, Q1-2027: a quarter only when the workbook plans in quarters (in a
+        # monthly or weekly workbook a quarter is not one period, so it is not a period header)
+        if period_type != QUARTER:
+            return None
+        a, b = m.groups()
+        year, quarter = (int(a), int(b)) if len(a) == 4 else (int(b), int(a))
+        return _month(year, 3 * (quarter - 1) + 1, period_type)
     m = re.fullmatch(r"(\d{4})\s*-?\s*w(\d{1,2})", t) or re.fullmatch(r"w(\d{1,2})\s*[-/ ]\s*(\d{4})", t)
     if m:
         a, b = m.groups()

@@ -95,7 +95,11 @@ def parse_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return None if math.isnan(float(value)) else float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            return math.inf if value > 0 else -math.inf
+        return None if math.isnan(number) else number
     text = str(value).strip()
     if not text:
         return None

@@ -104,10 +104,3 @@ def prepare_output_folder(out: Path) -> None:
     ignore = folder / ".gitignore"
     if (fresh or folder.resolve() == DEFAULT_DIR.resolve()) and not ignore.exists():
         ignore.write_text("# written by `sop-xl demo`: everything here is demo output\n*\n", encoding="utf-8")
-
-
-def pdf_hint(workbook: Path) -> str:
-    """One line: how to get the meeting PDF when no PDF engine is installed."""
-    return (f"meeting PDF not made: LibreOffice is not installed. Install it (Debian/Ubuntu: sudo apt-get install "
-            f"libreoffice-calc; macOS: brew install --cask libreoffice; Windows: libreoffice.org) and run "
-            f"`sop-xl export-pdf {workbook}`, or print the Dashboard and ActionPlan sheets from Excel.")

@@ -60,8 +60,7 @@ def run_export_pdf(book: WorkbookAdapter, *, progress: Progress = SILENT, out: s
                         f"To get the meeting PDF, {ENGINE_HINT}.", sheet=DASHBOARD.name)
             # said once, in one line (the console leaves this warning out of its table)
             return StageResult(stage="export-pdf", issues=list(log), data={"pdf_engine_missing": True},
-                               summary=[f"export-pdf: no PDF made, LibreOffice is not installed. To get the meeting "
-                                        f"PDF, {ENGINE_HINT}."])
+                               summary=[_engine_missing_line(book)])
         except PdfExportError as exc:
             progress.finish()
             log.error("export_pdf_failed", str(exc), f"To get the meeting PDF, {ENGINE_HINT}.", sheet=DASHBOARD.name)
@@ -113,6 +112,14 @@ def _write_pack(temp, kpis: pd.DataFrame, data: pd.DataFrame, layout, pt: str) -
                               height_cm=layout.chart_height_cm)
     temp.write_table(DASHBOARD, kpis.reset_index(drop=True), period_type=pt, charts=charts)
     temp.save()
+
+
+def _engine_missing_line(book: WorkbookAdapter) -> str:
+    """The one console line when no PDF engine is installed: what to install, then what to run."""
+    path = getattr(book, "path", None)
+    again = f", then run `sop-xl export-pdf {path}`" if path else ""
+    install, _, excel = ENGINE_HINT.partition(", or ")
+    return f"export-pdf: meeting PDF not made, LibreOffice is not installed. To get it, {install}{again}, or {excel}."
 
 
 __all__ = ["PDF_ENGINE_MISSING", "meeting_charts_data", "run_export_pdf"]

@@ -7,15 +7,17 @@ sheet. Everything else is the contract's input sheets.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from ..charts import ChartSpec, Series
 from .. import periods
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKBOOK, WORKFORCE
-from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SKU_ALIASES,
+from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SCHEDULED_RECEIPTS,
                              SUPPLY_PLAN, WORKFORCE_PLAN)
-from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
+from ..contract.schema import Sheet
 from ..gc_pause import gc_paused
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import read_settings, read_table, read_wide
@@ -25,30 +27,17 @@ from .base import StageResult
 
 MAX_CHARTS = 4
 
-# how the plan reads sheets other stages own: only the columns it needs
-_CONSENSUS = Sheet(
-    name="Consensus", table="tblConsensus", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
-    description="consensus demand (read by the plan)", key=("sku", "period"),
-    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES),
-             Column("period", Kind.PERIOD, "Period", required=True, aliases=("ds", "month", "week")),
-             Column("final", Kind.NUMBER, "Final", required=True, aliases=("consensus", "final demand")),
-             Column("statistical", Kind.NUMBER, "Statistical")),
-)
-_INTERVALS = Sheet(
-    name="ForecastIntervals", table="tblForecastIntervals", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING,
-    description="prediction intervals (read by the plan for safety stock)",
-    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES),
-             Column("period", Kind.PERIOD, "Period", required=True),
-             Column("level", Kind.NUMBER, "Level", required=True),
-             Column("lower", Kind.NUMBER, "Lower", required=True),
-             Column("upper", Kind.NUMBER, "Upper", required=True)),
-)
-_FORECAST = Sheet(
-    name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING, layout=Layout.WIDE,
-    description="statistical forecast (read by the plan)", key=("sku",),
-    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES + ("unique_id",)),),
-    period_values=Column("forecast", Kind.NUMBER, "Forecast"),
-)
+def _view(name: str, columns: tuple[str, ...]) -> Sheet:
+    """How the plan reads a sheet another stage owns: that stage's own contract declaration (headers,
+    aliases, table name), narrowed to the columns the plan needs, so a column the plan does not use
+    can never make the read fail. Nothing about the sheet is declared twice."""
+    declared = WORKBOOK.sheet(name)
+    keep = tuple(declared.column(c) for c in columns)
+    return replace(declared, columns=keep, key=tuple(k for k in declared.key if k in columns))
+
+
+_CONSENSUS = _view("Consensus", ("sku", "period", "final", "statistical"))
+_FORECAST = _view("Forecast", ("sku",))  # wide: the period columns come from its period_values
 
 
 def run_roughcut(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
@@ -182,6 +171,8 @@ def _read_inputs(book: WorkbookAdapter, log: IssueLog) -> _Inputs:
         "workforce": read_table(book, WORKFORCE, log, required=False),
         "inventory": read_table(book, INVENTORY, log, required=False),
     }
+    if SCHEDULED_RECEIPTS.name in set(book.sheet_names()):
+        frames["receipts"] = read_table(book, SCHEDULED_RECEIPTS, log, required=False, period_type=pt)
     demand, source = read_plan_demand(book, pt, log)
     if source != DEMAND.name:  # the statistical forecast's own error sizes safety stock
         sigma = forecast_error_std(book, pt, log)
@@ -205,7 +196,7 @@ def read_plan_demand(book: WorkbookAdapter, period_type: str, log: IssueLog) -> 
                                 "cell": [f"{letters.get('final', '')}{r}" for r in frame.index]})
             _warn_if_consensus_is_stale(book, frame, period_type, log)
             return out.dropna(subset=["sku", "ds"]).reset_index(drop=True), _CONSENSUS.name
-    forecast_sheet = _declared("Forecast") or _FORECAST
+    forecast_sheet = _FORECAST
     if forecast_sheet.name in names:
         private = IssueLog()
         long = read_wide(book, _FORECAST, private, period_type=period_type, required=False)
@@ -275,13 +266,6 @@ def forecast_error_std(book: WorkbookAdapter, period_type: str, log: IssueLog) -
     frame["sku"] = frame["sku"].astype(str)
     sigma_lt = lead_time_sigma(frame, lead)
     return sigma_lt / np.sqrt(1.0 + lead.reindex(sigma_lt.index).fillna(0.0).clip(lower=0.0))
-
-
-def _declared(name: str) -> Sheet | None:
-    try:
-        return WORKBOOK.sheet(name)
-    except KeyError:
-        return None
 
 
 def _forward_errors(private: IssueLog, log: IssueLog) -> None:

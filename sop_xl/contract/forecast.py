@@ -24,7 +24,7 @@ FORECAST = Sheet(
     layout=Layout.WIDE,
     stage="forecast",
     description="Statistical forecast per SKU and future period (reconciled with the family forecasts as set in "
-                "Settings). Method and flags explain each row; ForecastIntervals holds the bounds.",
+                "Settings). Method, flags and reason explain each row; ForecastIntervals holds the bounds.",
     key=("sku",),
     columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES, width=14),
@@ -33,7 +33,10 @@ FORECAST = Sheet(
           description="Method picked by the backtest (ensemble: mean of the best methods, see Reason on Accuracy)."),
         C("flags", Kind.TEXT, "Flags", width=24,
           description="What cleansing or the engine did: gaps_filled, outliers_replaced, leading_zeros_dropped, "
-                      "short_history, fallback_method, discontinued, ..."),
+                      "short_history, fallback_method, discontinued, capped_at_3x_history_max, "
+                      "negative_set_to_zero, model_failed_naive_used, reconciled, ..."),
+        C("reason", Kind.TEXT, "Reason", width=60,
+          description="Why this method (backtest scores), and every cap or adjustment made to its forecast."),
     ),
     period_values=C("forecast", Kind.NUMBER, "Forecast", unit="units", number_format=_UNITS, width=9),
 )

@@ -30,7 +30,7 @@ SETTINGS = Sheet(
     settings=(
         Setting("company", Kind.TEXT, "Demo Company", description="Shown on the dashboard and the PDF."),
         Setting("currency", Kind.TEXT, "EUR", description="ISO code of the money columns."),
-        Setting("period_type", Kind.TEXT, "month", allowed=("month", "week"),
+        Setting("period_type", Kind.TEXT, "month", allowed=("month", "week", "quarter"),
                 description="Planning bucket of history, forecast and plan."),
         Setting("first_forecast_period", Kind.PERIOD, None,
                 description="First period to forecast and plan (e.g. 2027-01). Blank: the period after the last history."),

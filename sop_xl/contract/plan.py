@@ -27,6 +27,28 @@ DEMAND = Sheet(
     ),
 )
 
+SCHEDULED_RECEIPTS = Sheet(
+    name="ScheduledReceipts",
+    table="tblScheduledReceipts",
+    role=Role.INPUT,
+    owner=Owner.OPERATIONS,
+    stage="plan",
+    description="Stock already in production or on order: one row per SKU and period it arrives. The plan "
+                "counts it as supply in that period (it needs no capacity and no new order), the rough-cut "
+                "takes it off the load, and financials cost it as committed spend.",
+    key=("sku", "period"),
+    columns=(
+        C("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES, width=14),
+        C("period", Kind.PERIOD, "Period", required=True, aliases=("due", "arrival", "date", "month", "week"),
+          width=10, description="The period the units arrive (are available to ship)."),
+        C("quantity", Kind.NUMBER, "Quantity", unit="units", required=True, minimum=0, number_format="#,##0",
+          aliases=("qty", "units", "open quantity"), width=10),
+        C("source", Kind.TEXT, "Source", allowed=("production", "purchase", "subcontract"), default="production",
+          width=12, description="production: a released work order; purchase or subcontract: an open order."),
+        C("reference", Kind.TEXT, "Reference", aliases=("order", "work order", "po"), width=14),
+    ),
+)
+
 _PERIOD = C("period", Kind.PERIOD, "Period", width=10)
 _HOURS = "#,##0.0"
 
@@ -68,6 +90,8 @@ SUPPLY_PLAN = Sheet(
         C("family", Kind.TEXT, "Family", width=14),
         _PERIOD,
         C("demand", Kind.NUMBER, "Demand", unit="units", number_format="#,##0", width=10),
+        C("scheduled_receipts", Kind.NUMBER, "Scheduled receipts", unit="units", number_format="#,##0", width=11,
+          description="Units already in production or on order arriving in the period (ScheduledReceipts)."),
         C("production", Kind.NUMBER, "Production", unit="units", number_format="#,##0", width=11,
           description="Units started in house in the period (they arrive after the lead time)."),
         C("subcontract", Kind.NUMBER, "Subcontract", unit="units", number_format="#,##0", width=11),
@@ -199,5 +223,5 @@ PLAN_EXPLAIN = Sheet(
     ),
 )
 
-PLAN_SHEETS: tuple[Sheet, ...] = (DEMAND, ROUGH_CUT, SUPPLY_PLAN, CAPACITY, WORKFORCE_PLAN, PLAN_COST, PLAN_RUN,
+PLAN_SHEETS: tuple[Sheet, ...] = (DEMAND, SCHEDULED_RECEIPTS, ROUGH_CUT, SUPPLY_PLAN, CAPACITY, WORKFORCE_PLAN, PLAN_COST, PLAN_RUN,
                                   PLAN_EXPLAIN)

@@ -5,8 +5,8 @@ FORECAST.ETS fits additive error, additive trend, additive season exponential sm
 months recognised, duplicates aggregated, up to 30 % missing points completed), season
 length detection, and the statistics and confidence interval Excel reports. The model is
 the core's: `HoltWinters(m, "add", "add")`, or `Holt()` without a season; the one-step
-fitted values behind the statistics come from the same recursion and start states as the
-core's `ets_filter` (a test checks that they end in the core's final states).
+fitted values behind the statistics come from the core's own recursion `ets_filter` with the
+core's start states (`seasonal_start`, `fit_linear_start`): one copy of Holt-Winters.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ..forecast import accuracy
-from ..forecast.models import Holt, HoltWinters, _seasonal_start, fit_linear_start
+from ..forecast.models import Holt, HoltWinters, ets_filter, fit_linear_start, seasonal_start
 from ..forecast.seasonality import acf, is_seasonal
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -195,7 +195,7 @@ def fit_aaa(y: np.ndarray, m: int, horizon: int) -> EtsFit:
     if m >= 2:
         model = HoltWinters(m, "add", "add").fit(y)
         alpha, beta, gamma = float(model.alpha_[0]), float(model.beta_[0]), float(model.gamma_[0])
-        level0, trend0, season0 = _seasonal_start(y[None, :], m, "add")
+        level0, trend0, season0 = seasonal_start(y[None, :], m, "add")
         level0, trend0, season0 = float(level0[0, 0]), float(trend0[0, 0]), season0[0, 0].copy()
     else:
         model = Holt().fit(y)
@@ -210,20 +210,17 @@ def fit_aaa(y: np.ndarray, m: int, horizon: int) -> EtsFit:
 
 
 def smooth(y, alpha, beta, gamma, m, level0, trend0, season0):
-    """Additive Holt-Winters recursions (the core's `ets_filter` for one series), keeping the
-    one-step-ahead fitted values the core only sums up."""
-    level, trend = level0, trend0
-    seasons = np.array(season0, float).copy()
-    fitted = np.empty(len(y))
-    for i, yi in enumerate(y):
-        base = level + trend
-        s = seasons[i % m]
-        fitted[i] = base + s
-        new_level = alpha * (yi - s) + (1 - alpha) * base
-        trend = beta * (new_level - level) + (1 - beta) * trend
-        seasons[i % m] = gamma * (yi - base) + (1 - gamma) * s
-        level = new_level
-    return fitted, level, trend, np.roll(seasons, -(len(y) % m))
+    """The core's additive recursion (`ets_filter`) for one series, keeping its one-step-ahead
+    fitted values. Returns (fitted, final level, final trend, seasons aligned to the next periods)."""
+    y = np.asarray(y, float)
+    fitted = np.empty((1, 1, len(y)))
+    seasonal = m >= 2
+    _, level, trend, seasons = ets_filter(
+        y[None, :], np.array([[alpha]]), np.array([[beta]]), np.array([[gamma]]), np.ones((1, 1)), trend=True,
+        season="add" if seasonal else "none", m=max(m, 1), level0=np.array([[level0]]), trend0=np.array([[trend0]]),
+        season0=np.asarray(season0, float).reshape(1, 1, -1) if seasonal else None, fitted=fitted)
+    return (fitted[0, 0], float(level[0, 0]), float(trend[0, 0]),
+            seasons[0, 0] if seasonal else np.zeros(1))
 
 
 def point_forecast(fit: EtsFit, k: float) -> float:

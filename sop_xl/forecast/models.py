@@ -138,12 +138,15 @@ class MovingAverage(Model):
 
 # ---------------------------------------------------------------- exponential smoothing
 
-def ets_filter(y, alpha, beta, gamma, phi, *, trend: bool, season: str, m: int, level0, trend0, season0):
-    """Holt-Winters recursions (statsmodels' form) for all series and parameter sets at once.
+def ets_filter(y, alpha, beta, gamma, phi, *, trend: bool, season: str, m: int, level0, trend0, season0,
+               fitted: np.ndarray | None = None):
+    """Holt-Winters recursions (statsmodels' form) for all series and parameter sets at once: the
+    one home of this recursion (the Excel FORECAST.ETS functions call it too).
 
     y: (n, t). Parameters and start states broadcast to (n, g) (start seasons (n, g, m)).
     Returns (sse (n, g), level (n, g), trend (n, g), seasons (n, g, m) aligned so that
-    seasons[..., k] belongs to period t + k).
+    seasons[..., k] belongs to period t + k). With `fitted` (an (n, g, t) array) the one-step-ahead
+    fitted values are written into it.
     """
     n, t = y.shape
     g = np.broadcast_shapes(np.shape(alpha), np.shape(beta), np.shape(gamma), np.shape(phi), (n, 1))[1]
@@ -167,6 +170,8 @@ def ets_filter(y, alpha, beta, gamma, phi, *, trend: bool, season: str, m: int, 
         else:
             err = yi - base
             new_lev = base + alpha * err
+        if fitted is not None:
+            fitted[:, :, i] = yi - err
         if i >= _BURN_IN:
             sse += err * err
         if trend:
@@ -294,19 +299,24 @@ class Holt(Model):
         return _trend_forecast(self._level, self._trend, self.phi_, h)
 
 
-def _seasonal_start(y, m, kind):
-    """Heuristic start states: level and seasons from the first two cycles."""
+def seasonal_start(y, m, kind):
+    """Start states from the first two cycles: trend from the difference of their means, level at
+    the period before the first (the first cycle's mean sits mid-cycle, (m - 1) / 2 periods later),
+    seasons as the first cycle's deviations from that trend line (ratios for "mul"). Without the
+    centring, a trend leaks into the seasons and the level starts high, and the forecast runs
+    below the continued trend (issue 16.4). Returns level0 (n, 1), trend0 (n, 1), season0 (n, 1, m)."""
     first = y[:, :m]
-    level0 = first.mean(axis=1, keepdims=True)
     if y.shape[1] >= 2 * m:
-        trend0 = (y[:, m:2 * m].mean(axis=1, keepdims=True) - level0) / m
+        trend0 = (y[:, m:2 * m].mean(axis=1, keepdims=True) - first.mean(axis=1, keepdims=True)) / m
     else:
-        trend0 = np.zeros_like(level0)
+        trend0 = np.zeros((y.shape[0], 1))
+    level0 = first.mean(axis=1, keepdims=True) - trend0 * (m + 1) / 2
+    line = level0 + trend0 * np.arange(1, m + 1)[None, :]
     if kind == "mul":
-        safe = np.where(level0 > 0, level0, 1.0)
+        safe = np.where(line > 0, line, 1.0)
         season0 = np.clip(first / safe, 0.05, 20.0)
     else:
-        season0 = first - level0
+        season0 = first - line
     return level0, trend0, season0[:, None, :]
 
 
@@ -345,11 +355,11 @@ class HoltWinters(Model):
         alpha, beta, gamma, phi = self._grid()
         m = self.season_length
         kind = self.seasonal
-        level0, trend0, season0 = _seasonal_start(y, m, kind)
+        level0, trend0, season0 = seasonal_start(y, m, kind)
         sse, lev, trd, seas = ets_filter(y, alpha, beta, gamma, phi, trend=self.trend is not None,
                                          season=kind, m=m, level0=level0, trend0=trend0, season0=season0)
         if kind == "mul" and not self._mul_ok.all():
-            a_level0, a_trend0, a_season0 = _seasonal_start(y, m, "add")
+            a_level0, a_trend0, a_season0 = seasonal_start(y, m, "add")
             sse_a, lev_a, trd_a, seas_a = ets_filter(y, alpha, beta, gamma, phi, trend=self.trend is not None,
                                                      season="add", m=m, level0=a_level0, trend0=a_trend0,
                                                      season0=a_season0)

@@ -302,7 +302,8 @@ def forecast_block(y: np.ndarray, m: int, name: str, h: int, *, metric: str = "m
     outs = select_block(y, m, (name,), h, metric=metric, n_windows=n_windows)
     for o in outs:
         if o.method == name:
-            o.reason = f"method fixed to {name} (Settings forecast_method / method=), not auto-selected"
+            notes = "".join(f"; ADJUSTED{part}" for part in o.reason.split("; ADJUSTED")[1:])
+            o.reason = f"method fixed to {name} (Settings forecast_method / method=), not auto-selected{notes}"
     return outs
 
 

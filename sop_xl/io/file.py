@@ -181,20 +181,22 @@ class FileWorkbook:
         self._check_extent(sheet_name)
         rows = self._reader().get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         # calamine gives "" for blank cells; the contract layer wants None
-        grid = [[None if v == "" else v for v in row] if "" in row else row for row in rows]
-        # ... and "" for error values and uncalculated formulas too: those are put back (io/unreadable.py)
-        return self._mark_unreadable(sheet_name, grid)
+        return [[None if v == "" else v for v in row] if "" in row else row for row in rows]
 
-    def _mark_unreadable(self, sheet_name: str, grid: list[list[Any]]) -> list[list[Any]]:
+    def unreadable_cells(self, sheet_name: str) -> dict[tuple[int, int], Any]:
+        """Cells calamine read as blank that hold an Excel error value or a formula without a calculated
+        value: (row, column) 0-based -> the error text or an `Uncalculated` marker (io/unreadable.py).
+        The shared reader asks only when a table it reads has blank cells."""
+        if self._new or sheet_name in self._staged or sheet_name not in self._sheet_names:
+            return {}
         from .fast_rows import sheet_parts
-        from .unreadable import mark_unreadable, unreadable_cells
+        from .unreadable import unreadable_cells
         try:
             with zipfile.ZipFile(self.path) as z:
                 part = sheet_parts(z).get(sheet_name)
-            marks = unreadable_cells(self.path, part) if part else {}
+            return unreadable_cells(self.path, part) if part else {}
         except (KeyError, zipfile.BadZipFile, AttributeError, OSError):
-            return grid
-        return mark_unreadable(grid, marks) if marks else grid
+            return {}
 
     def _check_extent(self, sheet_name: str) -> None:
         """A stray cell typed far away (e.g. XFD1048576) would make the reader allocate the whole

@@ -101,8 +101,10 @@ def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_ty
 
 def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: bool, clean: bool = True
               ) -> list[list[Any]] | None:
-    """The sheet's cells, or None when it is missing (reported when `required`). `clean=False` leaves
-    spaces-only text below the header search rows for the caller (a 600,000-cell history)."""
+    """The sheet's cells, or None when it is missing (reported when `required`). Error values and
+    formulas without a calculated value are put in the cells the adapter left blank (`mark_errors`).
+    `clean=False` (a 600,000-cell history) leaves spaces-only text below the header search rows, and
+    the error cells, to the caller: it looks for them only when the table has blank cells."""
     names = {n.lower(): n for n in book.sheet_names()}
     actual = names.get(sheet.name.lower())
     if actual is None:
@@ -116,8 +118,19 @@ def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: b
         return None
     grid = book.read_grid(actual)
     if clean:
-        return _clean(grid)
+        return mark_errors(book, actual, _clean(grid))
     return _clean(grid[:HEADER_SEARCH_ROWS]) + grid[HEADER_SEARCH_ROWS:]
+
+
+def mark_errors(book: WorkbookAdapter, sheet_name: str, grid: list[list[Any]]) -> list[list[Any]]:
+    """`grid` with the error values and uncalculated formulas an adapter read as blanks put back
+    (adapters that can tell, like the file adapter, offer `unreadable_cells`)."""
+    find = getattr(book, "unreadable_cells", None)
+    marks = find(sheet_name) if find is not None else {}
+    if not marks:
+        return grid
+    from .unreadable import mark_unreadable
+    return mark_unreadable(grid, marks)
 
 
 def renamed_from(name: str, names: list[str]) -> str:
@@ -329,7 +342,7 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
     if sheet.long_columns:
         long_header = find_header(grid, sheet.long_columns)
         if long_header and all(c.name in long_header.columns for c in sheet.long_columns if c.required):
-            grid = _clean(grid)  # the long layout is read as a table
+            grid = mark_errors(book, _actual_name(book, sheet), _clean(grid))  # read as a table
             # the quantity column must be there, but a blank quantity is missing, not an error
             columns = tuple(dataclasses.replace(c, required=False) if c.name == value_name else c
                             for c in sheet.long_columns)
@@ -357,7 +370,25 @@ def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type
     if any(c.required and c.name not in header.columns for c in sheet.columns):
         return pd.DataFrame(columns=out_columns)
     period_cols = _check_period_header(sheet, header, log, period_type)
+    if _has_blanks(grid, header, period_cols):  # only then can an error cell hide among the blanks
+        grid = mark_errors(book, _actual_name(book, sheet), grid)
     return _wide_values(sheet, grid, header, period_cols, log, period_type, out_columns)
+
+
+def _actual_name(book: WorkbookAdapter, sheet: Sheet) -> str:
+    return {n.lower(): n for n in book.sheet_names()}.get(sheet.name.lower(), sheet.name)
+
+
+def _has_blanks(grid: list[list[Any]], header: Header, period_cols) -> bool:
+    """Does a row below the header leave a key or period cell blank? (C-level `in` per row)"""
+    columns = sorted({*(c for c in header.columns.values()), *(c for c, _ in period_cols)})
+    if not columns:
+        return False
+    first, last = columns[0], columns[-1] + 1
+    for row in grid[header.row + 1:]:
+        if len(row) < last or None in row[first:last]:
+            return True
+    return False
 
 
 def _check_period_header(sheet: Sheet, header: Header, log: IssueLog, period_type: str
@@ -406,19 +437,31 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
     minimum = values_col.minimum if sheet.role is not Role.OUTPUT else None
     check_limits = limit is not None or minimum is not None
     contiguous = bool(p_idx) and p_idx == list(range(p_idx[0], p_idx[-1] + 1))
+    single_key = (key_cols[0][0], key_cols[0][1]) if len(key_cols) == 1 and key_cols[0][1] is not None \
+        and key_cols[0][1] < width else None
     first_p, last_p = (p_idx[0], p_idx[-1] + 1) if p_idx else (0, 0)
     for r in range(header.row + 1, len(grid)):
         raw = grid[r]
         if len(raw) < width:
             raw = raw + [None] * (width - len(raw))
         cells = raw[first_p:last_p] if contiguous else [raw[c] for c in p_idx]
-        key_raw = [raw[c] if c is not None and c < len(raw) else None for _, c in key_cols]
-        if all(_blankish(v) for v in key_raw) and all(_blankish(v) for v in cells):
-            continue
-        key_values = [_value(sheet, col, v, r, c, log, period_type) for (col, c), v in zip(key_cols, key_raw)]
-        if any(v is None for v, (col, _) in zip(key_values, key_cols) if col.required):
-            continue  # reported as missing; its numbers cannot be attributed to an SKU
-        key = tuple(key_values)
+        if single_key:  # one key column (an SKU): no per-row lists and generators
+            k_raw = raw[single_key[1]]
+            if _blankish(k_raw) and all(_blankish(v) for v in cells):
+                continue
+            k = _value(sheet, single_key[0], k_raw, r, single_key[1], log, period_type)
+            if k is None:
+                continue  # reported as missing; its numbers cannot be attributed to an SKU
+            key = (k,)
+        else:
+            key_raw = [raw[c] if c is not None and c < len(raw) else None for _, c in key_cols]
+            if all(_blankish(v) for v in key_raw) and all(_blankish(v) for v in cells):
+                continue
+            key_values = [_value(sheet, col, v, r, c, log, period_type)
+                          for (col, c), v in zip(key_cols, key_raw)]
+            if any(v is None for v, (col, _) in zip(key_values, key_cols) if col.required):
+                continue  # reported as missing; its numbers cannot be attributed to an SKU
+            key = tuple(key_values)
         if key in first_seen:
             log.error(IssueCode.DUPLICATE_KEY, f"{', '.join(map(str, key))} appears twice "
                       f"(rows {first_seen[key]} and {r + 1}).",
@@ -426,10 +469,10 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
                       sheet=sheet.name, cell=cell(r, key_cols[0][1] or 0), row_key=", ".join(map(str, key)))
             continue
         first_seen[key] = r + 1
-        if set(map(type, cells)) <= _PLAIN:  # numbers and blanks (None -> NaN), converted in C
+        if set(map(type, cells)) <= _PLAIN:  # numbers and blanks (None -> NaN): converted in C at the end
             key_rows.append(key)
             excel_rows.append(r + 1)
-            blocks.append(np.array(cells, dtype=float))
+            blocks.append(cells)
             continue
         numbers = np.full(len(cells), np.nan)
         for j, v in enumerate(cells):
@@ -450,7 +493,10 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
         excel_rows.append(r + 1)
         blocks.append(numbers)
     n, p = len(key_rows), len(p_idx)
-    values = np.vstack(blocks) if blocks else np.empty((0, p))
+    try:
+        values = np.array(blocks, dtype=float) if blocks else np.empty((0, p))
+    except OverflowError:  # an integer beyond any float (10**400): infinite, refused by the bound check
+        values = np.array([[_float(v) for v in b] for b in blocks], dtype=float)
     if check_limits and n:
         _check_numbers(sheet, values_col, values, letters, stamps, excel_rows, key_rows, log, period_type,
                        minimum=minimum)
@@ -472,6 +518,15 @@ def _keys_sorted(keys: list[tuple]) -> bool:
         return all(a < b for a, b in zip(keys, keys[1:]))
     except TypeError:
         return False
+
+
+def _float(v: Any) -> float:
+    if v is None:
+        return np.nan
+    try:
+        return float(v)
+    except OverflowError:
+        return np.inf if v > 0 else -np.inf
 
 
 def _blankish(v: Any) -> bool:

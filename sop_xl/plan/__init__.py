@@ -122,6 +122,8 @@ def disaggregate(family_plan: pd.DataFrame, sku_data: PlanData) -> pd.DataFrame:
     for col in ("production", "subcontract", "inventory", "backlog", "lost_sales", "safety_stock_shortfall"):
         out[col] = rows[col].to_numpy(float) * w
     out["demand"] = sku_data.demand.to_numpy(float).ravel()
+    out["scheduled_receipts"] = (0.0 if sku_data.receipts is None
+                                 else sku_data.receipts.reindex(index=items.index).to_numpy(float).ravel())
     out["safety_stock"] = sku_data.safety_stock.to_numpy(float).ravel()
     out["setups"] = np.nan
     return out[family_plan.columns]
@@ -186,11 +188,13 @@ def _safety_stock_warnings(result: PlanResult) -> list[Issue]:
 
 def plan(*, items: pd.DataFrame, resources: pd.DataFrame, routing: pd.DataFrame, demand: pd.DataFrame,
          settings: Any = None, calendar: pd.DataFrame | None = None, workforce: pd.DataFrame | None = None,
-         inventory: pd.DataFrame | None = None, solver: str | None = None) -> PlanResult:
-    """The whole supply plan from pandas frames; raises `InputError` with every problem of the input."""
+         inventory: pd.DataFrame | None = None, receipts: pd.DataFrame | None = None,
+         solver: str | None = None) -> PlanResult:
+    """The whole supply plan from pandas frames; raises `InputError` with every problem of the input.
+    `receipts`: the ScheduledReceipts sheet (sku, period, quantity), units already in production or on order."""
     data, issues = build_plan_data(items=items, resources=resources, routing=routing, demand=demand,
                                    settings=_settings(settings), calendar=calendar, workforce=workforce,
-                                   inventory=inventory)
+                                   inventory=inventory, receipts=receipts)
     if data is None:
         raise InputError(issues)
     result = solve_plan(data, solver=solver)

@@ -23,7 +23,6 @@ import pandas as pd
 from ..contract.schema import Blank, Kind, Sheet
 
 NUMERIC = (Kind.NUMBER, Kind.MONEY, Kind.PERCENT, Kind.INTEGER)
-BLANKS_ATTR = "blank_cells"  # frame.attrs key: column -> list of index values that were blank
 
 
 def _missing(v) -> bool:
@@ -32,19 +31,14 @@ def _missing(v) -> bool:
 
 def apply_blanks(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
     """The frame with every contract column present and each blank read as its column declares.
-
-    ``frame.attrs["blank_cells"]`` keeps, per column, the index values whose cell was blank.
-    """
+    (`blank_rows` on the frame as read tells which cells were blank.)"""
     frame = pd.DataFrame(columns=sheet.column_names()) if frame is None else frame.copy()
     frame.columns = [str(c) for c in frame.columns]
-    blanks: dict[str, list] = {}
     for col in sheet.columns:
         if col.name not in frame.columns:
             frame[col.name] = np.nan if col.kind in NUMERIC else None
         values = frame[col.name]
         empty = values.map(_missing) if values.dtype == object else values.isna()
-        if empty.any():
-            blanks[col.name] = list(frame.index[empty.to_numpy()])
         means = col.blank_means
         if means in (Blank.ZERO, Blank.DEFAULT) and col.default is not None:
             values = values.where(~empty, col.default)
@@ -53,13 +47,19 @@ def apply_blanks(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
         elif col.kind is Kind.TEXT and col.name in sheet.key + ("item", "resource", "sku", "family"):
             values = values.map(lambda v: None if _missing(v) else str(v).strip())
         frame[col.name] = values
-    frame.attrs[BLANKS_ATTR] = blanks
     return frame
 
 
-def blank_rows(frame: pd.DataFrame, column: str) -> set:
-    """Index values of `frame` whose `column` cell was blank on the sheet."""
-    return set(frame.attrs.get(BLANKS_ATTR, {}).get(column, ()))
+def blank_rows(frame: pd.DataFrame | None, column: str) -> list:
+    """Index values of `frame` (as read, before `apply_blanks`) whose `column` cell is blank. (Not kept in
+    frame.attrs: pandas deep-copies attrs on every operation, which costs seconds on 5,000-row tables.)"""
+    if frame is None or len(frame) == 0:
+        return []
+    if column not in frame.columns:
+        return list(frame.index)
+    values = frame[column]
+    empty = values.map(_missing) if values.dtype == object else values.isna()
+    return list(frame.index[empty.to_numpy()])
 
 
 # ------------------------------------------------------------------------------ item costs

@@ -26,7 +26,7 @@ from .blanks import aggregate_families, apply_blanks, blank_rows, derive_item_co
 from .cells import cell
 from .settings import PlanSettings
 
-PERIODS_PER_YEAR = {"month": 12, "week": 52}
+from ..periods import PERIODS_PER_YEAR  # months 12, weeks 52, quarters 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class PlanData:
     resources: pd.DataFrame    # index resource: kind, regular_cost, overtime_cost, is_labour
     capacity: pd.DataFrame     # index (resource, period): regular, overtime hours (machines and lines)
     workforce: pd.DataFrame    # index pool: headcount parameters of each labour resource
+    # units already in production or on order, arriving per item and period (ScheduledReceipts)
+    receipts: pd.DataFrame | None = None
     # family plans: units per period the SKUs offering subcontracting could buy (NaN: no limit)
     subcontract_cap: pd.DataFrame | None = None
     # where a planner relaxes a requirement: ("capacity", "Line2") -> ("Resources", "D5", "Regular capacity")
@@ -77,11 +79,13 @@ def build_plan_data(
     calendar: pd.DataFrame | None = None,
     workforce: pd.DataFrame | None = None,
     inventory: pd.DataFrame | None = None,
+    receipts: pd.DataFrame | None = None,
     demand_sheet: str = "Demand",
     check_costs: bool = True,
 ) -> tuple[PlanData | None, list[Issue]]:
     settings = settings or PlanSettings()
     log = IssueLog()
+    raw = {"items": items, "resources": resources, "workforce": workforce}  # as read: which cells are blank
     items = defaults_filled(items, ITEMS)
     resources = defaults_filled(resources, RESOURCES)
     routing = defaults_filled(routing, ROUTING)
@@ -92,7 +96,7 @@ def build_plan_data(
                          (workforce, WORKFORCE), (inventory, INVENTORY)):
         _check_required_and_ranges(frame, sheet, log)
 
-    _check_blanks(items, resources, workforce, log)
+    _check_blanks(items, resources, workforce, raw, log)
 
     demand_long = _demand_long(demand)
     periods = _horizon(settings, demand_long)
@@ -120,9 +124,21 @@ def build_plan_data(
         return None, list(log)
 
     ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
+    derived = sku_table["holding_cost"].isna() & (sku_table["unit_cost"] * sku_table["holding_cost_rate"] > 0)
+    if derived.any():
+        first = sku_table.index[derived.to_numpy()][0]
+        log.info("plan_rate_converted", f"Holding cost of {int(derived.sum())} SKU(s) is blank, so it is derived "
+                 f"per {settings.period_type}: unit cost x yearly holding cost rate / {ppy} (e.g. {first}: "
+                 f"{sku_table.at[first, 'unit_cost']:g} x {sku_table.at[first, 'holding_cost_rate']:.0%} / {ppy} = "
+                 f"{sku_table.at[first, 'unit_cost'] * sku_table.at[first, 'holding_cost_rate'] / ppy:.4g}).",
+                 f"Nothing, or type a Holding cost per unit per {settings.period_type}.", sheet="Items",
+                 column="Holding cost", row_key=str(first))
     sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
     safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
-    data = PlanData(settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
+    sku_receipts = _receipts_matrix(receipts, sku_table, periods, settings, log)
+    if log.has_errors:
+        return None, list(log)
+    data = PlanData(receipts=sku_receipts, settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
                     safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
                     capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
     if settings.plan_level == "family":
@@ -138,7 +154,8 @@ def family_data(data: PlanData) -> PlanData:
     table, dem, routing, _, sub_cap = aggregate_families(
         data.items, data.demand, data.routing, pd.Series(np.nan, index=data.items.index))
     safety = data.safety_stock.groupby(data.items["family"]).sum().reindex(table.index)
-    return replace(data, items=table, demand=dem, safety_stock=safety, routing=routing.reset_index(drop=True),
+    receipts = None if data.receipts is None else data.receipts.groupby(data.items["family"]).sum().reindex(table.index)
+    return replace(data, items=table, demand=dem, safety_stock=safety, receipts=receipts, routing=routing.reset_index(drop=True),
                    subcontract_cap=sub_cap, settings=data.settings.with_(plan_level="family"))
 
 
@@ -191,7 +208,8 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
                           row_key=_key(frame, sheet, idx), value=values[idx])
 
 
-def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.DataFrame, log: IssueLog) -> None:
+def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.DataFrame, raw: dict,
+                  log: IssueLog) -> None:
     """A blank the model reads as zero next to a value that only makes sense with a number there
     (an overtime cost with no overtime hours, a safety stock rule with no value) changes the plan's
     meaning without a word: say what it was read as, at its cell."""
@@ -205,17 +223,17 @@ def _check_blanks(items: pd.DataFrame, resources: pd.DataFrame, workforce: pd.Da
 
     labour = set(workforce["resource"].dropna()) | set(
         resources.loc[resources["kind"].astype(str).str.lower() == "labour", "resource"].dropna())
-    for idx in blank_rows(resources, "overtime_capacity"):
+    for idx in blank_rows(raw["resources"], "overtime_capacity"):
         if resources.at[idx, "overtime_cost"] > 0 and resources.at[idx, "resource"] not in labour:
             warn(resources, RESOURCES, "overtime_capacity", idx, "an overtime cost is given, but no overtime hours",
                  "Enter the overtime hours available per period (0 if there is no overtime).")
-    for idx in blank_rows(workforce, "overtime_hours_per_worker"):
+    for idx in blank_rows(raw["workforce"], "overtime_hours_per_worker"):
         if workforce.at[idx, "overtime_cost"] > 0:
             warn(workforce, WORKFORCE, "overtime_hours_per_worker", idx,
                  "an overtime cost is given, but no overtime hours", "Enter the overtime hours per worker "
                  "(0 if there is no overtime).")
     rules = items["safety_stock_rule"].astype(str).str.lower()
-    for idx in blank_rows(items, "safety_stock_value"):
+    for idx in blank_rows(raw["items"], "safety_stock_value"):
         if rules.get(idx) in ("fixed", "periods_of_cover"):
             warn(items, ITEMS, "safety_stock_value", idx, f"the safety stock rule {rules[idx]} needs a value",
                  "Enter the units (fixed) or periods of cover, or choose another rule.")
@@ -228,8 +246,9 @@ PLAN_MAGNITUDE = 1e9
 
 
 def _bound(col) -> float:
-    declared = getattr(col, "magnitude", None) or getattr(col, "max_magnitude", None)
-    return float(declared) if declared else PLAN_MAGNITUDE
+    """The smaller of the contract's sanity bound for the column and what a plan can use."""
+    declared = getattr(col, "bound", None)
+    return min(float(declared), PLAN_MAGNITUDE) if declared else PLAN_MAGNITUDE
 
 
 def _key(frame: pd.DataFrame, sheet: Sheet, idx) -> str:
@@ -450,12 +469,53 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
     return matrix.fillna(0.0)
 
 
+def _receipts_matrix(receipts: pd.DataFrame | None, items: pd.DataFrame, periods: pd.DatetimeIndex,
+                     settings: PlanSettings, log: IssueLog) -> pd.DataFrame | None:
+    """Items x periods of units already in production or on order (None when there are none)."""
+    from ..contract.plan import SCHEDULED_RECEIPTS
+    if receipts is None or len(receipts) == 0:
+        return None
+    frame = apply_blanks(receipts, SCHEDULED_RECEIPTS)
+    frame = frame[frame["sku"].notna()]
+    matrix = pd.DataFrame(0.0, index=items.index, columns=periods)
+    for idx in frame.index:
+        sku, qty = frame.at[idx, "sku"], frame.at[idx, "quantity"]
+        where = dict(sheet=SCHEDULED_RECEIPTS.name, row_key=str(sku))
+        ds = _period(frame.at[idx, "period"], settings.period_type)
+        if sku not in items.index:
+            log.error(IssueCode.UNKNOWN_KEY, f"Scheduled receipt for SKU {sku}, which is not on Items.",
+                      "Fix the SKU or add it to Items.", cell=cell(frame, SCHEDULED_RECEIPTS, "sku", idx), **where)
+        elif ds is None:
+            log.error(IssueCode.NOT_A_PERIOD, f"{frame.at[idx, 'period']!r} is not a period.",
+                      "Enter the period the units arrive, like 2027-03.",
+                      cell=cell(frame, SCHEDULED_RECEIPTS, "period", idx), **where)
+        elif not (qty >= 0) or qty > PLAN_MAGNITUDE:
+            log.error(IssueCode.OUT_OF_RANGE, f"Scheduled receipt of {sku} is {qty!r} units.",
+                      f"Enter a quantity from 0 to {PLAN_MAGNITUDE:.0e}.",
+                      cell=cell(frame, SCHEDULED_RECEIPTS, "quantity", idx), **where)
+        elif ds < periods[0]:  # overdue: expected now
+            log.warning(IssueCode.OUT_OF_RANGE, f"Scheduled receipt of {qty:g} {sku} was due in "
+                        f"{label(ds, settings.period_type)}, before the horizon; it is counted in the first period.",
+                        "Update the due period, or delete the row if it has arrived (then it is in Opening stock).",
+                        cell=cell(frame, SCHEDULED_RECEIPTS, "period", idx), **where)
+            matrix.at[sku, periods[0]] += qty
+        elif ds > periods[-1]:
+            log.info(IssueCode.OUT_OF_RANGE, f"Scheduled receipt of {sku} arrives after the horizon; not planned.",
+                     "Nothing.", cell=cell(frame, SCHEDULED_RECEIPTS, "period", idx), **where)
+        else:
+            matrix.at[sku, ds] += qty
+    return matrix
+
+
 def _period_starts(ds: pd.Series, period_type: str) -> pd.Series:
     """periods.period_start for a whole column at once."""
     ds = pd.to_datetime(ds).dt.normalize()
     if period_type == "week":
         return ds - pd.to_timedelta(ds.dt.weekday, unit="D")
-    return ds - pd.to_timedelta(ds.dt.day - 1, unit="D")
+    month_start = ds - pd.to_timedelta(ds.dt.day - 1, unit="D")
+    if period_type == "quarter":
+        return pd.to_datetime(pd.DataFrame({"year": ds.dt.year, "month": 3 * ((ds.dt.month - 1) // 3) + 1, "day": 1}))
+    return month_start
 
 
 def _error_std(demand: pd.DataFrame, items: pd.DataFrame) -> pd.Series:

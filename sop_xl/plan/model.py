@@ -8,7 +8,7 @@ Notation (i item, t period, r resource, p labour pool; all variables >= 0):
     ot[r,t]    overtime hours                 setup[i,t]  1 when i is set up in t (lot sizing)
     workers[p,t], hire[p,t], fire[p,t]        headcount of labour pools
 
-    balance      inv[t] - back[t] = inv[t-1] - back[t-1] + make[t-lead] + sub[t] + lost[t] - demand[t]
+    balance      inv[t] - back[t] = inv[t-1] - back[t-1] + receipts[t] + make[t-lead] + sub[t] + lost[t] - demand[t]
     capacity     sum_i hours[i,r] make[i,t] + setup_hours[i] setup[i,t] - ot[r,t] <= regular[r,t]
                  (labour pools: regular[p,t] = hours_per_worker x workers[p,t])
     workforce    workers[t] = workers[t-1] + hire[t] - fire[t]
@@ -39,6 +39,7 @@ import pulp
 
 from .data import PlanData
 from .horizon import post_horizon_demand
+from .pulp_internals import constraints
 
 Key = tuple
 Terms = dict  # pulp variable -> coefficient
@@ -88,6 +89,8 @@ class PlanModel:
         # pandas scalar access is slow in loops: the model reads plain arrays and dicts
         self.demand = self.data.demand.to_numpy(float)
         self.safety = self.data.safety_stock.to_numpy(float)
+        self.receipts = (np.zeros_like(self.demand) if self.data.receipts is None
+                         else self.data.receipts.reindex(index=self.data.items.index).fillna(0.0).to_numpy(float))
         self.item_rows = self.data.items.to_dict("index")
 
     # -------------------------------------------------------------------------- helpers
@@ -98,7 +101,7 @@ class PlanModel:
         expr = pulp.LpAffineExpression()
         dict.update(expr, terms)  # a dict copy keeps the keys' hashes: no Python __hash__ call per term
         unique = name.translate(_PULP_TRANS)  # pulp mangles "-[] " itself; names must stay unique after that
-        while unique in self.problem._constraints:
+        while unique in constraints(self.problem):
             unique += "'"
         constraint = pulp.LpConstraint(expr, sense, unique, float(rhs))
         self.problem.addConstraint(constraint)
@@ -226,7 +229,7 @@ def add_inventory_balance(m: PlanModel) -> None:
         lead = int(row["lead_time"] or 0)
         for t, lab in enumerate(d.labels):
             terms: Terms = {m.inv[(item, t)]: 1.0}
-            rhs = -float(m.demand[i, t])
+            rhs = float(m.receipts[i, t]) - float(m.demand[i, t])  # units already on order arrive as supply
             if (item, t) in m.back:
                 terms[m.back[(item, t)]] = -1.0
             if t == 0:

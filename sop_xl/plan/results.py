@@ -9,6 +9,7 @@ import pandas as pd
 import pulp
 
 from .model import COST_TYPES, PlanModel
+from .pulp_internals import n_constraints
 from .solve import OPTIMAL, SolveResult
 
 _TINY = 1e-7
@@ -55,10 +56,12 @@ def supply_plan_table(m: PlanModel) -> pd.DataFrame:
         family = families[i]
         for t, lab in enumerate(d.labels):
             k = (item, t)
-            rows.append((item, family, lab, float(m.demand[i, t]), _v(m.make.get(k)), _v(m.sub.get(k)),
+            rows.append((item, family, lab, float(m.demand[i, t]), float(m.receipts[i, t]), _v(m.make.get(k)),
+                         _v(m.sub.get(k)),
                          _v(m.inv[k]), _v(m.back.get(k)), _v(m.lost.get(k)), float(m.safety[i, t]),
                          _v(m.short.get(k)), _v(m.setup.get(k)) if k in m.setup else np.nan))
-    return pd.DataFrame(rows, columns=["item", "family", "period", "demand", "production", "subcontract", "inventory",
+    return pd.DataFrame(rows, columns=["item", "family", "period", "demand", "scheduled_receipts", "production",
+                                       "subcontract", "inventory",
                                        "backlog", "lost_sales", "safety_stock", "safety_stock_shortfall", "setups"])
 
 
@@ -172,7 +175,7 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "solver_seconds": None if solved.solver_seconds is None else round(solved.solver_seconds, 3),
         "variables": m.n_variables,
         "integer_variables": m.n_integer_variables,
-        "constraints": len(problem._constraints),
+        "constraints": n_constraints(problem),
         "items": len(m.data.items),
         "periods": len(m.data.labels),
         "resources": len(m.data.resources),

@@ -18,6 +18,8 @@ from .horizon import production_starts
 def rough_cut(data: PlanData) -> pd.DataFrame:
     periods = list(data.periods)
     demand = data.demand.reindex(columns=periods).fillna(0.0)
+    if data.receipts is not None:  # units already in production or on order need no more hours
+        demand = (demand - data.receipts.reindex(index=demand.index, columns=periods).fillna(0.0)).clip(lower=0.0)
     lead = data.items["lead_time"].fillna(0).astype(int).reindex(demand.index).fillna(0).astype(int)
     if (lead > 0).any():  # production starts `lead` periods before the demand (the plan's own rule)
         demand = pd.DataFrame(production_starts(demand.to_numpy(float), lead.to_numpy()),

@@ -22,6 +22,8 @@ import numpy as np
 import pulp
 from pulp import constants as C
 
+from .pulp_internals import FastHiGHS
+
 OPTIMAL = "optimal"
 TIME_LIMIT = "time_limit"
 NO_SOLUTION = "no_solution"
@@ -118,100 +120,6 @@ def _fallback(result: SolveResult, requested: str, why: str) -> SolveResult:
 
 
 # ------------------------------------------------------------------------------ HiGHS
-
-class FastHiGHS(pulp.HiGHS):
-    """pulp's HiGHS interface with the model passed to highspy in bulk (numpy arrays) instead of one
-    addCol/addRow call per variable and row, duals signed like CBC (d objective / d rhs, in the
-    problem's own sense), and every HiGHS model status understood."""
-
-    def __init__(self, *, crossover: bool = True, lp_algorithm: str = "auto", **kwargs):
-        super().__init__(**kwargs)
-        self.crossover = crossover
-        self.lp_algorithm = lp_algorithm
-        self.run_seconds = 0.0
-        self.variables: list = []  # lp.variables() costs a pass over every row: taken once per solve
-        self.is_mip = False
-
-    def actualSolve(self, lp):
-        # pulp's own actualSolve walks lp.variables() again at the end; this one walks it once
-        self.variables = lp.variables()
-        self.is_mip = self.mip and any(v.cat == C.LpInteger for v in self.variables)
-        self.createAndConfigureSolver(lp)
-        self.buildSolverModel(lp)
-        self.callSolver(lp)
-        status, sol_status = self.findSolutionValues(lp)
-        for v in self.variables:
-            v.modified = False
-        for c in lp._constraints.values():
-            c.modifier = False
-        lp.assignStatus(status, sol_status)
-        return status
-
-    def createAndConfigureSolver(self, lp):
-        super().createAndConfigureSolver(lp)
-        h = lp.solverModel
-        if not self.is_mip:
-            self.lp_algorithm = pick_lp_algorithm(len(self.variables), self.lp_algorithm)
-            h.setOptionValue("solver", self.lp_algorithm)
-            if self.lp_algorithm == "ipm":
-                h.setOptionValue("run_crossover", "on" if self.crossover else "off")
-
-    def callSolver(self, lp):
-        start = time.perf_counter()
-        lp.solverModel.run()
-        self.run_seconds = time.perf_counter() - start
-
-    def buildSolverModel(self, lp):
-        import highspy
-        inf = highspy.kHighsInf
-        sense = -1.0 if lp.sense == C.LpMaximize else 1.0
-        variables = self.variables
-        for i, v in enumerate(variables):
-            v.index = i
-        n = len(variables)
-        objective = lp.objective
-        cost = np.fromiter((objective.get(v, 0.0) for v in variables), float, n) * sense
-        lower = np.fromiter((-inf if v.lowBound is None else v.lowBound for v in variables), float, n)
-        upper = np.fromiter((inf if v.upBound is None else v.upBound for v in variables), float, n)
-        h = lp.solverModel
-        h.addCols(n, cost, lower, upper, 0, np.zeros(n, np.int32), np.zeros(0, np.int32), np.zeros(0))
-        if objective.constant:
-            h.changeObjectiveOffset(sense * float(objective.constant))
-        integers = np.array([v.index for v in variables if v.cat == C.LpInteger], np.int32)
-        if len(integers) and self.is_mip:
-            h.changeColsIntegrality(len(integers), integers, np.ones(len(integers), np.uint8))
-        rows = list(lp._constraints.values())
-        starts, index, value = [], [], []
-        row_lo = np.empty(len(rows))
-        row_up = np.empty(len(rows))
-        for r, c in enumerate(rows):
-            c.index = r
-            starts.append(len(index))
-            for v, a in c.items():
-                if a:
-                    index.append(v.index)
-                    value.append(a)
-            lb, ub = c.getLb(), c.getUb()
-            row_lo[r] = -inf if lb is None else lb
-            row_up[r] = inf if ub is None else ub
-        h.addRows(len(rows), row_lo, row_up, len(index), np.array(starts, np.int32), np.array(index, np.int32),
-                  np.array(value, float))
-
-    def findSolutionValues(self, lp):
-        h = lp.solverModel
-        solution = h.getSolution()
-        sense = -1.0 if lp.sense == C.LpMaximize else 1.0
-        values, duals = solution.col_value, solution.col_dual
-        for v in self.variables:
-            v.varValue = values[v.index]
-            v.dj = sense * duals[v.index] if len(duals) else None
-        row_values, row_duals = solution.row_value, solution.row_dual
-        for c in lp._constraints.values():
-            c.slack = -(c.constant + row_values[c.index]) if c.sense == C.LpConstraintLE \
-                else c.constant + row_values[c.index]
-            c.pi = sense * row_duals[c.index] if len(row_duals) else None
-        return _highs_status(h)[1]
-
 
 _BANNER_SHOWN = False
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sop_xl.commands.base import STAGES, available_stages
@@ -164,6 +166,9 @@ def test_pressing_every_available_button_in_cycle_order_runs_the_whole_cycle(dem
         message = on_action(button_id, book=demo_book, ui=ui)
         assert ui.alerts[0][2] is False, (button_id, message)
         assert "not available" not in message
+        if button_id in ("sop_plan", "sop_scenarios"):  # long runs count their steps in the status bar
+            assert any(re.fullmatch(r"sop_xl: .+ \d+/\d+", s or "") for s in ui.statuses), ui.statuses
+        assert ui.statuses[-1] is None  # the bar is given back to Excel
         pressed.append(button_id)
     assert pressed[:2] == ["sop_validate", "sop_forecast"]
     run_log = [row[1] for row in demo_book.sheets["RunLog"].grid()[3:]]

@@ -27,7 +27,7 @@ def demo(tmp_path_factory):
         return read_table(book, reading_view(s, first), IssueLog(), required=False).reset_index(drop=True)
 
     frames = {n: sheet(n) for n in ("Financials", "ScenarioComparison", "Dashboard", "ActionPlan", "SupplyPlan",
-                                    "Capacity")}
+                                    "Capacity", "DashboardData")}
     frames["path"] = path
     return frames
 
@@ -120,3 +120,13 @@ def test_the_picture_fingerprint_ignores_float_noise_not_figures():
     from sop_xl.docs_dashboard import _sig
     assert _sig(66586879.4) == _sig(66586879.4 * (1 + 1e-12)) and _sig(0.9967059) == _sig(0.99670590000001)
     assert _sig(66586879.4) != _sig(66565321.0)  # the revenue the old picture showed
+
+
+def test_the_demand_chart_shows_history_statistical_consensus_and_plan(demo):
+    """Before: three lines on top of each other and no history."""
+    data = demo["DashboardData"]
+    block = data[(data["chart"] == "demand") & (data["group"] == "All families")]
+    history, future = block[block["history"].notna()], block[block["demand"].notna()]
+    assert len(history) == 12 and len(future) == 18
+    assert history["label"].max() < future["label"].min()  # actuals before the horizon, then the plan's lines
+    assert future["forecast"].notna().all() and future["plan"].notna().all()

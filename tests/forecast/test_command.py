@@ -40,8 +40,9 @@ def test_writes_every_forecast_sheet_and_a_chart_per_family(default_run):
     assert result.status in ("ok", "warnings")
     assert set(result.sheets) == {"Forecast", "ForecastIntervals", "ForecastChart", "Accuracy", "CleansingLog"}
     fc = table(book, "Forecast")
-    assert list(fc.columns[:4]) == ["SKU", "Family", "Method", "Flags"]
-    periods = list(fc.columns[4:])
+    assert list(fc.columns[:5]) == ["SKU", "Family", "Method", "Flags", "Reason"]
+    assert fc["Reason"].str.len().gt(0).all()
+    periods = list(fc.columns[5:])
     assert periods[0] == "2027-01" and len(periods) == 18  # the demo's first_forecast_period and horizon
     items = make_demo(7).items
     assert set(fc["SKU"]) == set(items["sku"][items["sku"].isin(make_demo(7).history_wide()["sku"])])
@@ -61,7 +62,7 @@ def test_discontinued_items_are_flagged_without_forecast(default_run):
     fc = table(book, "Forecast").set_index("SKU")
     for sku in gone & set(fc.index):
         assert "discontinued" in fc.loc[sku, "Flags"]
-        assert fc.loc[sku].iloc[3:].isna().all()
+        assert fc.loc[sku].iloc[4:].isna().all()
     assert any(i.row_key in gone and "discontinued" in i.message for i in result.issues)
 
 
@@ -94,7 +95,7 @@ def test_settings_method_horizon_levels_reconciliation_are_honoured():
                      first_forecast_period=pd.Timestamp("2027-03-01"))
     result = run_forecast(book)
     fc = table(book, "Forecast")
-    assert list(fc.columns[4:]) == ["2027-03", "2027-04", "2027-05", "2027-06", "2027-07", "2027-08"]
+    assert list(fc.columns[5:]) == ["2027-03", "2027-04", "2027-05", "2027-06", "2027-07", "2027-08"]
     assert set(fc["Method"].dropna()) <= {"ses", "zero", ""}
     iv = table(book, "ForecastIntervals")
     assert set(iv["Level"]) == {90}
@@ -129,7 +130,7 @@ def test_file_workbook_round_trip(demo_copy):
     assert {"Forecast", "ForecastIntervals", "ForecastChart", "Accuracy", "CleansingLog"} <= set(again.sheet_names())
     grid = again.read_grid("Forecast")
     header = next(r for r in grid if r and r[0] == "SKU")
-    assert header[4] == "2027-01"
+    assert header[5] == "2027-01"
 
 
 def test_plan_safety_stock_sigma_comes_from_backtest_errors_over_the_lead_time(default_run):

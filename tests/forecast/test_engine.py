@@ -40,7 +40,8 @@ def test_result_records_class_method_and_reason_per_series(history):
     # ensembles name their members and their backtest scores
     ens = s[s["method"] == "ensemble"]
     assert len(ens) and ens["reason"].str.contains("mean of the").all()
-    assert (ens["members"].str.count(",") == 4).all()  # five members
+    sizes = set(engine.COMBINE.values())
+    assert (ens["members"].str.count(",") + 1).isin(sizes).all()  # as many members as the kind combines
 
 
 def test_seasonal_series_forecast_follows_the_season(history):
@@ -295,3 +296,29 @@ def test_lead_time_error_sigma_matches_holdout_errors_of_intermittent_skus():
     from statistics import NormalDist
     clipped = ((fc["yhat_hi_80"] - fc["yhat_lo_80"]) / (2 * NormalDist().inv_cdf(0.9))).to_numpy()
     assert np.sqrt(np.mean(clipped.reshape(n, h)[:, 0] ** 2)) < 0.85 * actual[0]  # what the plan used to take
+
+
+def test_caps_and_negative_clips_are_flagged_with_the_reason():
+    # issue 16.5: forecasts capped at 3x the historical maximum were not flagged
+    ds = pd.date_range("2022-01-01", periods=24, freq="MS")
+    up = pd.DataFrame({"unique_id": "UP", "ds": ds, "y": np.arange(1.0, 25.0)})
+    down = pd.DataFrame({"unique_id": "DOWN", "ds": ds, "y": np.arange(48.0, 0.0, -2.0)})
+    res = forecast_result(pd.concat([up, down]), 60, method="holt")
+    s = res.series.set_index("unique_id")
+    assert "capped_at_3x_history_max" in s.loc["UP", "flags"] and "3x the largest value" in s.loc["UP", "reason"]
+    assert res.forecasts.loc[res.forecasts["unique_id"] == "UP", "yhat"].max() == pytest.approx(72.0)
+    assert "negative_set_to_zero" in s.loc["DOWN", "flags"] and "below zero" in s.loc["DOWN", "reason"]
+    assert "capped" not in s.loc["DOWN", "flags"]
+
+
+@pytest.mark.parametrize("freq, m, n", [("quarter", 4, 24), ("month", 12, 60), ("week", 52, 156)])
+def test_season_length_follows_the_period_type(freq, m, n):
+    # quarters use a season of 4, months 12, weeks 52 (issue 16 / quarterly periods)
+    t = np.arange(n)
+    y = 100 + 30 * np.sin(2 * np.pi * t / m) + np.random.default_rng(2).normal(0, 2, n)
+    start = {"quarter": "2015-01-01", "month": "2018-01-01", "week": "2021-01-04"}[freq]
+    ds = pd.date_range(start, periods=n, freq={"quarter": "QS", "month": "MS", "week": "W-MON"}[freq])
+    res = forecast_result(pd.DataFrame({"unique_id": "Q", "ds": ds, "y": y}), m, freq=freq)
+    row = res.series.iloc[0]
+    assert bool(row["seasonal"]) and int(row["season_length"]) == m
+    assert np.corrcoef(res.forecasts["yhat"], np.sin(2 * np.pi * np.arange(n, n + m) / m))[0, 1] > 0.9
