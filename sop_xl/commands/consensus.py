@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 import secrets
 import uuid
-from dataclasses import replace
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,11 +26,13 @@ from ..consensus.review import DEPARTMENTS, ReviewPackage, build_review, departm
 from ..consensus.versions import (add_snapshot, change_report, forecast_value_added, plan_of, previous_cycle,
                                   snapshot)
 from ..contract import CAPACITY_CALENDAR, ITEMS, RESOURCES
+from ..contract.forecast import FORECAST
+from ..contract.plan import SUPPLY_PLAN
 from ..contract.consensus import (AUDIT, CHANGE_REPORT, CONSENSUS, FORECAST_VALUE_ADDED, REJECTED, REVIEW_KEY,
                                   REVIEW_LOG, VERSIONS)
-from ..contract.schema import Column, Kind, Layout, Owner, Role, Sheet
+from ..contract.schema import Column, Kind, Sheet
 from ..io.protocol import WorkbookAdapter
-from ..io.review_copy import (LISTS_SHEET, ReturnedWorkbook, ReturnRefused, ReviewCopySpec, copy_file, expand,
+from ..io.review_copy import (ReturnedWorkbook, ReturnRefused, ReviewCopySpec, copy_file, expand,
                               fill_input_table, write_review_copy)
 from ..io.settings import Settings
 from ..io.tables import find_header, read_history, read_settings, read_table, read_wide
@@ -42,16 +44,14 @@ REFUSED = "consensus_return_refused"
 FORMULAS = "consensus_formulas_found"
 MACROS = "consensus_macros_ignored"
 
-# How this stage reads the statistical forecast: the Forecast sheet, wide (SKU, then any
-# descriptive columns, then one column per period) or long (SKU, Period, Forecast).
-FORECAST_READ = Sheet(
-    name="Forecast", table="tblForecast", role=Role.OUTPUT, owner=Owner.DEMAND_PLANNING, layout=Layout.WIDE,
-    description="statistical forecast", key=("sku",),
-    columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "unique_id")),),
-    period_values=Column("forecast", Kind.NUMBER, "Forecast"),
-    long_columns=(Column("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "unique_id")),
+# How this stage reads the statistical forecast: a view of the forecast stage's own declaration
+# (its key column; the period columns hold the forecast) that also accepts the long layout
+# (SKU, Period, Forecast) a planner may paste.
+FORECAST_READ = replace(
+    FORECAST, columns=(FORECAST.column("sku"),),
+    long_columns=(FORECAST.column("sku"),
                   Column("period", Kind.PERIOD, "Period", required=True, aliases=("ds",)),
-                  Column("forecast", Kind.NUMBER, "Forecast", required=True, aliases=("mean", "value"))),
+                  replace(FORECAST.period_values, required=True, aliases=("mean", "value"))),
 )
 
 
@@ -284,49 +284,8 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
                   "Save the returned .xlsx files there (or give their paths), then merge again.")
         log.raise_if_errors()
     settings = master.settings
-    formulas_allowed = bool(settings.get("return_formulas"))
-    key = review_key(book)
-    closed = _closed_cycles(master.versions)
-    records_by_id = {str(r.copy_id): r._asdict() for r in master.review_log.itertuples(index=False)}
-    input_sheets = {name: d.sheet.name for name, d in DEPARTMENTS.items()}
-    seen: dict[str, str] = {}
-    records: list[dict[str, Any]] = []
-    taken: list[tuple[str, str]] = []
-    refused: list[str] = []
-    lost = 0
-    progress.start("returns", len(paths))
-    for path in paths:
-        progress.advance()
-        reader = None
-        try:
-            reader = ReturnedWorkbook(path)
-            rf = read_return(reader, period_type=master.period_type, formulas_allowed=formulas_allowed)
-        except ReturnRefused as exc:
-            log.warning(REFUSED, f"{Path(path).name} refused: {exc.message}", exc.hint, value=str(path))
-            refused.append(Path(path).name)
-            continue
-        finally:
-            if reader is not None:
-                reader.close()
-        copy_id = rf.manifest.copy_id if rf.manifest else ""
-        reason = verify(rf.manifest, rf.written_digest, records_by_id.get(copy_id), cycle=master.cycle,
-                        departments=settings.departments, fingerprint_now=master.fingerprint,
-                        keys_now=master.keys, seen=seen, manifest_problem=rf.manifest_problem, key=key,
-                        signature=rf.signature, input_sheets=input_sheets, closed=closed)
-        reason = reason or rf.layout_problem
-        _report_contents(rf, log, formulas_allowed)
-        if reason:
-            log.warning(REFUSED, f"{rf.name} refused: {reason}; {len(rf.records)} value(s) in it not merged "
-                        "(listed on Rejected).", _hint(reason, master), value=str(path))
-            for r in rf.records:
-                r["problem"] = f"return refused: {reason}"
-            refused.append(rf.name)
-            lost += len(rf.records)
-        else:
-            seen[copy_id] = rf.name
-            taken.append((copy_id, rf.name))
-        records.extend(rf.records)
-    progress.finish()
+    inbox = _read_returns(book, master, paths, log, progress)
+    records, taken, refused, lost = inbox.records, inbox.taken, inbox.refused, inbox.lost
     offers = offers_frame(records)
     stamp = _now()
     previous = master.consensus_of_cycle(book, log)
@@ -338,7 +297,7 @@ def run_merge(book: WorkbookAdapter, *, returns: Sequence[str | Path], progress:
                    calendar=master.calendar, limit_factor=float(settings.get("return_limit_factor") or 5),
                    history_max={str(k): float(v) for k, v in history_max.items()})
     sheets = []
-    if taken or master.cycle not in closed:  # a closed cycle's consensus stays as it was closed
+    if taken or master.cycle not in _closed_cycles(master.versions):  # a closed cycle's consensus stays closed
         book.write_table(CONSENSUS, result.consensus, period_type=master.period_type)
         sheets.append(CONSENSUS.name)
     old_audit = read_own(book, AUDIT, master.period_type)
@@ -415,6 +374,61 @@ def superseded_rows(superseded: list[dict[str, Any]], old_audit: pd.DataFrame, m
     return pd.DataFrame(rows, columns=columns)
 
 
+@dataclass
+class _Inbox:
+    records: list[dict[str, Any]] = field(default_factory=list)   # offers of every return read
+    taken: list[tuple[str, str]] = field(default_factory=list)    # (copy id, file) of returns merged
+    refused: list[str] = field(default_factory=list)              # files refused
+    lost: int = 0                                                  # values in refused returns
+
+
+def _read_returns(book: WorkbookAdapter, master: "_Master", paths: list[Path], log: IssueLog,
+                  progress: Progress) -> _Inbox:
+    """Read and check every return: its offers, and whether the copy may be merged at all."""
+    settings = master.settings
+    formulas_allowed = bool(settings.get("return_formulas"))
+    key = review_key(book)
+    closed = _closed_cycles(master.versions)
+    records_by_id = {str(r.copy_id): r._asdict() for r in master.review_log.itertuples(index=False)}
+    input_sheets = {name: d.sheet.name for name, d in DEPARTMENTS.items()}
+    seen: dict[str, str] = {}
+    inbox = _Inbox()
+    progress.start("returns", len(paths))
+    for path in paths:
+        progress.advance()
+        reader = None
+        try:
+            reader = ReturnedWorkbook(path)
+            rf = read_return(reader, period_type=master.period_type, formulas_allowed=formulas_allowed)
+        except ReturnRefused as exc:
+            log.warning(REFUSED, f"{Path(path).name} refused: {exc.message}", exc.hint, value=str(path))
+            inbox.refused.append(Path(path).name)
+            continue
+        finally:
+            if reader is not None:
+                reader.close()
+        copy_id = rf.manifest.copy_id if rf.manifest else ""
+        reason = verify(rf.manifest, rf.written_digest, records_by_id.get(copy_id), cycle=master.cycle,
+                        departments=settings.departments, fingerprint_now=master.fingerprint,
+                        keys_now=master.keys, seen=seen, manifest_problem=rf.manifest_problem, key=key,
+                        signature=rf.signature, input_sheets=input_sheets, closed=closed)
+        reason = reason or rf.layout_problem
+        _report_contents(rf, log, formulas_allowed)
+        if reason:
+            log.warning(REFUSED, f"{rf.name} refused: {reason}; {len(rf.records)} value(s) in it not merged "
+                        "(listed on Rejected).", _hint(reason, master), value=str(path))
+            for r in rf.records:
+                r["problem"] = f"return refused: {reason}"
+            inbox.refused.append(rf.name)
+            inbox.lost += len(rf.records)
+        else:
+            seen[copy_id] = rf.name
+            inbox.taken.append((copy_id, rf.name))
+        inbox.records.extend(rf.records)
+    progress.finish()
+    return inbox
+
+
 def _closed_cycles(versions: pd.DataFrame) -> dict[str, str]:
     """closed cycle -> when it was closed (Versions)."""
     if versions.empty:
@@ -480,13 +494,12 @@ def _mark_merged(log_frame: pd.DataFrame, taken: list[tuple[str, str]], stamp: s
 
 # ------------------------------------------------------------------ close-cycle
 
-# how close-cycle reads the plan stage's SupplyPlan: only the columns the snapshot needs
-SUPPLY_READ = Sheet(
-    name="SupplyPlan", table="tblSupplyPlan", role=Role.OUTPUT, owner=Owner.OPERATIONS, description="supply plan",
-    columns=(Column("item", Kind.TEXT, "Item", required=True, aliases=("sku",)),
-             Column("period", Kind.PERIOD, "Period", required=True),
-             Column("production", Kind.NUMBER, "Production"),
-             Column("subcontract", Kind.NUMBER, "Subcontract")),
+# how close-cycle reads the plan stage's SupplyPlan: a view of its declaration with the columns the
+# snapshot needs (item and period required)
+SUPPLY_READ = replace(
+    SUPPLY_PLAN, key=("item", "period"),
+    columns=tuple(replace(c, required=c.name in ("item", "period"), aliases=("sku",) if c.name == "item" else c.aliases)
+                  for c in SUPPLY_PLAN.columns if c.name in ("item", "period", "production", "subcontract")),
 )
 
 

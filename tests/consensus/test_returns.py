@@ -18,12 +18,7 @@ from sop_xl.io.review_copy import ReturnedWorkbook, ReturnRefused, check_contain
 
 def read_return(path, **kw):
     return read_returned(ReturnedWorkbook(path), **kw)
-from sop_xl.contract import SETTINGS
 from sop_xl.contract.consensus import AUDIT, CONSENSUS, REJECTED, REVIEW_LOG
-from sop_xl.io.file import FileWorkbook
-from sop_xl.io.settings import settings_frame
-from sop_xl.io.tables import read_settings
-from sop_xl.issues import IssueLog
 
 from .helpers import change_settings, history_of, returned, run, seasonal_naive_forecast, send, sheet, write_forecast
 
