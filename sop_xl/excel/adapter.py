@@ -20,6 +20,7 @@ would turn "2027-03" into a date, "=x" into a formula and "00123" into a number.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any, Sequence
 
 import pandas as pd
@@ -114,6 +115,12 @@ class XlwingsWorkbook:
         live = self._live_sheet(sheet.name)
         if live is not None:
             return live
+        ws = self._add_sheet(sheet)
+        if sheet.hidden:
+            _hide(ws)
+        return ws
+
+    def _add_sheet(self, sheet: Sheet):
         # place it after the last sheet that precedes it in the contract, so tabs follow the cycle
         order = [s.name.lower() for s in WORKBOOK.sheets]
         existing = list(self.book.sheets)
@@ -338,3 +345,15 @@ def _moved_table(sheet: Sheet, where: str, block: TableBlock) -> WorkbookAccessE
     err.issues = [Issue(Severity.ERROR, IssueCode.MISSING_TABLE, message, hint, sheet=sheet.name,
                         cell=where.split(":")[0])]
     return err
+
+
+def _hide(ws) -> None:
+    """A sheet the contract marks hidden (the review-copy signing key) is made very hidden, so it is not
+    even listed under Format > Hide & Unhide. On Windows Sheet.Visible takes XlSheetVisibility and
+    xlSheetVeryHidden is 2; xlwings' own setter writes that same COM property (xlwings 0.37.8
+    `_xlwindows.py`, `Sheet.visible`: `self.xl.Visible = value`). On a Mac xlwings sets AppleScript's
+    `visible` (`_xlmac.py`, `Sheet.visible`), which hides the sheet (not very hidden)."""
+    if sys.platform.startswith("win"):
+        ws.api.Visible = 2
+    else:
+        ws.visible = False

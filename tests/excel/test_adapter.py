@@ -308,3 +308,16 @@ def test_discarding_the_staged_tables_of_one_stage_keeps_the_others():
     assert book.staged == ["Settings"] and "Items" not in book.sheet_names()
     book.save()
     assert "Settings" in fake.sheets and "Items" not in fake.sheets
+
+
+def test_a_sheet_the_contract_hides_is_hidden_in_excel_too():
+    """The review-copy signing key (ReviewKey, `hidden=True` in the contract) must not show as a tab in
+    the master. xlwings 0.37.8 `_xlmac.py` Sheet.visible setter hides it on a Mac; on Windows the
+    adapter writes xlSheetVeryHidden (2) to the same COM property xlwings' `_xlwindows.py` setter uses."""
+    from sop_xl.contract.consensus import REVIEW_KEY
+    fake = FakeBook()
+    book = XlwingsWorkbook(fake)
+    book.write_table(ITEMS, make_demo(7).items)
+    book.write_table(REVIEW_KEY, pd.DataFrame({"key": ["k" * 64], "created_at": ["2027-01-01"]}))
+    book.save()
+    assert fake.sheets["ReviewKey"].visible is False and fake.sheets["Items"].visible is True
