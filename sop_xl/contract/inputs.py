@@ -72,6 +72,14 @@ SETTINGS = Sheet(
                 description="yes: unmet demand is backordered (Items backorder cost); no: it is lost (lost-sales cost)."),
         Setting("no_backlog_at_end", Kind.BOOL, "yes", stage="plan",
                 description="yes: every backorder must be filled by the end of the horizon."),
+        Setting("demand_policy", Kind.TEXT, None, allowed=("meet_all", "backlog", "lost_sales"), stage="plan",
+                description="meet_all: all demand is met, a hard requirement whatever the costs: nothing is lost, "
+                            "no backorder is left at the end of the horizon (backorders within it only if "
+                            "allow_backlog is yes); a plan that cannot do it is infeasible and PlanExplain names the "
+                            "smallest change (hours, cell) that makes it feasible. backlog: demand may wait at the "
+                            "Items backorder cost (no_backlog_at_end applies; max_margin may also leave unprofitable "
+                            "demand unmet). lost_sales: unmet demand is lost at the Items lost-sales cost. Blank: "
+                            "backlog if allow_backlog is yes, else lost_sales."),
         Setting("whole_headcount", Kind.BOOL, "yes", stage="plan",
                 description="yes: headcount, hires and layoffs are whole people (a MIP, slower)."),
         Setting("lot_sizing", Kind.BOOL, "no", stage="plan",

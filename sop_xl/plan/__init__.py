@@ -62,7 +62,7 @@ COLUMNS_PER_SECOND = 2_500
 
 def estimated_columns(data: PlanData) -> int:
     """Columns of the plan model, before building it: item x period variables dominate."""
-    per_item = 3 + int(data.settings.allow_backlog) + (1 if (data.safety_stock.to_numpy() > 0).any() else 0)
+    per_item = 3 + int(data.settings.backorders) + int(data.settings.lost_sales) + (1 if (data.safety_stock.to_numpy() > 0).any() else 0)
     return len(data.items) * len(data.labels) * per_item + 6 * len(data.resources) * len(data.labels)
 
 

@@ -568,11 +568,11 @@ def _check_costs(table: pd.DataFrame, demand: pd.DataFrame, settings: PlanSettin
     for sku in table.index[has_demand.reindex(table.index).fillna(False).to_numpy()]:
         row = table.loc[sku]
         lost_cost = row["lost_sales_cost"] if pd.notna(row["lost_sales_cost"]) else row["price"]
-        if settings.objective == "min_cost" and not settings.allow_backlog and not lost_cost > 0:
+        if settings.objective == "min_cost" and settings.lost_sales and not lost_cost > 0:
             log.error("plan_missing_cost", f"Lost-sales cost of {sku} is missing and there is no price to "
                       "derive it from, so the plan would rather lose all its sales.",
                       "Enter a Lost sales cost (per unit), or the Price.", **where(sku, "lost_sales_cost"))
-        if settings.objective == "min_cost" and settings.allow_backlog and not row["backorder_cost"] > 0:
+        if settings.objective == "min_cost" and settings.backorders and not row["backorder_cost"] > 0:
             log.warning("plan_missing_cost", f"Backorder cost of {sku} is 0, so backorders are free and "
                         "the plan may delay its demand to the end of the horizon.",
                         "Enter a Backorder cost per unit per period.", **where(sku, "backorder_cost"))

@@ -27,7 +27,7 @@ def explain_infeasible(data: PlanData, *, solver: str = "highs", time_limit: flo
     _weight(model)
     solved = solve_model(model.problem, solver, time_limit=time_limit, mip_gap=0.0)
     if not solved.has_plan:
-        message = ("The plan is infeasible and even relaxing capacity, end targets, end backlog and storage does "
+        message = ("The plan is infeasible and even relaxing capacity, end targets, end backlog, demand and storage does "
                    f"not make it feasible (elastic model: {solved.status}).")
         issue = Issue(Severity.ERROR, IssueCode.PLAN_INFEASIBLE, message,
                       "Check Workforce min/max headcount and Items min/max lots.")
@@ -50,8 +50,19 @@ def _weight(m: PlanModel) -> None:
     for slack in m.slacks:
         t = index.get(slack.key[-1], periods - 1)
         lateness = 1.0 + 1e-3 * (periods - 1 - t) / max(periods, 1)
-        terms[slack.var] = lateness / max(_scale(m, slack), 1e-9)
+        terms[slack.var] = lateness * _firmness(m, slack) / max(_scale(m, slack), 1e-9)
     m.problem.setObjective(pulp.LpAffineExpression(terms))
+
+
+def _firmness(m: PlanModel, slack: Slack) -> float:
+    """Under demand_policy meet_all, demand is what the planner keeps: giving up demand (backorders left at the
+    end, unmet demand) is relaxed only when no capacity, target or limit can make the plan feasible."""
+    if m.data.settings.policy == "meet_all" and slack.family in _DEMAND_SLACKS:
+        return 1e3
+    return 1.0
+
+
+_DEMAND_SLACKS = ("no_backlog_at_end", "unmet_demand")
 
 
 def _scale(m: PlanModel, slack: Slack) -> float:
@@ -67,7 +78,7 @@ def _scale(m: PlanModel, slack: Slack) -> float:
         return max(float(d.capacity.loc[resource, "regular"].mean()), _hours_needed(d, resource), 1.0)
     if slack.family == "end_stock":
         return max(float(d.items.at[slack.key[0], "target_end_stock"]), 1.0)
-    if slack.family == "no_backlog_at_end":
+    if slack.family in _DEMAND_SLACKS:
         return max(float(d.demand.loc[slack.key[0]].sum()), 1.0)
     if slack.family == "max_stock":
         return max(float(d.items.at[slack.key[0], "max_stock"]), 1.0)
@@ -94,10 +105,20 @@ def _describe(d: PlanData, slack: Slack, amount: float) -> dict:
         message = f"End inventory target of SKU {key} unreachable: {q} units short at the end of {lab}."
         hint = "Lower the target end stock, or add capacity."
         source = d.sources.get(("end_stock", key))
+    elif slack.family == "no_backlog_at_end" and d.settings.policy == "meet_all":
+        message = (f"{q} units of {key} demand cannot be met by the end of {lab} (Settings demand_policy "
+                   "meet_all).")
+        hint = "Add capacity, subcontract, or set Settings demand_policy to backlog or lost_sales."
+        source = ("Settings", d.settings.demand_policy_cell, "demand_policy")
     elif slack.family == "no_backlog_at_end":
         message = f"{q} units of {key} backorders cannot be filled by the end of {lab}."
         hint = "Add capacity, subcontract, or set Settings no_backlog_at_end to no."
         source = d.sources.get(("no_backlog_at_end", ""))
+    elif slack.family == "unmet_demand":
+        message = f"{q} units of {key} demand cannot be met in {lab} (Settings demand_policy meet_all, no backlog)."
+        hint = ("Add capacity, subcontract, set Settings allow_backlog to yes, or set demand_policy to backlog or "
+                "lost_sales.")
+        source = ("Settings", d.settings.demand_policy_cell, "demand_policy")
     elif slack.family == "max_stock":
         message = f"{key} needs {q} units above its max stock in {lab}."
         hint = "Raise Max stock, or add capacity in later periods."

@@ -14,7 +14,9 @@ Notation (i item, t period, r resource, p labour pool; all variables >= 0):
     workforce    workers[t] = workers[t-1] + hire[t] - fire[t]
     overtime     ot[p,t] <= overtime_hours_per_worker x workers[p,t]   (machines: ot <= calendar overtime)
     subcontract  sub[i,t] <= subcontract limit
-    backlog      back[i,T] = 0 when Settings no_backlog_at_end
+    backlog      back[i,T] = 0 when Settings no_backlog_at_end (always when demand_policy is meet_all)
+    demand       demand_policy: meet_all has no lost[] (back[] only if allow_backlog), backlog has back[],
+                 lost_sales has lost[]; blank follows allow_backlog (yes: backlog, no: lost_sales)
     safety stock inv[i,t] - back[i,t] + short[i,t] >= safety stock target   (short is penalised: soft)
     end target   inv[i,T] - back[i,T] >= target end stock
     storage      inv[i,t] <= max stock; sum_i inv[i,t] <= storage capacity
@@ -24,7 +26,7 @@ Every row is named from business keys, e.g. ``capacity[Line2,2027-03]``; `PlanMo
 maps those names to the pulp constraints (pulp itself replaces ``-[] `` in names).
 
 With ``elastic=True`` the hard requirements (capacity, end target, no backlog at the end,
-storage) get a slack each and the objective becomes the total slack: the explanation of
+demand under meet_all, storage) get a slack each and the objective becomes the total slack: the explanation of
 an infeasible plan (see `explain.py`).
 """
 
@@ -170,7 +172,7 @@ def add_item_variables(m: PlanModel) -> None:
     lots = s.lot_sizing
     for i, item in enumerate(d.items.index):
         row = m.item_rows[item]
-        need_lost = (not s.allow_backlog) or s.objective == "max_margin"
+        need_lost = s.lost_sales  # Settings demand_policy: never under meet_all
         has_sub = not math.isnan(row["subcontract_cost"])
         has_setup = lots and item in routed and (row["min_lot"] > 0 or row["setup_cost"] > 0
                                                   or row["setup_hours"] > 0 or not math.isnan(row["max_lot"]))
@@ -181,7 +183,7 @@ def add_item_variables(m: PlanModel) -> None:
                 m.cost("material", t, m.make[k], row["unit_cost"])
             m.inv[k] = m.var(_name("inv", item, lab))
             m.cost("holding", t, m.inv[k], row["holding_cost"])
-            if s.allow_backlog:
+            if s.backorders:
                 m.back[k] = m.var(_name("back", item, lab))
                 m.cost("backlog", t, m.back[k], row["backorder_cost"])
             if need_lost:
@@ -244,8 +246,13 @@ def add_inventory_balance(m: PlanModel) -> None:
                 terms[m.sub[(item, t)]] = -1.0
             if (item, t) in m.lost:
                 terms[m.lost[(item, t)]] = -1.0
+            elif not d.settings.backorders:
+                # meet_all without backorders: demand is a hard requirement; the elastic model may leave some unmet
+                unmet = m.slack("unmet_demand", (item, lab), "units")
+                if unmet is not None:
+                    terms[unmet] = -1.0
             m.row(_name("balance", item, lab), terms, pulp.LpConstraintEQ, rhs)
-        if not d.settings.allow_backlog and float(row["opening_backlog"]) > 0:
+        if (item, 0) in m.lost and not d.settings.backorders and float(row["opening_backlog"]) > 0:
             # without backlog the opening backlog must be shipped now or lost with period 1's demand
             m.lost[(item, 0)].upBound = float(m.demand[i, 0]) + float(row["opening_backlog"])
 
@@ -323,9 +330,10 @@ def add_subcontract(m: PlanModel) -> None:
 
 
 def add_backlog_rules(m: PlanModel) -> None:
-    """No backorders left at the end of the horizon (Settings no_backlog_at_end)."""
+    """No backorders left at the end of the horizon (Settings no_backlog_at_end; always under demand_policy
+    meet_all, where demand is a hard requirement and the elastic model relaxes this row last)."""
     d = m.data
-    if not (d.settings.allow_backlog and d.settings.no_backlog_at_end):
+    if not d.settings.clear_backlog_at_end:
         return
     last, lab = len(d.labels) - 1, d.labels[-1]
     for item in d.items.index:

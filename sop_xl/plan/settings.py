@@ -25,6 +25,8 @@ class PlanSettings:
     mip_gap: float = 0.0001
     allow_backlog: bool = True
     no_backlog_at_end: bool = True
+    demand_policy: str = ""                # meet_all | backlog | lost_sales; blank: from allow_backlog
+    demand_policy_cell: str = ""           # Settings cell of demand_policy, for explanations
     whole_headcount: bool = True
     lot_sizing: bool = False
     safety_stock_penalty: float = 0.0
@@ -46,8 +48,34 @@ class PlanSettings:
             if _blank(raw):
                 continue
             values[f.name] = _coerce(f.name, raw)
+        cell = getattr(settings, "cell", None)
+        if callable(cell):
+            values["demand_policy_cell"] = str(cell("demand_policy") or "")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    # ---------------------------------------------------------------- demand policy, resolved
+    @property
+    def policy(self) -> str:
+        """The demand policy in force: the setting, or (blank) what allow_backlog says, as before it existed."""
+        if self.demand_policy in ("meet_all", "backlog", "lost_sales"):
+            return self.demand_policy
+        return "backlog" if self.allow_backlog else "lost_sales"
+
+    @property
+    def backorders(self) -> bool:
+        """Demand may wait (back[i,t] exists): backlog, or meet_all when allow_backlog says yes."""
+        return self.policy == "backlog" or (self.policy == "meet_all" and self.allow_backlog)
+
+    @property
+    def lost_sales(self) -> bool:
+        """Demand may go unserved (lost[i,t] exists): lost_sales, or max_margin declining demand under backlog."""
+        return self.policy == "lost_sales" or (self.policy == "backlog" and self.objective == "max_margin")
+
+    @property
+    def clear_backlog_at_end(self) -> bool:
+        """No backorder may be left at the end of the horizon: always under meet_all."""
+        return self.backorders and (self.policy == "meet_all" or self.no_backlog_at_end)
 
     def with_(self, **changes: Any) -> "PlanSettings":
         return replace(self, **changes)
@@ -91,4 +119,6 @@ def _coerce(name: str, raw: Any) -> Any:
         return int(raw)
     if name == "first_period":
         return pd.Timestamp(raw)
+    if name == "demand_policy":
+        return str(raw).strip().lower().replace(" ", "_").replace("-", "_")
     return str(raw).strip().lower() if name != "solver" else str(raw).strip()
