@@ -122,6 +122,15 @@ class IssueLog:
         return len(self.items)
 
 
+def column_letter(position: int) -> str:
+    """1 -> A, 27 -> AA: the column part of the cell an Issue names (one home for every layer)."""
+    letters = ""
+    while position > 0:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
     """The tidy table of issues written to the Issues sheet and printed by the CLI."""
     rows = []

@@ -20,6 +20,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from ..issues import column_letter
+
 FORMAT_VERSION = 2
 TITLE = "sop_xl review manifest"
 MANIFEST_SHEET = "Manifest"
@@ -181,18 +183,11 @@ def layout_problem(manifest: Manifest, sheet_names: Iterable[str], header: Itera
     cells += [""] * (len(manifest.header) - len(cells))
     for i, (sent, got) in enumerate(zip(manifest.header, cells)):
         if got != sent:
-            column = _letters(i + 1)
+            column = column_letter(i + 1)
             return (f"layout changed: header {manifest.input_sheet}!{column}{manifest.header_row} reads "
                     f"{got!r}, the copy was sent with {sent!r}")
     return ""
 
-
-def _letters(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def verify(manifest: Manifest | None, written_digest: str, record: dict[str, Any] | None, *, cycle: str,

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .. import periods
 from ..contract.schema import Kind
+from ..issues import column_letter
 from ..values import coerce
 from .audit import safe_text
 from .manifest import MANIFEST_SHEET, Manifest, ManifestError, layout_problem
@@ -119,13 +120,6 @@ def read_return(book: ReturnedCopy, *, period_type: str = periods.MONTH, formula
     return result
 
 
-def _letter(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
 
 def _offers(dept: Department, grid: list[list[Any]], formulas: dict[str, str], result: ReturnFile,
             sheet_name: str, period_type: str, header_row: int, formulas_allowed: bool) -> list[dict[str, Any]]:
@@ -141,7 +135,7 @@ def _offers(dept: Department, grid: list[list[Any]], formulas: dict[str, str], r
             c = position.get(name)
             if c is None:
                 return None, ""
-            return (raw_row[c] if c < len(raw_row) else None), f"{_letter(c + 1)}{r + 1}"
+            return (raw_row[c] if c < len(raw_row) else None), f"{column_letter(c + 1)}{r + 1}"
 
         item_raw, item_cell = at(dept.key)
         period_raw, period_cell = at("period")

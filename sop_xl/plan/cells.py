@@ -14,15 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..contract import Sheet
-
-
-def column_letter(position: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while position > 0:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+from ..issues import column_letter
 
 
 def excel_row(frame: pd.DataFrame, sheet: Sheet, index_value: Any) -> int:
