@@ -100,6 +100,8 @@ class LineProgress:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line. Kept as one table on purpose: every command and option in the order
+    `sop-xl --help` lists them, so one read shows the whole interface."""
     parser = argparse.ArgumentParser(
         prog="sop-xl", description="Sales & Operations Planning inside Excel: forecast, plan and reconcile "
         "the numbers in your workbook.")
@@ -282,24 +284,10 @@ def _lock(path: Path, args):
 
 
 def _dispatch(args, out, err, progress, *, quiet: bool = False) -> int:
-    from contextlib import ExitStack
-
-    from .commands.base import CYCLE, StageUnavailable, available_stages
     from .io.file import FileWorkbook
 
     if args.command == "docs":
-        from .docs import render_workbook_doc
-        text = render_workbook_doc()
-        if args.check:
-            current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-            if current != text:
-                err.print(f"{args.out} is stale: run `sop-xl docs`")
-                return EXIT_INPUT
-            return EXIT_OK
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        out.print(f"wrote {args.out}")
-        return EXIT_OK
+        return _docs(args, out, err)
 
     if args.command == "doctor":
         from .excel.doctor import run_doctor
@@ -322,6 +310,31 @@ def _dispatch(args, out, err, progress, *, quiet: bool = False) -> int:
         book = FileWorkbook(args.workbook)
         return _run(book, ["export-pdf"], out, err, progress, save=False, quiet=quiet,
                     options={"export-pdf": {"out": args.pdf}})
+
+    return _stages(args, out, err, progress, quiet=quiet)
+
+
+def _docs(args, out, err) -> int:
+    from .docs import render_workbook_doc
+    text = render_workbook_doc()
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            err.print(f"{args.out} is stale: run `sop-xl docs`")
+            return EXIT_INPUT
+        return EXIT_OK
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    out.print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def _stages(args, out, err, progress, *, quiet: bool) -> int:
+    """`run` or one stage command: lock the workbook (and --out), run, save."""
+    from contextlib import ExitStack
+
+    from .commands.base import CYCLE, StageUnavailable, available_stages
+    from .io.file import FileWorkbook
 
     if args.command == "run":
         stages = [s for s in CYCLE if s in available_stages()]

@@ -78,54 +78,12 @@ def make_demo(seed: int = 7, *, n_per_family: tuple[int, int, int] = (12, 14, 10
     rng = np.random.default_rng(seed)
     hist_periods = periods.period_range(periods.shift(FIRST_FORECAST, -HISTORY_MONTHS, "month"),
                                         HISTORY_MONTHS, "month")
-    items, series = [], []
-    for (family, (stem, price_rng, hours_rng, base_rng)), n in zip(_FAMILIES.items(), n_per_family):
-        for i in range(n):
-            sku = f"{stem}-{100 + i * 10}"
-            price = round(float(rng.uniform(*price_rng)), 0) - 0.10
-            base = float(rng.uniform(*base_rng))
-            trend = float(rng.normal(0.004, 0.008))          # monthly growth, about +5 % a year
-            cv = float(rng.uniform(0.08, 0.22))
-            season = np.array(_SEASON[family])[hist_periods.month - 1]
-            t = np.arange(HISTORY_MONTHS)
-            mean = base * (1 + trend) ** t * season
-            qty = rng.gamma(1 / cv**2, mean * cv**2)          # positive noise with the wanted CV
-            items.append(dict(sku=sku, description=f"{_NAMES[family][i % len(_NAMES[family])]} {family[:-1].lower()}"
-                              if family != "Sleeping bags" else f"{_NAMES[family][i % len(_NAMES[family])]} sleeping bag",
-                              family=family, price=price, hours=float(rng.uniform(*hours_rng)),
-                              margin=float(rng.uniform(0.40, 0.55)), status="active"))
-            series.append(np.round(qty))
-    # spare parts: intermittent, lumpy demand
-    for i, (name, family, price) in enumerate([("Tent pole repair kit", "Tents", 24.90),
-                                               ("Replacement hip belt", "Backpacks", 34.90),
-                                               ("Compression sack", "Sleeping bags", 19.90),
-                                               ("Tent footprint Trail 2", "Tents", 44.90)]):
-        sku = f"SP-{900 + i}"
-        occurs = rng.random(HISTORY_MONTHS) < [0.35, 0.25, 0.45, 0.3][i]
-        qty = np.where(occurs, rng.poisson([6, 4, 12, 3][i], HISTORY_MONTHS) + 1, 0)
-        items.append(dict(sku=sku, description=name, family=family, price=price, hours=0.25,
-                          margin=0.6, status="active"))
-        series.append(qty.astype(float))
-    history = np.vstack(series)
+    items, series = _regular_products(rng, hist_periods, n_per_family)
+    spare_items, spare_series = _spare_parts(rng)
+    items += spare_items
+    history = np.vstack(series + spare_series)
     skus = [it["sku"] for it in items]
-    # promotion spike: a summer campaign on the best-selling backpack
-    bp = [k for k, it in enumerate(items) if it["family"] == "Backpacks"]
-    star = max(bp, key=lambda k: history[k].sum())
-    history[star, HISTORY_MONTHS - 5] *= 2.6
-    # new product: launched 8 months ago, ramping up
-    new = [k for k, it in enumerate(items) if it["sku"].startswith("TN")][-1]
-    history[new, : HISTORY_MONTHS - 8] = np.nan
-    history[new, HISTORY_MONTHS - 8:] = np.round(np.linspace(40, 160, 8) * rng.uniform(0.9, 1.1, 8))
-    items[new]["status"] = "new"
-    items[new]["description"] = "Trail 3 Pro tent (new)"
-    # discontinued: sales stopped 6 months ago
-    disc = [k for k, it in enumerate(items) if it["sku"].startswith("SB")][-1]
-    history[disc, HISTORY_MONTHS - 6:] = 0
-    items[disc]["status"] = "discontinued"
-    # a few missing cells (someone forgot to paste them)
-    smooth = [k for k in range(len(items)) if k not in (new, disc) and not items[k]["sku"].startswith("SP")]
-    for k in rng.choice(smooth, size=3, replace=False):
-        history[k, int(rng.integers(3, HISTORY_MONTHS - 3))] = np.nan
+    _special_cases(history, items, rng)
 
     history_long = pd.DataFrame({
         "sku": np.repeat(skus, HISTORY_MONTHS),
@@ -147,6 +105,68 @@ def make_demo(seed: int = 7, *, n_per_family: tuple[int, int, int] = (12, 14, 10
         inventory=_inventory(items_frame, avg, rng),
         budget=_budget(items_frame, history_long),
     )
+
+
+def _regular_products(rng: np.random.Generator, hist_periods,
+                      n_per_family: tuple[int, int, int]) -> tuple[list[dict], list[np.ndarray]]:
+    """Each family's products: trend x season x gamma noise (draws from `rng` in a fixed order)."""
+    items, series = [], []
+    for (family, (stem, price_rng, hours_rng, base_rng)), n in zip(_FAMILIES.items(), n_per_family):
+        for i in range(n):
+            sku = f"{stem}-{100 + i * 10}"
+            price = round(float(rng.uniform(*price_rng)), 0) - 0.10
+            base = float(rng.uniform(*base_rng))
+            trend = float(rng.normal(0.004, 0.008))          # monthly growth, about +5 % a year
+            cv = float(rng.uniform(0.08, 0.22))
+            season = np.array(_SEASON[family])[hist_periods.month - 1]
+            t = np.arange(HISTORY_MONTHS)
+            mean = base * (1 + trend) ** t * season
+            qty = rng.gamma(1 / cv**2, mean * cv**2)          # positive noise with the wanted CV
+            items.append(dict(sku=sku, description=f"{_NAMES[family][i % len(_NAMES[family])]} {family[:-1].lower()}"
+                              if family != "Sleeping bags" else f"{_NAMES[family][i % len(_NAMES[family])]} sleeping bag",
+                              family=family, price=price, hours=float(rng.uniform(*hours_rng)),
+                              margin=float(rng.uniform(0.40, 0.55)), status="active"))
+            series.append(np.round(qty))
+    return items, series
+
+
+def _spare_parts(rng: np.random.Generator) -> tuple[list[dict], list[np.ndarray]]:
+    """Spare parts: intermittent, lumpy demand."""
+    items, series = [], []
+    for i, (name, family, price) in enumerate([("Tent pole repair kit", "Tents", 24.90),
+                                               ("Replacement hip belt", "Backpacks", 34.90),
+                                               ("Compression sack", "Sleeping bags", 19.90),
+                                               ("Tent footprint Trail 2", "Tents", 44.90)]):
+        sku = f"SP-{900 + i}"
+        occurs = rng.random(HISTORY_MONTHS) < [0.35, 0.25, 0.45, 0.3][i]
+        qty = np.where(occurs, rng.poisson([6, 4, 12, 3][i], HISTORY_MONTHS) + 1, 0)
+        items.append(dict(sku=sku, description=name, family=family, price=price, hours=0.25,
+                          margin=0.6, status="active"))
+        series.append(qty.astype(float))
+    return items, series
+
+
+def _special_cases(history: np.ndarray, items: list[dict], rng: np.random.Generator) -> None:
+    """The cases a planner must see handled (in place): a promotion spike, a new product, a
+    discontinued one and a few missing cells."""
+    # promotion spike: a summer campaign on the best-selling backpack
+    bp = [k for k, it in enumerate(items) if it["family"] == "Backpacks"]
+    star = max(bp, key=lambda k: history[k].sum())
+    history[star, HISTORY_MONTHS - 5] *= 2.6
+    # new product: launched 8 months ago, ramping up
+    new = [k for k, it in enumerate(items) if it["sku"].startswith("TN")][-1]
+    history[new, : HISTORY_MONTHS - 8] = np.nan
+    history[new, HISTORY_MONTHS - 8:] = np.round(np.linspace(40, 160, 8) * rng.uniform(0.9, 1.1, 8))
+    items[new]["status"] = "new"
+    items[new]["description"] = "Trail 3 Pro tent (new)"
+    # discontinued: sales stopped 6 months ago
+    disc = [k for k, it in enumerate(items) if it["sku"].startswith("SB")][-1]
+    history[disc, HISTORY_MONTHS - 6:] = 0
+    items[disc]["status"] = "discontinued"
+    # a few missing cells (someone forgot to paste them)
+    smooth = [k for k in range(len(items)) if k not in (new, disc) and not items[k]["sku"].startswith("SP")]
+    for k in rng.choice(smooth, size=3, replace=False):
+        history[k, int(rng.integers(3, HISTORY_MONTHS - 3))] = np.nan
 
 
 def _items_frame(items: list[dict]) -> pd.DataFrame:

@@ -43,22 +43,7 @@ def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: 
     history["unique_id"] = history["unique_id"].astype(str)
     dropped = sorted(u for u in history["unique_id"].unique() if status.get(u) == "discontinued")
     h = int(settings.horizon)
-    after_history = periods.shift(history.loc[history["y"].notna(), "ds"].max(), 1, pt)
-    start = settings.first_forecast_period or after_history
-    lead = periods.periods_between(after_history, start, pt)
-    if lead > 0:
-        # periods between the history and the first forecast period are unknown, not zero:
-        # forecast from the end of the history and keep the periods asked for
-        log.info("forecast_lead_periods", f"History ends {lead} period(s) before the first forecast period "
-                 f"{periods.label(start, pt)}; those periods are forecast too but not written.",
-                 "Paste the missing history, or set first_forecast_period blank.", sheet=SETTINGS.name,
-                 cell=settings.cell("first_forecast_period"), row_key="first_forecast_period")
-    elif lead < 0:
-        log.info("forecast_history_ignored", f"History from {periods.label(start, pt)} on is not used: the first "
-                 "forecast period is set earlier.", "Set first_forecast_period blank to use all the history.",
-                 sheet=SETTINGS.name, cell=settings.cell("first_forecast_period"), row_key="first_forecast_period")
-    fit_start = after_history if lead > 0 else start
-    fit_h = h + max(lead, 0)
+    start, fit_start, fit_h = _forecast_window(settings, history, log)
     jobs = n_jobs if n_jobs is not None else DEFAULT_JOBS
     common = dict(season_length=options["season_length"], level=settings.interval_levels, metric=options["metric"],
                   n_windows=int(settings.backtest_windows), freq=pt, start=fit_start,
@@ -100,6 +85,29 @@ def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: 
         data={"forecasts": sku_fc, "families": fam_fc, "series": res.series, "accuracy": acc,
               "cleansing": res.cleansing, "coverage": res.coverage, "result": res},
     )
+
+
+def _forecast_window(settings, history: pd.DataFrame, log: IssueLog):
+    """(first period written, first period fitted, periods fitted) from Settings and the history;
+    a gap or an overlap between the two is reported."""
+    pt = settings.period_type
+    h = int(settings.horizon)
+    after_history = periods.shift(history.loc[history["y"].notna(), "ds"].max(), 1, pt)
+    start = settings.first_forecast_period or after_history
+    lead = periods.periods_between(after_history, start, pt)
+    if lead > 0:
+        # periods between the history and the first forecast period are unknown, not zero:
+        # forecast from the end of the history and keep the periods asked for
+        log.info("forecast_lead_periods", f"History ends {lead} period(s) before the first forecast period "
+                 f"{periods.label(start, pt)}; those periods are forecast too but not written.",
+                 "Paste the missing history, or set first_forecast_period blank.", sheet=SETTINGS.name,
+                 cell=settings.cell("first_forecast_period"), row_key="first_forecast_period")
+    elif lead < 0:
+        log.info("forecast_history_ignored", f"History from {periods.label(start, pt)} on is not used: the first "
+                 "forecast period is set earlier.", "Set first_forecast_period blank to use all the history.",
+                 sheet=SETTINGS.name, cell=settings.cell("first_forecast_period"), row_key="first_forecast_period")
+    fit_start = after_history if lead > 0 else start
+    return start, fit_start, h + max(lead, 0)
 
 
 # ---------------------------------------------------------------- reading

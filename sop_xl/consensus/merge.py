@@ -341,21 +341,11 @@ def _validate(offers: pd.DataFrame, state: pd.DataFrame, horizon: list[pd.Timest
             reasons[o.offer_id] = f"{o.department or 'an unknown department'} cannot offer {o.field!r}"
             continue
         column, kind = spec
-        if not item:
-            reasons[o.offer_id] = "no resource given" if kind == CAPACITY else "no SKU or family given"
+        resolved = _resolve(item, kind, lookup_item, lookup_res, skus)
+        if isinstance(resolved, str):
+            reasons[o.offer_id] = resolved
             continue
-        if kind == CAPACITY:
-            canonical = lookup_res.get(item.lower())
-            if canonical is None:
-                reasons[o.offer_id] = f"unknown resource {item!r} (not in Resources)"
-                continue
-            level = "resource"
-        else:
-            canonical = lookup_item.get(item.lower())
-            if canonical is None:
-                reasons[o.offer_id] = f"unknown SKU or family {item!r} (not in Items, or it has no forecast)"
-                continue
-            level = "SKU" if canonical in skus else "family"
+        canonical, level = resolved
         if pd.isna(o.period):
             reasons[o.offer_id] = "no period given"
             continue
@@ -382,6 +372,22 @@ def _validate(offers: pd.DataFrame, state: pd.DataFrame, horizon: list[pd.Timest
                          cell=o.cell))
     return pd.DataFrame(rows, columns=["offer_id", "department", "field", "column", "kind", "item", "level", "ds",
                                        "value", "note", "file", "cell"])
+
+
+def _resolve(item: str, kind: str, lookup_item: dict[str, str], lookup_res: dict[str, str],
+             skus: set[str]) -> tuple[str, str] | str:
+    """(the item as spelt in the master, its level: SKU, family or resource), or why not."""
+    if not item:
+        return "no resource given" if kind == CAPACITY else "no SKU or family given"
+    if kind == CAPACITY:
+        canonical = lookup_res.get(item.lower())
+        if canonical is None:
+            return f"unknown resource {item!r} (not in Resources)"
+        return canonical, "resource"
+    canonical = lookup_item.get(item.lower())
+    if canonical is None:
+        return f"unknown SKU or family {item!r} (not in Items, or it has no forecast)"
+    return canonical, "SKU" if canonical in skus else "family"
 
 
 def _range_problem(kind: str, value: float) -> str:

@@ -49,55 +49,75 @@ def rows_for(department: str, sheets: dict[str, list[list[Any]]], rng: np.random
     per_period = {s: totals[s] / h for s in skus}
     families = sorted({family[s] for s in skus if family[s]})
     if department == "Sales":
-        rows = []
-        for k, sku in enumerate(skus[:3]):
-            for p in range(min(3, h)):
-                factor = 1.0 + float(rng.uniform(0.05, 0.25))
-                rows.append(dict(item=sku, period=labels[p], override=round(per_period[sku] * factor),
-                                 reason="=Key account order confirmed" if (k, p) == (0, 0)
-                                 else f"Customer forecast +{factor - 1:.0%}"))
-        if families and h > 3:
-            fam = families[0]
-            total = sum(per_period[s] for s in skus if family[s] == fam)
-            rows.append(dict(item=fam, period=labels[3], override=round(total * 0.9),
-                             reason="Distributor destocking"))
-        return rows
+        return _sales_rows(skus, labels, per_period, family, families, rng)
     if department == "Marketing":
-        rows = []
-        if families and h > 5:
-            fam = families[-1]
-            for p in (4, 5):
-                rows.append(dict(item=fam, period=labels[p], uplift_pct=0.15, event="Summer campaign",
-                                 reason="TV and online, as in last year's campaign"))
-        rows.append(dict(item=skus[0], period=labels[0], uplift_pct=0.10, event="Trade fair",
-                         reason="Launch at the fair"))  # collides with Sales: priority decides
-        rows.append(dict(item=skus[min(5, len(skus) - 1)], period=labels[min(2, h - 1)],
-                         uplift_units=round(per_period[skus[min(5, len(skus) - 1)]] * 0.2), event="Retail display",
-                         reason="Extra shelf space"))
-        return rows
+        return _marketing_rows(skus, labels, per_period, families)
     if department == "Finance":
-        rows = []
-        prices = {}
-        if "Prices" in sheets:
-            for row in _rows(sheets["Prices"], HEADER_ROW + 1):
-                if len(row) > 2 and row[0] is not None and isinstance(row[2], (int, float)):
-                    prices[str(row[0])] = float(row[2])
-        if families and h > 6:
-            fam = families[min(1, len(families) - 1)]
-            for sku in [s for s in skus if family[s] == fam and s in prices][:4]:
-                rows.append(dict(item=sku, period=labels[6], price=round(prices[sku] * 1.03, 2),
-                                 reason="Price list 2027: +3%"))
-        rows.append(dict(item=skus[1], period=labels[1], budget=round(per_period[skus[1]] * 0.95),
-                         reason="Budget volume"))  # Sales gave this one too: Sales wins
-        mid = skus[min(10, len(skus) - 1)]
-        rows.append(dict(item=mid, period=labels[-1], budget=round(per_period[mid] * 1.1),
-                         reason="Budget volume"))
-        return rows
+        return _finance_rows(sheets, skus, labels, per_period, family, families)
     if department == "Operations":
-        resources = [r[0] for r in _rows(sheets.get(LISTS_SHEET, []), 2) if r and r[0]]
-        if not resources:
-            return []
-        first = sorted(resources)[0]
-        return [dict(resource=first, period=labels[min(1, h - 1)], regular_capacity=float(rng.integers(1500, 2500)),
-                     reason="Maintenance week")]
+        return _operations_rows(sheets, labels, rng)
     return []
+
+
+def _sales_rows(skus, labels, per_period, family, families, rng) -> list[dict[str, Any]]:
+    h = len(labels)
+    rows = []
+    for k, sku in enumerate(skus[:3]):
+        for p in range(min(3, h)):
+            factor = 1.0 + float(rng.uniform(0.05, 0.25))
+            rows.append(dict(item=sku, period=labels[p], override=round(per_period[sku] * factor),
+                             reason="=Key account order confirmed" if (k, p) == (0, 0)
+                             else f"Customer forecast +{factor - 1:.0%}"))
+    if families and h > 3:
+        fam = families[0]
+        total = sum(per_period[s] for s in skus if family[s] == fam)
+        rows.append(dict(item=fam, period=labels[3], override=round(total * 0.9),
+                         reason="Distributor destocking"))
+    return rows
+
+
+def _marketing_rows(skus, labels, per_period, families) -> list[dict[str, Any]]:
+    h = len(labels)
+    rows = []
+    if families and h > 5:
+        fam = families[-1]
+        for p in (4, 5):
+            rows.append(dict(item=fam, period=labels[p], uplift_pct=0.15, event="Summer campaign",
+                             reason="TV and online, as in last year's campaign"))
+    rows.append(dict(item=skus[0], period=labels[0], uplift_pct=0.10, event="Trade fair",
+                     reason="Launch at the fair"))  # collides with Sales: priority decides
+    rows.append(dict(item=skus[min(5, len(skus) - 1)], period=labels[min(2, h - 1)],
+                     uplift_units=round(per_period[skus[min(5, len(skus) - 1)]] * 0.2), event="Retail display",
+                     reason="Extra shelf space"))
+    return rows
+
+
+def _finance_rows(sheets, skus, labels, per_period, family, families) -> list[dict[str, Any]]:
+    h = len(labels)
+    rows = []
+    prices = {}
+    if "Prices" in sheets:
+        for row in _rows(sheets["Prices"], HEADER_ROW + 1):
+            if len(row) > 2 and row[0] is not None and isinstance(row[2], (int, float)):
+                prices[str(row[0])] = float(row[2])
+    if families and h > 6:
+        fam = families[min(1, len(families) - 1)]
+        for sku in [s for s in skus if family[s] == fam and s in prices][:4]:
+            rows.append(dict(item=sku, period=labels[6], price=round(prices[sku] * 1.03, 2),
+                             reason="Price list 2027: +3%"))
+    rows.append(dict(item=skus[1], period=labels[1], budget=round(per_period[skus[1]] * 0.95),
+                     reason="Budget volume"))  # Sales gave this one too: Sales wins
+    mid = skus[min(10, len(skus) - 1)]
+    rows.append(dict(item=mid, period=labels[-1], budget=round(per_period[mid] * 1.1),
+                     reason="Budget volume"))
+    return rows
+
+
+def _operations_rows(sheets, labels, rng) -> list[dict[str, Any]]:
+    h = len(labels)
+    resources = [r[0] for r in _rows(sheets.get(LISTS_SHEET, []), 2) if r and r[0]]
+    if not resources:
+        return []
+    first = sorted(resources)[0]
+    return [dict(resource=first, period=labels[min(1, h - 1)], regular_capacity=float(rng.integers(1500, 2500)),
+                 reason="Maintenance week")]

@@ -220,22 +220,17 @@ def _execute(args: list[tuple], workers: int, backend: str | None):
 
 
 def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResult:
+    """Every series' outcome as the result's frames. Longer than 60 lines on purpose: the per-series
+    loop fills the forecast, interval, error and history columns in lockstep from shared locals
+    (offset, scale, band) and appends arrays that are concatenated once at the end (cheap for
+    100,000 series); the parts that read on their own are helpers."""
     # one calendar for every series: ds of a period = calendar[ordinal - base]
     freq = frames.PERIOD_FREQ[ptype]
     base = min((s.start.ordinal for s in series), default=0)
     top = max((s.end.ordinal for s in series), default=0)
     calendar = frames.period_starts(pd.Period(ordinal=base, freq=freq), top - base + h).to_numpy()
-    # interval calibration pools: one per kind of series
-    with_bt = [s for s in series if s.outcome is not None and s.outcome.actual is not None]
-    errors = [s.outcome.actual - (s.outcome.nested if s.outcome.nested is not None else s.outcome.fitted)
-              for s in with_bt]
-    scales = np.array([intervals.series_scale(e, s.outcome.scale) for e, s in zip(errors, with_bt)])
-    pools = [kind_of(s.profile) for s in with_bt]
-    with np.errstate(over="ignore", invalid="ignore"):  # astronomically large series stay finite where they can
-        bands, coverage = intervals.calibrate(errors, scales, pools, levels)
-        profiles = intervals.lead_error_profile(errors, scales, pools, h)
+    bands, coverage, profiles, scale_of = _calibrate(series, h, levels)
     default_band = next(iter(bands.values()), intervals.default_band(levels))
-    scale_of = {id(s): sc for s, sc in zip(with_bt, scales)}
 
     fc = {k: [] for k in ("unique_id", "ds", "yhat", "method", *[f"yhat_{b}_{lv}" for lv in levels for b in ("lo", "hi")])}
     bt = {k: [] for k in ("unique_id", "cutoff", "ds", "step", "y", "yhat", "method", "scale")}
@@ -244,17 +239,9 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
     series_rows, acc_rows = [], []
     for s in series:
         p, o = s.profile, s.outcome
-        row = {"unique_id": s.uid, "demand_class": p.demand_class if p else "",
-               "adi": p.adi if p else np.nan, "cv2": p.cv2 if p else np.nan,
-               "seasonal": bool(p.seasonal) if p else False, "season_length": p.season_length if p else 1,
-               "history_periods": len(s.values), "method": "", "members": "", "reason": "", "flags": ""}
+        series_rows.append(_series_row(s))
         if o is None:  # discontinued
-            row.update(reason="discontinued: no forecast", flags=", ".join(s.flags))
-            series_rows.append(row)
             continue
-        row.update(method=o.method, members=", ".join(o.members) if len(o.members) > 1 else "", reason=o.reason,
-                   flags=", ".join(dict.fromkeys(s.flags + o.flags)))
-        series_rows.append(row)
         off = s.start.ordinal - base
         if len(s.values):
             hist["unique_id"].append(np.full(len(s.values), s.uid, dtype=object))
@@ -282,21 +269,7 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
             fc[f"yhat_lo_{lv}"].append(lo)
             fc[f"yhat_hi_{lv}"].append(hi)
         if o.actual is not None:
-            bench = o.scores.get("seasonal_naive", {}).get("wape", np.nan)
-            for name, sc in o.scores.items():
-                acc_rows.append({"unique_id": s.uid, "method": name, "chosen": name == o.method, **sc,
-                                 "fva": bench - sc["wape"] if np.isfinite(bench) else np.nan})
-            w, hb = o.actual.shape
-            cut = np.repeat(o.origins, hb) + off
-            step = np.tile(np.arange(1, hb + 1), w)
-            bt["unique_id"].append(np.full(w * hb, s.uid, dtype=object))
-            bt["cutoff"].append(calendar[cut - 1])
-            bt["ds"].append(calendar[cut + step - 1])
-            bt["step"].append(step)
-            bt["y"].append(o.actual.ravel())
-            bt["yhat"].append(o.fitted.ravel())
-            bt["method"].append(np.full(w * hb, o.method, dtype=object))
-            bt["scale"].append(np.full(w * hb, o.scale))
+            _add_backtest(s, off, calendar, bt, acc_rows)
 
     def frame(parts: dict, order: list[str]) -> pd.DataFrame:
         data = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in parts.items()}
@@ -318,6 +291,55 @@ def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResu
         levels=levels,
         history=frame(hist, ["unique_id", "ds", "y"]),
     )
+
+
+def _calibrate(series: list[_Series], h: int, levels):
+    """Interval calibration pools (one per kind of series) from the backtest errors:
+    (bands, coverage, lead error profiles, each backtested series' error scale by id)."""
+    with_bt = [s for s in series if s.outcome is not None and s.outcome.actual is not None]
+    errors = [s.outcome.actual - (s.outcome.nested if s.outcome.nested is not None else s.outcome.fitted)
+              for s in with_bt]
+    scales = np.array([intervals.series_scale(e, s.outcome.scale) for e, s in zip(errors, with_bt)])
+    pools = [kind_of(s.profile) for s in with_bt]
+    with np.errstate(over="ignore", invalid="ignore"):  # astronomically large series stay finite where they can
+        bands, coverage = intervals.calibrate(errors, scales, pools, levels)
+        profiles = intervals.lead_error_profile(errors, scales, pools, h)
+    return bands, coverage, profiles, {id(s): sc for s, sc in zip(with_bt, scales)}
+
+
+def _series_row(s: _Series) -> dict:
+    """One row of the series table: the demand profile and what was chosen, and why."""
+    p, o = s.profile, s.outcome
+    row = {"unique_id": s.uid, "demand_class": p.demand_class if p else "",
+           "adi": p.adi if p else np.nan, "cv2": p.cv2 if p else np.nan,
+           "seasonal": bool(p.seasonal) if p else False, "season_length": p.season_length if p else 1,
+           "history_periods": len(s.values), "method": "", "members": "", "reason": "", "flags": ""}
+    if o is None:  # discontinued
+        row.update(reason="discontinued: no forecast", flags=", ".join(s.flags))
+    else:
+        row.update(method=o.method, members=", ".join(o.members) if len(o.members) > 1 else "", reason=o.reason,
+                   flags=", ".join(dict.fromkeys(s.flags + o.flags)))
+    return row
+
+
+def _add_backtest(s: _Series, off: int, calendar: np.ndarray, bt: dict, acc_rows: list) -> None:
+    """Append a backtested series' accuracy rows and backtest columns."""
+    o = s.outcome
+    bench = o.scores.get("seasonal_naive", {}).get("wape", np.nan)
+    for name, sc in o.scores.items():
+        acc_rows.append({"unique_id": s.uid, "method": name, "chosen": name == o.method, **sc,
+                         "fva": bench - sc["wape"] if np.isfinite(bench) else np.nan})
+    w, hb = o.actual.shape
+    cut = np.repeat(o.origins, hb) + off
+    step = np.tile(np.arange(1, hb + 1), w)
+    bt["unique_id"].append(np.full(w * hb, s.uid, dtype=object))
+    bt["cutoff"].append(calendar[cut - 1])
+    bt["ds"].append(calendar[cut + step - 1])
+    bt["step"].append(step)
+    bt["y"].append(o.actual.ravel())
+    bt["yhat"].append(o.fitted.ravel())
+    bt["method"].append(np.full(w * hb, o.method, dtype=object))
+    bt["scale"].append(np.full(w * hb, o.scale))
 
 
 def method_label(name: str) -> str:

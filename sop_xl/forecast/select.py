@@ -201,15 +201,7 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
     top = order[:, :k]
     finite = np.take_along_axis(np.isfinite(score), top, axis=1)
 
-    final, adjusted = {}, {}
-    for j, name in enumerate(names):
-        rows = np.flatnonzero((top == j).any(axis=1))
-        if len(rows):
-            f = np.full((n, h), np.nan)
-            record: dict = {}
-            f[rows] = _safe_forecast(name, m, ys[rows], h, record) * level[rows, None]
-            final[name] = f
-            adjusted[name] = {key: dict(zip(rows.tolist(), mask.tolist())) for key, mask in record.items()}
+    final, adjusted = _final_forecasts(names, top, m, ys, level, h)
     nested = _nested(actual, fc, names, metric, scale, k)
 
     kpis = {x: accuracy.all_metrics(actual, fc[x], scale) for x in every}
@@ -228,15 +220,39 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
             scores[ENSEMBLE] = {key: float(v[0]) for key, v in
                                 accuracy.all_metrics(actual[i][None], fitted[None], scale[i:i + 1]).items()}
             reason = _ensemble_reason(metric, members, i, names, score, scores, len(origins), hb, bench)
-        notes = [(key, x) for x in members for key in ADJUSTMENTS if adjusted[x][key].get(i)]
-        extra = list(dict.fromkeys(ADJUSTMENTS[key][0] for key, _ in notes))
-        for key in dict.fromkeys(key for key, _ in notes):
-            who = [x for k2, x in notes if k2 == key]
-            reason += f"; ADJUSTED ({', '.join(who)}): {ADJUSTMENTS[key][1]}"
+        extra, because = _adjustments(members, adjusted, i)
+        reason += because
         out.append(Outcome(method=chosen, reason=reason, forecast=np.maximum(forecast, 0), origins=list(origins),
                            actual=actual[i], fitted=fitted, scale=float(scale[i]), scores=scores,
                            members=members, flags=list(flags) + extra, nested=nested[i]))
     return out
+
+
+def _final_forecasts(names, top: np.ndarray, m: int, ys: np.ndarray, level: np.ndarray, h: int):
+    """Each candidate's forecast over the full history, fitted only for the series that use it:
+    ({name: (n, h) forecasts, NaN elsewhere}, {name: {adjustment: {series row: applied}}})."""
+    n = ys.shape[0]
+    final, adjusted = {}, {}
+    for j, name in enumerate(names):
+        rows = np.flatnonzero((top == j).any(axis=1))
+        if len(rows):
+            f = np.full((n, h), np.nan)
+            record: dict = {}
+            f[rows] = _safe_forecast(name, m, ys[rows], h, record) * level[rows, None]
+            final[name] = f
+            adjusted[name] = {key: dict(zip(rows.tolist(), mask.tolist())) for key, mask in record.items()}
+    return final, adjusted
+
+
+def _adjustments(members: list[str], adjusted: dict, i: int) -> tuple[list[str], str]:
+    """The flags and the reason's "; ADJUSTED (...)" notes for series `i`'s members."""
+    notes = [(key, x) for x in members for key in ADJUSTMENTS if adjusted[x][key].get(i)]
+    extra = list(dict.fromkeys(ADJUSTMENTS[key][0] for key, _ in notes))
+    because = ""
+    for key in dict.fromkeys(key for key, _ in notes):
+        who = [x for k2, x in notes if k2 == key]
+        because += f"; ADJUSTED ({', '.join(who)}): {ADJUSTMENTS[key][1]}"
+    return extra, because
 
 
 def _nested(actual, fc, names, metric, scale, k) -> np.ndarray:

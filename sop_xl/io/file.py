@@ -245,9 +245,8 @@ class FileWorkbook:
 
     def _save(self) -> Path:
         from .fast_rows import rewrite_package, row_edits
-        from .passthrough import cell_edits, set_aside
+        from .passthrough import cell_edits
         from .xlsx_writer import apply_tables, restore_dropped_parts
-        from openpyxl import Workbook, load_workbook
 
         target = real_target(self.out)     # a symbolic link is written through to its target
         original = self._check_writable(target)
@@ -262,22 +261,7 @@ class FileWorkbook:
             safety.register_temp(tmp)
             light = tmp.with_name(f"{tmp.stem}-light{tmp.suffix}")
             safety.register_temp(light)
-            held = {}
-            if self._new:
-                wb = Workbook()
-                wb.remove(wb.active)
-            else:
-                written = {name.lower() for name in self._staged}
-                untouched = {n for n in self._sheet_names if n.lower() not in written}
-                held = set_aside(self.path, untouched, light)
-                try:
-                    wb = load_workbook(light if held else self.path, keep_vba=keep_vba, keep_links=True)
-                except OSError:
-                    raise
-                except Exception as exc:
-                    raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for "
-                                        f"writing ({type(exc).__name__}: {exc}).",
-                                        "Open it in Excel and save it again.", self.path) from None
+            wb, held = self._open_for_writing(light, keep_vba)
             deferred = apply_tables(wb, list(self._staged.values()), WORKBOOK)
             if not wb.sheetnames:
                 wb.create_sheet("Sheet1")
@@ -295,22 +279,7 @@ class FileWorkbook:
                 _keep_identity(tmp, original)
             else:
                 os.chmod(tmp, 0o666 & ~_umask())   # a new workbook gets the usual permissions, not mkstemp's 0600
-            backup_tmp = None
-            if self.backup and original is not None:
-                # the backup is made complete beside the target first, so the commit below only renames
-                backup_tmp = tmp.with_name(f"{tmp.stem}-bak{tmp.suffix}")
-                safety.register_temp(backup_tmp)
-                shutil.copy2(target, backup_tmp)
-            self._close_reader()
-            with safety.commit(target):   # an interrupt waits for these two renames: both happen, or none
-                if backup_tmp is not None:
-                    os.replace(backup_tmp, backup_path(target))
-                try:
-                    os.replace(tmp, target)
-                except PermissionError:
-                    raise _access_error(IssueCode.WORKBOOK_LOCKED, f"{target.name} is open in another program.",
-                                        "Close it in Excel, or write to another file with --out. "
-                                        "Nothing was changed.", target) from None
+            self._commit(tmp, target, backup=self.backup and original is not None)
         except OSError as exc:
             raise save_error(exc, target) from None
         finally:
@@ -324,6 +293,48 @@ class FileWorkbook:
         self._close_reader()
         self._sheet_names = self._read_sheet_names()
         return target
+
+    def _open_for_writing(self, light: Path, keep_vba: bool):
+        """(the openpyxl workbook to write into, the untouched sheets set aside): a new workbook, or
+        the file with the sheets no stage wrote set aside into `light` (kept byte for byte)."""
+        from .passthrough import set_aside
+        from openpyxl import Workbook, load_workbook
+
+        if self._new:
+            wb = Workbook()
+            wb.remove(wb.active)
+            return wb, {}
+        written = {name.lower() for name in self._staged}
+        untouched = {n for n in self._sheet_names if n.lower() not in written}
+        held = set_aside(self.path, untouched, light)
+        try:
+            wb = load_workbook(light if held else self.path, keep_vba=keep_vba, keep_links=True)
+        except OSError:
+            raise
+        except Exception as exc:
+            raise _access_error(IssueCode.NOT_A_WORKBOOK, f"{self.name} could not be opened for "
+                                f"writing ({type(exc).__name__}: {exc}).",
+                                "Open it in Excel and save it again.", self.path) from None
+        return wb, held
+
+    def _commit(self, tmp: Path, target: Path, *, backup: bool) -> None:
+        """Replace `target` by the finished `tmp` (and the backup by the old target): renames only."""
+        backup_tmp = None
+        if backup:
+            # the backup is made complete beside the target first, so the commit below only renames
+            backup_tmp = tmp.with_name(f"{tmp.stem}-bak{tmp.suffix}")
+            safety.register_temp(backup_tmp)
+            shutil.copy2(target, backup_tmp)
+        self._close_reader()
+        with safety.commit(target):   # an interrupt waits for these two renames: both happen, or none
+            if backup_tmp is not None:
+                os.replace(backup_tmp, backup_path(target))
+            try:
+                os.replace(tmp, target)
+            except PermissionError:
+                raise _access_error(IssueCode.WORKBOOK_LOCKED, f"{target.name} is open in another program.",
+                                    "Close it in Excel, or write to another file with --out. "
+                                    "Nothing was changed.", target) from None
 
     def _check_writable(self, target: Path) -> os.stat_result | None:
         """Refuse a save that cannot work before doing any of it; returns the target's stat (None if new)."""

@@ -43,6 +43,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ..contract.schema import Kind, Sheet
 from ..untrusted import safe_text
 from ..values import is_blank
+from .archive import ArchiveRefused, check_workbook_archive
 
 LISTS_SHEET = "Lists"
 INPUT_ROWS = 300
@@ -272,6 +273,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_FILE_BYTES = 25 * 1024 * 1024          # a review copy is a few hundred kB
 MAX_UNCOMPRESSED_BYTES = 250 * 1024 * 1024
 MAX_RATIO = 200                             # deflated XML rarely beats 1:100
+RATIO_FLOOR = 1_000_000                     # smaller parts may compress any amount
 MAX_MEMBERS = 5_000
 MAX_ROWS = 100_000                          # per sheet: a review copy has a few thousand rows at most
 MAX_COLUMNS = 1_000
@@ -297,7 +299,11 @@ class Formula:
 
 
 def check_container(path: Path) -> list[str]:
-    """Refuse what is not a sane workbook; return the zip's member names."""
+    """Refuse what is not a sane workbook; return the zip's member names.
+
+    The zip-bomb rule is io.archive's `check_workbook_archive` (one home), called with a review
+    copy's stricter limits and reworded for a department; the file checks before it and the real
+    inflated size after it are a returned copy's own."""
     if not path.exists():
         raise ReturnRefused(f"{path} does not exist.", "Give the returned .xlsx files or the folder holding them.")
     if not path.is_file():
@@ -313,29 +319,33 @@ def check_container(path: Path) -> list[str]:
         raise ReturnRefused(f"{path.name} is not a valid Excel workbook (damaged, password-protected, or another "
                             "file type renamed to .xlsx).", "Ask the department to save it again as .xlsx.")
     try:
+        names = check_workbook_archive(path, name=path.name, max_member=MAX_UNCOMPRESSED_BYTES,
+                                       max_total=MAX_UNCOMPRESSED_BYTES, max_ratio=MAX_RATIO,
+                                       max_members=MAX_MEMBERS, ratio_floor=RATIO_FLOOR)
+        if "xl/workbook.xml" not in names:
+            raise ReturnRefused(f"{path.name} is a zip file but not an Excel workbook.",
+                                "Ask the department to save it from Excel as .xlsx.")
         with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-            names = [i.filename for i in infos]
-            if len(infos) > MAX_MEMBERS:
-                raise ReturnRefused(f"{path.name} holds {len(infos)} parts; a workbook has far fewer.",
-                                    "Refused as unsafe. Ask for a fresh copy.")
-            if any(i.flag_bits & 0x1 for i in infos):
-                raise ReturnRefused(f"{path.name} is encrypted.", "Ask for a copy saved without a password.")
-            declared = sum(i.file_size for i in infos)
-            if declared > MAX_UNCOMPRESSED_BYTES:
-                raise ReturnRefused(f"{path.name} would expand to {declared / 2**20:.0f} MB (a zip bomb or a "
-                                    "huge paste).", "Refused as unsafe. Ask for a fresh copy.")
-            for i in infos:
-                if i.compress_size and i.file_size > 1_000_000 and i.file_size / i.compress_size > MAX_RATIO:
-                    raise ReturnRefused(f"{path.name}: part {i.filename} expands {i.file_size // i.compress_size}"
-                                        f" times (a zip bomb).", "Refused as unsafe. Ask for a fresh copy.")
-            if "xl/workbook.xml" not in names:
-                raise ReturnRefused(f"{path.name} is a zip file but not an Excel workbook.",
-                                    "Ask the department to save it from Excel as .xlsx.")
-            _real_size(z, infos, path.name)  # headers can lie: count what really comes out
+            _real_size(z, z.infolist(), path.name)  # headers can lie: count what really comes out
+    except ArchiveRefused as exc:
+        raise _refusal(exc, path.name) from None
     except zipfile.BadZipFile as exc:
         raise ReturnRefused(f"{path.name} is a damaged zip ({exc}).", "Ask for a fresh copy.") from None
     return names
+
+
+def _refusal(exc: ArchiveRefused, name: str) -> ReturnRefused:
+    """The archive check's refusal in a review copy's words (a department gets these)."""
+    unsafe = "Refused as unsafe. Ask for a fresh copy."
+    if exc.kind == "members":
+        return ReturnRefused(f"{name} holds {exc.count} parts; a workbook has far fewer.", unsafe)
+    if exc.kind == "encrypted":
+        return ReturnRefused(f"{name} is encrypted.", "Ask for a copy saved without a password.")
+    if exc.kind == "ratio" and exc.total <= MAX_UNCOMPRESSED_BYTES:
+        part = exc.part
+        return ReturnRefused(f"{name}: part {part.filename} expands {part.file_size // max(part.compress_size, 1)}"
+                             f" times (a zip bomb).", unsafe)
+    return ReturnRefused(f"{name} would expand to {exc.total / 2**20:.0f} MB (a zip bomb or a huge paste).", unsafe)
 
 
 def _real_size(z: zipfile.ZipFile, infos, name: str) -> None:

@@ -420,7 +420,9 @@ def _check_period_header(sheet: Sheet, header: Header, log: IssueLog, period_typ
 def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog, period_type: str,
                  out_columns: list[str]) -> pd.DataFrame:
     """The period cells of a wide sheet as a long frame. Plain numbers take a fast path (a
-    history of 10,000 SKUs x 60 months is 600,000 cells); anything else goes through `coerce`."""
+    history of 10,000 SKUs x 60 months is 600,000 cells); anything else goes through `coerce`.
+    Longer than 60 lines on purpose: the per-row loop is the hot path of every read and keeps its
+    fast cases inline (no call per row); the slow path and the frame assembly are helpers."""
     values_col = sheet.period_values
     keys = [c.name for c in sheet.columns]
     key_cols = [(c, header.columns.get(c.name)) for c in sheet.columns]
@@ -474,24 +476,9 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
             excel_rows.append(r + 1)
             blocks.append(cells)
             continue
-        numbers = np.full(len(cells), np.nan)
-        for j, v in enumerate(cells):
-            if _blankish(v):
-                continue
-            if v.__class__ is float or v.__class__ is int:
-                numbers[j] = v
-                continue
-            got = coerce(v, values_col.kind, period_type=period_type)
-            if got.problem:
-                code = IssueCode.FORMULA_ERROR if got.formula_problem else IssueCode.NOT_A_NUMBER
-                log.error(code, f"{values_col.header} for {periods.label(stamps[j], period_type)}: {got.problem}.",
-                          "Type a number, or clear the cell if the quantity is unknown.",
-                          sheet=sheet.name, cell=f"{letters[j]}{r + 1}", row_key=", ".join(map(str, key)), value=v)
-            else:
-                numbers[j] = float(got.value)
         key_rows.append(key)
         excel_rows.append(r + 1)
-        blocks.append(numbers)
+        blocks.append(_coerced_cells(sheet, cells, r, key, stamps, letters, log, period_type))
     n, p = len(key_rows), len(p_idx)
     try:
         values = np.array(blocks, dtype=float) if blocks else np.empty((0, p))
@@ -500,11 +487,40 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
     if check_limits and n:
         _check_numbers(sheet, values_col, values, letters, stamps, excel_rows, key_rows, log, period_type,
                        minimum=minimum)
+    return _long_frame(keys, key_rows, excel_rows, values, stamps, letters, values_col.name, out_columns)
+
+
+def _coerced_cells(sheet: Sheet, cells: list, r: int, key: tuple, stamps, letters, log: IssueLog,
+                   period_type: str) -> np.ndarray:
+    """One row's period cells that are not all plain numbers: each coerced, or reported by cell."""
+    values_col = sheet.period_values
+    numbers = np.full(len(cells), np.nan)
+    for j, v in enumerate(cells):
+        if _blankish(v):
+            continue
+        if v.__class__ is float or v.__class__ is int:
+            numbers[j] = v
+            continue
+        got = coerce(v, values_col.kind, period_type=period_type)
+        if got.problem:
+            code = IssueCode.FORMULA_ERROR if got.formula_problem else IssueCode.NOT_A_NUMBER
+            log.error(code, f"{values_col.header} for {periods.label(stamps[j], period_type)}: {got.problem}.",
+                      "Type a number, or clear the cell if the quantity is unknown.",
+                      sheet=sheet.name, cell=f"{letters[j]}{r + 1}", row_key=", ".join(map(str, key)), value=v)
+        else:
+            numbers[j] = float(got.value)
+    return numbers
+
+
+def _long_frame(keys: list[str], key_rows: list[tuple], excel_rows: list[int], values: np.ndarray, stamps,
+                letters: list[str], values_name: str, out_columns: list[str]) -> pd.DataFrame:
+    """The long frame of a wide sheet's values: keys, ds, the value and its cell address."""
+    n, p = len(key_rows), len(stamps)
     data: dict[str, Any] = {}
     for i, name in enumerate(keys):
         data[name] = np.repeat(np.array([k[i] for k in key_rows], dtype=object), p)
     data["ds"] = np.tile(np.array(stamps, dtype="datetime64[ns]"), n)
-    data[values_col.name] = values.ravel().astype("float64", copy=False)
+    data[values_name] = values.ravel().astype("float64", copy=False)
     numbers = [str(r) for r in excel_rows]
     data["cell"] = np.array([letter + row for row in numbers for letter in letters], dtype=object) \
         if n else np.array([], dtype=object)
