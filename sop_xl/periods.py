@@ -97,7 +97,8 @@ def parse_period(value: Any, period_type: str = MONTH) -> pd.Timestamp | None:
 
     Accepts dates, datetimes, Excel serial numbers (as numbers or digits), "2027-Q1", "Q1 2027", "2027-03",
     "2027/03", "03/2027", "2027-03-01", "Mar-27", "Mar 2027", "March 2027", "2027M03",
-    "2027-W05", "W05-2027". A date anywhere inside a period means that period.
+    "2027-W05", "W05-2027". A date anywhere inside a period means that period. It stays one function
+    on purpose: the cascade of spellings reads top to bottom in the order they are tried.
     """
     if value is None:
         return None

@@ -93,7 +93,8 @@ def aggregate_families(table: pd.DataFrame, demand: pd.DataFrame, routing: pd.Da
     """Plan per family. Quantities add up; costs and hours are demand-weighted averages over the SKUs
     they apply to; an option not offered by every SKU (subcontracting) is limited, per period, to what
     the SKUs offering it could use. Returns (table, demand, routing, error_std, subcontract_cap) where
-    subcontract_cap is families x periods (NaN: no limit) or None.
+    subcontract_cap is families x periods (NaN: no limit) or None. One function on purpose: every column's
+    aggregation rule is listed in one place, next to the blank meaning it follows.
     """
     weight = demand.sum(axis=1).reindex(table.index).fillna(0.0)
     fam = table["family"]

@@ -83,19 +83,13 @@ def build_plan_data(
     demand_sheet: str = "Demand",
     check_costs: bool = True,
 ) -> tuple[PlanData | None, list[Issue]]:
+    """The plan's inputs checked and shaped into matrices; (None, issues) when any input is wrong."""
     settings = settings or PlanSettings()
     log = IssueLog()
     raw = {"items": items, "resources": resources, "workforce": workforce}  # as read: which cells are blank
-    items = defaults_filled(items, ITEMS)
-    resources = defaults_filled(resources, RESOURCES)
-    routing = defaults_filled(routing, ROUTING)
-    calendar = defaults_filled(calendar, CAPACITY_CALENDAR)
-    workforce = defaults_filled(workforce, WORKFORCE)
-    inventory = defaults_filled(inventory, INVENTORY)
-    for frame, sheet in ((items, ITEMS), (resources, RESOURCES), (routing, ROUTING), (calendar, CAPACITY_CALENDAR),
-                         (workforce, WORKFORCE), (inventory, INVENTORY)):
-        _check_required_and_ranges(frame, sheet, log)
-
+    items, resources, routing, calendar, workforce, inventory = _filled_and_checked(
+        log, items=items, resources=resources, routing=routing, calendar=calendar, workforce=workforce,
+        inventory=inventory)
     _check_blanks(items, resources, workforce, raw, log)
 
     demand_long = _demand_long(demand)
@@ -124,26 +118,45 @@ def build_plan_data(
         return None, list(log)
 
     ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
-    derived = sku_table["holding_cost"].isna() & (sku_table["unit_cost"] * sku_table["holding_cost_rate"] > 0)
-    if derived.any():
-        first = sku_table.index[derived.to_numpy()][0]
-        log.info("plan_rate_converted", f"Holding cost of {int(derived.sum())} SKU(s) is blank, so it is derived "
-                 f"per {settings.period_type}: unit cost x yearly holding cost rate / {ppy} (e.g. {first}: "
-                 f"{sku_table.at[first, 'unit_cost']:g} x {sku_table.at[first, 'holding_cost_rate']:.0%} / {ppy} = "
-                 f"{sku_table.at[first, 'unit_cost'] * sku_table.at[first, 'holding_cost_rate'] / ppy:.4g}).",
-                 f"Nothing, or type a Holding cost per unit per {settings.period_type}.", sheet="Items",
-                 column="Holding cost", row_key=str(first))
+    _note_holding_rate(sku_table, settings.period_type, ppy, log)
     sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
     safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
     sku_receipts = _receipts_matrix(receipts, sku_table, periods, settings, log)
     if log.has_errors:
         return None, list(log)
-    data = PlanData(receipts=sku_receipts, settings=settings, periods=periods, labels=labels, items=sku_table, demand=sku_demand,
-                    safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
+    data = PlanData(receipts=sku_receipts, settings=settings, periods=periods, labels=labels, items=sku_table,
+                    demand=sku_demand, safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
                     capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
     if settings.plan_level == "family":
         data = family_data(data)
     return data, list(log)
+
+
+def _filled_and_checked(log: IssueLog, **frames: pd.DataFrame | None) -> tuple:
+    """Each input sheet with its contract defaults filled in and its required cells and ranges checked,
+    in the order items, resources, routing, calendar, workforce, inventory."""
+    sheets = {"items": ITEMS, "resources": RESOURCES, "routing": ROUTING, "calendar": CAPACITY_CALENDAR,
+              "workforce": WORKFORCE, "inventory": INVENTORY}
+    filled = []
+    for name, sheet in sheets.items():
+        frame = defaults_filled(frames[name], sheet)
+        _check_required_and_ranges(frame, sheet, log)
+        filled.append(frame)
+    return tuple(filled)
+
+
+def _note_holding_rate(sku_table: pd.DataFrame, period_type: str, ppy: int, log: IssueLog) -> None:
+    """Say once how a blank holding cost is derived from the yearly rate in the workbook's period."""
+    derived = sku_table["holding_cost"].isna() & (sku_table["unit_cost"] * sku_table["holding_cost_rate"] > 0)
+    if not derived.any():
+        return
+    first = sku_table.index[derived.to_numpy()][0]
+    log.info("plan_rate_converted", f"Holding cost of {int(derived.sum())} SKU(s) is blank, so it is derived "
+             f"per {period_type}: unit cost x yearly holding cost rate / {ppy} (e.g. {first}: "
+             f"{sku_table.at[first, 'unit_cost']:g} x {sku_table.at[first, 'holding_cost_rate']:.0%} / {ppy} = "
+             f"{sku_table.at[first, 'unit_cost'] * sku_table.at[first, 'holding_cost_rate'] / ppy:.4g}).",
+             f"Nothing, or type a Holding cost per unit per {period_type}.", sheet="Items",
+             column="Holding cost", row_key=str(first))
 
 
 def family_data(data: PlanData) -> PlanData:
