@@ -97,12 +97,38 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     result.run["demand_source"] = inputs.source
     result.run["issues"] = len(all_issues) + len(result.issues)
     pt = data.settings.period_type
+    summary = _plan_summary(result, inputs.source)
+    note = _safety_stock_note(data) if "error_std" in inputs.frames["demand"].columns else None
+    if note is not None and not result.supply_plan.empty:  # a feasible plan: say how its safety stock was sized
+        parts = [f for f in (result.explanation, note) if not f.empty]
+        result.explanation = pd.concat(parts, ignore_index=True) if len(parts) > 1 else note
     from .plan_tables import write_plan_tables  # the one writer of the plan sheets (also used by a promotion)
     written = write_plan_tables(book, result, period_type=pt)
     progress.finish()
-    return StageResult(stage="plan", summary=_plan_summary(result, inputs.source), issues=all_issues + result.issues,
+    return StageResult(stage="plan", summary=summary, issues=all_issues + result.issues,
                        sheets=written, data={"result": result, "plan_data": data},
                        keep_on_failure=[PLAN_RUN.name, PLAN_EXPLAIN.name])
+
+
+def _safety_stock_note(data) -> pd.DataFrame | None:
+    """One PlanExplain row saying how service-level safety stocks were sized, with the formula and its
+    source, so a planner can check a target against the ForecastIntervals sheet (no row without any)."""
+    from statistics import NormalDist
+
+    from ..forecast.intervals import SAFETY_STOCK_FORMULA
+    if "safety_stock_rule" not in data.items.columns:
+        return None
+    rule = data.items["safety_stock_rule"].fillna("none").astype(str).str.lower()
+    skus = rule.index[(rule == "service_level").to_numpy()]
+    if len(skus) == 0:
+        return None
+    level = data.settings.service_level
+    message = (f"Safety stock of {len(skus)} SKU(s) with rule service_level, at {level:.1%} service "
+               f"(z = {NormalDist().inv_cdf(level):.3f}): {SAFETY_STOCK_FORMULA}.")
+    return pd.DataFrame([dict(requirement="safety stock", key=f"{len(skus)} SKU(s)", unit="units", message=message,
+                              hint="sigma_LT per SKU is ForecastIntervals' Error sigma to date at step 1 + lead "
+                                   "time; change the Service level setting or an item's Safety stock rule.",
+                              sheet=ITEMS.name, column="Safety stock rule")])
 
 
 def _plan_summary(result, source: str) -> list[str]:

@@ -208,7 +208,8 @@ PLAN_EXPLAIN = Sheet(
     stage="plan",
     description="Why the last plan was infeasible: the smallest violations of hard requirements that make it "
                 "feasible, and the cell to change. For a feasible plan: the decisions a planner would question "
-                "(layoffs while hours are scarce) with the model's reason.",
+                "(layoffs while hours are scarce) with the model's reason, and how safety stock was sized "
+                "(formula and source).",
     columns=(
         C("requirement", Kind.TEXT, "Requirement", width=16),
         C("key", Kind.TEXT, "Resource or item", width=16),

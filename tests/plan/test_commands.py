@@ -174,3 +174,7 @@ def test_safety_stock_uses_the_backtest_error_not_the_interval_width():
     result = run_plan(book)
     expected = NormalDist().inv_cdf(0.95) * 100.0  # sigma_LT at step 1 (lead time 0) is 100
     assert result.data["plan_data"].safety_stock.iat[0, 0] == pytest.approx(expected)
+    explain = result.data["result"].explanation  # the formula and its source on PlanExplain (issue 16.3)
+    note = explain[explain["requirement"] == "safety stock"]
+    assert len(note) == 1 and "Silver, Pyke & Thomas" in note["message"].iat[0] and "1 SKU(s)" in note["key"].iat[0]
+    assert book.grids["PlanExplain"] and any("safety stock" in str(v) for row in book.grids["PlanExplain"] for v in row)
