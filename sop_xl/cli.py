@@ -381,9 +381,6 @@ def _demo(args, out, err, progress, *, quiet: bool) -> int:
     return code
 
 
-PDF_ENGINE_CODES = {"pdf_engine_missing", "export_pdf_engine_missing"}
-
-
 def _code(issue) -> str:
     return str(getattr(issue.code, "value", issue.code)).lower()
 
@@ -417,9 +414,10 @@ def _print_summary(result, out, progress) -> None:
 
 def _report(results, err, *, quiet: bool = False) -> int:
     """Print the problems of a run; the exit code says whether a stage failed (warnings are exit 0)."""
+    from .commands.export_pdf import PDF_ENGINE_MISSING  # said once by the stage's summary line instead
     from .issues import Severity
     shown = [i for r in results for i in r.issues
-             if i.severity is not Severity.INFO and _code(i) not in PDF_ENGINE_CODES]
+             if i.severity is not Severity.INFO and _code(i) != PDF_ENGINE_MISSING]
     if shown:
         print_issues(err, shown, quiet=quiet)
     if any(r.status == "failed" for r in results):

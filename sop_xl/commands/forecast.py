@@ -118,7 +118,7 @@ def read_demand_inputs(book: WorkbookAdapter, log: IssueLog, *, purpose: str):
     settings = read_settings(book, log)
     items = read_table(book, ITEMS, log)
     history = read_history(book, settings, log)
-    options = _options(settings, log)
+    options = forecast_options(settings, log)
     if history["y"].notna().sum() == 0 and not log.has_errors:
         log.error(IssueCode.MISSING_VALUE, f"DemandHistory has no numbers {purpose}.",
                   "Paste one row per SKU and one column per past period (oldest first).", sheet="DemandHistory")
@@ -126,7 +126,9 @@ def read_demand_inputs(book: WorkbookAdapter, log: IssueLog, *, purpose: str):
     return settings, items, history, options
 
 
-def _options(settings, log: IssueLog) -> dict:
+def forecast_options(settings, log: IssueLog) -> dict:
+    """The forecast's method, metric and season length from Settings; an unknown method is an error at its
+    cell. Also called by validate, so both refuse the same settings."""
     method = str(settings.forecast_method or "auto").strip().lower().replace(" ", "_").replace("-", "_")
     if method != "auto" and method not in METHODS:
         log.error("forecast_unknown_method", f"Forecast method {settings.forecast_method!r} is not known.",

@@ -57,8 +57,8 @@ def read_inputs(book: WorkbookAdapter, log: IssueLog) -> dict[str, pd.DataFrame]
     broken = {i.sheet for i in log if i.severity is Severity.ERROR and i.code in _TABLE_PROBLEMS}
     cross_check(tables, log, broken=broken, plan_only=plan_only)
     if not plan_only and str(settings.forecast_method or "auto").strip().lower() != "auto":
-        from .forecast import _options  # the forecast's own check of its method (imports the forecast core)
-        _options(settings, log)
+        from .forecast import forecast_options  # the forecast's own check (imports the forecast core)
+        forecast_options(settings, log)
     _check_scenarios(tables, settings, log, broken)
     _check_solver(settings, log)
     tables["settings"] = settings  # type: ignore[assignment]

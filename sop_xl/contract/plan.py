@@ -34,8 +34,8 @@ SCHEDULED_RECEIPTS = Sheet(
     owner=Owner.OPERATIONS,
     stage="plan",
     description="Stock already in production or on order: one row per SKU and period it arrives. The plan "
-                "counts it as supply in that period (it needs no capacity and no new order), the rough-cut "
-                "takes it off the load, and financials cost it as committed spend.",
+                "counts it as supply in that period (it needs no capacity and no new order) and the rough-cut "
+                "takes it off the load.",
     key=("sku", "period"),
     columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES, width=14),
