@@ -39,7 +39,7 @@ def _sheet_doc(sheet: Sheet) -> list[str]:
     if sheet.layout is Layout.WIDE and sheet.period_values is not None:
         v = sheet.period_values
         lines += ["", f"Then one column per period, headed by the period (`2027-03`, `Mar-27`, a date, "
-                      f"or `2027-W05` for weeks), holding {v.header.lower()} ({v.kind.value}"
+                      f"`2027-W05` for weeks or `2027-Q1` for quarters), holding {v.header.lower()} ({v.kind.value}"
                       f"{', ' + v.unit if v.unit else ''})."]
         if sheet.long_columns:
             lines += ["", "Long layout also accepted: " + ", ".join(c.header for c in sheet.long_columns) + "."]

@@ -22,6 +22,10 @@ PERIOD_TYPES = (MONTH, WEEK, QUARTER)
 PERIODS_PER_YEAR = {MONTH: 12, WEEK: 52, QUARTER: 4}
 # the seasonal cycle of each period type (a year)
 SEASON_LENGTH = {MONTH: 12, WEEK: 52, QUARTER: 4}
+# calendar days in one period, for days of supply
+DAYS_PER_PERIOD = {MONTH: 365.0 / 12.0, WEEK: 7.0, QUARTER: 365.0 / 4.0}
+# how a period is typed, for messages that ask for one
+EXAMPLE = {MONTH: "2027-03", WEEK: "2027-W05", QUARTER: "2027-Q1"}
 _MONTHS_PER = {MONTH: 1, QUARTER: 3}
 
 # Excel's day zero for serial dates (1900 system, including Lotus' leap-year bug)
@@ -38,6 +42,21 @@ def freq_of(period_type: str) -> str:
 
 def periods_per_year(period_type: str) -> int:
     return PERIODS_PER_YEAR.get(period_type, 12)
+
+
+def days_per_period(period_type: str) -> float:
+    return DAYS_PER_PERIOD.get(period_type, DAYS_PER_PERIOD[MONTH])
+
+
+def example(period_type: str) -> str:
+    """A period label of this type, as a message shows how to type one."""
+    return EXAMPLE.get(period_type, EXAMPLE[MONTH])
+
+
+def type_of_label(text: Any) -> str:
+    """The period type a label sop_xl wrote is in ("2027-Q2" quarter, "2027-W05" week, else month)."""
+    t = str(text).upper()
+    return QUARTER if "-Q" in t else WEEK if "-W" in t else MONTH
 
 
 def season_length(period_type: str) -> int:

@@ -158,8 +158,8 @@ def coerce(value: Any, kind: Kind, *, allowed: tuple[str, ...] = (), period_type
     if kind is Kind.PERIOD:
         ts = periods.parse_period(value, period_type)
         if ts is None:
-            example = "2027-03" if period_type == "month" else "2027-W05"
-            return Coerced(problem=f"{_short(value)} is not a {period_type} (write it like {example})")
+            return Coerced(problem=f"{_short(value)} is not a {period_type} (write it like "
+                                   f"{periods.example(period_type)})")
         outside = period_window(ts)
         if outside:
             return Coerced(problem=outside)

@@ -181,8 +181,7 @@ def _period(raw: Any, period_type: str) -> tuple[pd.Timestamp | None, str]:
     ts = periods.parse_period(raw, period_type)
     if ts is not None:
         return ts, ""
-    example = "2027-03" if period_type == periods.MONTH else "2027-W05"
-    return None, f"{safe_text(raw, 40)!r} is not a period (write it like {example})"
+    return None, f"{safe_text(raw, 40)!r} is not a period (write it like {periods.example(period_type)})"
 
 
 def _number(raw: Any, kind: Kind, formula: str, formulas_allowed: bool) -> tuple[float | None, str]:

@@ -16,7 +16,7 @@ C = Column
 
 _ITEM = C("item", Kind.TEXT, "SKU or family", required=True, aliases=("sku", "family", "product"), width=18,
           description="An SKU, or a family (spread over its SKUs by their share of the statistical forecast).")
-_PERIOD = C("period", Kind.PERIOD, "Period", required=True, aliases=("month", "week"), width=10,
+_PERIOD = C("period", Kind.PERIOD, "Period", required=True, aliases=("month", "week", "quarter"), width=10,
             description="A period of the horizon, e.g. 2027-03 (pick it from the list).")
 _REASON = C("reason", Kind.TEXT, "Reason", width=40, description="Why: kept in the audit trail.")
 _CONFIRM = C("confirm", Kind.BOOL, "Confirm", width=9,

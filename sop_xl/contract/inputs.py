@@ -31,7 +31,10 @@ SETTINGS = Sheet(
         Setting("company", Kind.TEXT, "Demo Company", description="Shown on the dashboard and the PDF."),
         Setting("currency", Kind.TEXT, "EUR", description="ISO code of the money columns."),
         Setting("period_type", Kind.TEXT, "month", allowed=("month", "week", "quarter"),
-                description="Planning bucket of history, forecast and plan."),
+                description="Planning bucket of history, forecast, plan, budget and scenarios: month "
+                            "(2027-03), week (2027-W05) or quarter (2027-Q1). Every per-period figure (capacity "
+                            "hours, wages, backorder and holding cost, budget) is per this period; a yearly rate "
+                            "is converted (holding cost rate / 12, 52 or 4) and PlanExplain says so."),
         Setting("first_forecast_period", Kind.PERIOD, None,
                 description="First period to forecast and plan (e.g. 2027-01). Blank: the period after the last history."),
         Setting("horizon", Kind.INTEGER, 18, minimum=1, maximum=104, unit="periods",
@@ -40,7 +43,8 @@ SETTINGS = Sheet(
                 description="Cycle service level for safety stock (e.g. 95%)."),
         # demand review
         Setting("season_length", Kind.INTEGER, None, minimum=1, maximum=53, unit="periods", stage="forecast",
-                description="Blank: detected per series (12 for months, 52 for weeks when seasonal)."),
+                description="Blank: detected per series (12 for months, 52 for weeks, 4 for quarters when "
+                            "seasonal)."),
         Setting("forecast_method", Kind.TEXT, "auto", stage="forecast",
                 description="auto (best by backtest per SKU) or one method name for every SKU."),
         Setting("forecast_metric", Kind.TEXT, "mase", allowed=("mase", "wape", "smape", "mape", "rmse", "mae"),
@@ -69,7 +73,9 @@ SETTINGS = Sheet(
                 description="Relative gap at which a whole-number plan is good enough (0.01 %: reaches the "
                             "whole-people optimum of textbook cases; PlanRun says 'within gap' when above 0)."),
         Setting("allow_backlog", Kind.BOOL, "yes", stage="plan",
-                description="yes: unmet demand is backordered (Items backorder cost); no: it is lost (lost-sales cost)."),
+                description="yes: unmet demand is backordered (Items backorder cost); no: it is lost (lost-sales "
+                            "cost). Used when demand_policy is blank; with demand_policy meet_all it says whether "
+                            "demand may wait within the horizon. PlanRun shows the policy in force."),
         Setting("no_backlog_at_end", Kind.BOOL, "yes", stage="plan",
                 description="yes: every backorder must be filled by the end of the horizon."),
         Setting("demand_policy", Kind.TEXT, None, allowed=("meet_all", "backlog", "lost_sales"), stage="plan",
@@ -173,7 +179,7 @@ DEMAND_HISTORY = Sheet(
                     width=9, bound=1e10),
     long_columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=("item", "item code", "product", "material")),
-        C("period", Kind.PERIOD, "Period", required=True, aliases=("date", "month", "week", "ds")),
+        C("period", Kind.PERIOD, "Period", required=True, aliases=("date", "month", "week", "quarter", "ds")),
         C("quantity", Kind.NUMBER, "Quantity", required=True, minimum=0, bound=1e10,
           aliases=("qty", "demand", "sales", "units", "y"),
           description="Blank: the quantity is unknown (missing), not zero."),

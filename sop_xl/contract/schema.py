@@ -36,7 +36,7 @@ class Kind(str, enum.Enum):
     MONEY = "money"
     PERCENT = "percent"
     DATE = "date"
-    PERIOD = "period"   # a planning bucket: "2027-03" for months, "2027-W05" for weeks
+    PERIOD = "period"   # a planning bucket: "2027-03" for months, "2027-W05" for weeks, "2027-Q1" for quarters
     BOOL = "yes/no"
 
 

@@ -195,8 +195,8 @@ def _edited(row: pd.Series, category: str) -> bool:
         return True
     period = row.get("period")
     if not _blank(row["due"]) and not _blank(period):
-        from ..periods import parse_period
-        seeded_due = parse_period(period, "week" if "-W" in str(period) else "month")
+        from ..periods import parse_period, type_of_label
+        seeded_due = parse_period(period, type_of_label(period))
         if seeded_due is not None and pd.Timestamp(row["due"]).normalize() != seeded_due:
             return True
     return False

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-DAYS_PER_PERIOD = {"month": 365.0 / 12.0, "week": 7.0}
-PERIODS_PER_YEAR = {"month": 12.0, "week": 52.0}
+from ..periods import days_per_period, periods_per_year
+
 
 # the one name each shared figure has on every sheet
 NAMES = {
@@ -84,7 +84,7 @@ def money_measures(financials: pd.DataFrame | None, period_type: str = "month") 
                ending_inventory=float(by_period["inventory_units"].iloc[-1]),
                ending_inventory_value=float(by_period["inventory_value"].iloc[-1]),
                days_of_supply=days_of_supply(avg_inv, cogs_per_period, period_type),
-               turns=cogs_per_period * PERIODS_PER_YEAR.get(period_type, 12.0) / avg_inv if avg_inv > 0 else np.nan)
+               turns=cogs_per_period * periods_per_year(period_type) / avg_inv if avg_inv > 0 else np.nan)
     return out
 
 
@@ -92,7 +92,7 @@ def days_of_supply(inventory_value: float, cogs_per_period: float, period_type: 
     """Inventory value / cost of goods per day."""
     if not cogs_per_period or cogs_per_period <= 0:
         return np.nan
-    return inventory_value / (cogs_per_period / DAYS_PER_PERIOD.get(period_type, 30.4))
+    return inventory_value / (cogs_per_period / days_per_period(period_type))
 
 
 def family_days_of_supply(financials: pd.DataFrame | None, period_type: str = "month") -> pd.Series:

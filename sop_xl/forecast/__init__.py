@@ -36,7 +36,7 @@ def forecast_result(history: pd.DataFrame, h: int, *, season_length: int | None 
                     backend: str | None = None, combine: int | dict | None = None) -> ForecastResult:
     """Forecast every series `h` periods ahead and keep everything the run found.
 
-    season_length: None detects it per series (12 for months, 52 for weeks when seasonal).
+    season_length: None detects it per series (12 for months, 52 for weeks, 4 for quarters when seasonal).
     method: "auto" (best by backtest per series) or one of `METHODS` for every series.
     metric: what the auto-selection minimises: mase, wape, smape, mape, rmse, mae.
     start: first forecast period of every series (default: the period after each series' last one).
@@ -70,7 +70,7 @@ def forecast_values(values, h: int, *, season_length: int | None = None, level=(
     import numpy as np
 
     y = np.asarray([np.nan if v is None else v for v in values], dtype=float)
-    freq = {"month": "MS", "week": "W-MON"}.get(period_type, "MS")
+    freq = {"month": "MS", "week": "W-MON", "quarter": "QS"}.get(period_type, "MS")
     hist = pd.DataFrame({"unique_id": "series", "ds": pd.date_range("2000-01-01", periods=len(y), freq=freq),
                          "y": y})
     res = forecast_result(hist, h, season_length=season_length, level=level, method=method, freq=period_type,
