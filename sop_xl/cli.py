@@ -333,13 +333,10 @@ def _stages(args, out, err, progress, *, quiet: bool) -> int:
     """`run` or one stage command: lock the workbook (and --out), run, save."""
     from contextlib import ExitStack
 
-    from .commands.base import CYCLE, StageUnavailable, available_stages
+    from .commands.base import CYCLE, StageUnavailable, available_stages, cycle_for
     from .io.file import FileWorkbook
 
-    if args.command == "run":
-        stages = [s for s in CYCLE if s in available_stages()]
-    else:
-        stages = [args.command]
+    stages = [s for s in CYCLE if s in available_stages()] if args.command == "run" else [args.command]
     options = {"send-review": {"to_dir": getattr(args, "to", None)},
                "merge": {"returns": getattr(args, "returns", None)},
                "scenarios": {"promote": getattr(args, "promote", None)}}.get(args.command)
@@ -351,6 +348,10 @@ def _stages(args, out, err, progress, *, quiet: bool) -> int:
             stack.enter_context(_lock(Path(target), args))
         book = FileWorkbook(args.workbook, out=args.out)
         try:
+            if args.command == "run":
+                stages, skipped = cycle_for(book, stages)
+                for line in skipped if not quiet else ():
+                    out.print(line)
             return _run(book, stages, out, err, progress, quiet=quiet,
                         options={args.command: options} if options else None)
         except StageUnavailable as exc:

@@ -65,6 +65,31 @@ STAGES: dict[str, str] = {
 CYCLE: tuple[str, ...] = ("validate", "forecast", "roughcut", "plan", "scenarios", "financials", "dashboard")
 
 
+# the sheets a cycle stage cannot run without (any one of a tuple of alternatives): `sop-xl run` leaves
+# out a stage the workbook has no input for, so a plan-only workbook (Demand, no DemandHistory) plans and a
+# forecast-only one (no Resources) forecasts, instead of failing on the first missing sheet
+_CYCLE_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "forecast": (("DemandHistory",),),
+    "roughcut": (("Resources",), ("Routing",), ("Consensus", "Forecast", "Demand", "DemandHistory")),
+    "plan": (("Resources",), ("Routing",), ("Consensus", "Forecast", "Demand", "DemandHistory")),
+    "scenarios": (("Resources",), ("Routing",), ("Consensus", "Forecast", "Demand", "DemandHistory")),
+}
+
+
+def cycle_for(book: WorkbookAdapter, stages: tuple[str, ...] | list[str] = CYCLE) -> tuple[list[str], list[str]]:
+    """(stages the workbook has inputs for, lines saying which were left out and why)."""
+    present = {n.lower() for n in book.sheet_names()}
+    keep, skipped = [], []
+    for stage in stages:
+        missing = [" or ".join(alts) for alts in _CYCLE_NEEDS.get(stage, ())
+                   if not any(a.lower() in present for a in alts)]
+        if missing:
+            skipped.append(f"{stage}: skipped, the workbook has no {', no '.join(missing)} sheet")
+        else:
+            keep.append(stage)
+    return keep, skipped
+
+
 class StageUnavailable(Exception):
     pass
 

@@ -80,6 +80,9 @@ def _summary(table: pd.DataFrame, tot: pd.Series, source: str, has_plan: bool, h
     if has_plan:
         lines.append(f"  plan: revenue {tot['revenue']:,.0f} {cur}, gross margin {tot['gross_margin']:,.0f} "
                      f"({tot['gross_margin_pct']:.1%}), revenue lost {tot['lost_revenue']:,.0f} {cur}")
+        if tot.get("receipts_units", 0) > 0:
+            lines.append(f"  scheduled receipts {tot['receipts_units']:,.0f} units: committed spend "
+                         f"{tot['committed_spend']:,.0f} {cur} of material spend {tot['material_spend']:,.0f} {cur}")
     if has_budget and not np.isnan(tot.get("budget_revenue", np.nan)):
         lines.append(f"  vs budget {tot['budget_revenue']:,.0f} {cur}: gap {tot['revenue_gap']:+,.0f} {cur} "
                      f"({tot['revenue_gap_pct']:+.1%})")

@@ -98,10 +98,13 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     result.run["issues"] = len(all_issues) + len(result.issues)
     pt = data.settings.period_type
     summary = _plan_summary(result, inputs.source)
-    note = _safety_stock_note(data) if "error_std" in inputs.frames["demand"].columns else None
-    if note is not None and not result.supply_plan.empty:  # a feasible plan: say how its safety stock was sized
-        parts = [f for f in (result.explanation, note) if not f.empty]
-        result.explanation = pd.concat(parts, ignore_index=True) if len(parts) > 1 else note
+    if not result.supply_plan.empty:  # a feasible plan: say how its rates were read and safety stock sized
+        notes = [pd.DataFrame(list(data.notes))] if data.notes else []
+        if "error_std" in inputs.frames["demand"].columns:
+            notes.append(_safety_stock_note(data))
+        parts = [f for f in (result.explanation, *notes) if f is not None and not f.empty]
+        if parts:
+            result.explanation = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     from .plan_tables import write_plan_tables  # the one writer of the plan sheets (also used by a promotion)
     written = write_plan_tables(book, result, period_type=pt)
     progress.finish()

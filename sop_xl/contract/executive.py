@@ -8,7 +8,7 @@ from .schema import Column, Kind, Owner, Role, Sheet
 C = Column
 
 _FAMILY = C("family", Kind.TEXT, "Family", required=True, aliases=("product family", "group"), width=16)
-_PERIOD = C("period", Kind.PERIOD, "Period", required=True, aliases=("month", "week", "date", "ds"), width=10)
+_PERIOD = C("period", Kind.PERIOD, "Period", required=True, aliases=("month", "week", "quarter", "date", "ds"), width=10)
 _MONEY = "#,##0"
 _UNITS = "#,##0"
 
@@ -66,6 +66,17 @@ FINANCIALS = Sheet(
         C("inventory_units", Kind.NUMBER, "Inventory", unit="units", number_format=_UNITS, width=11),
         C("inventory_value", Kind.MONEY, "Inventory value", number_format=_MONEY, width=14,
           description="Inventory at the period end x unit cost."),
+        C("receipts_units", Kind.NUMBER, "Scheduled receipts", unit="units", number_format=_UNITS, width=11,
+          description="Units already in production or on order arriving in the period (ScheduledReceipts, as "
+                      "SupplyPlan counts them)."),
+        C("committed_spend", Kind.MONEY, "Committed spend", number_format=_MONEY, width=13,
+          description="Scheduled receipts x unit cost: spend already committed (released work orders, open "
+                      "purchase orders), paid as the units arrive whatever the plan decides. The units are in "
+                      "cost of goods when they ship, like made ones."),
+        C("material_spend", Kind.MONEY, "Material spend", number_format=_MONEY, width=13,
+          description="Committed spend + production started in the period x unit cost (PlanCost's material "
+                      "line): the material cash out of the period. Subcontracted units are on PlanCost at "
+                      "their subcontract cost."),
         C("working_capital", Kind.MONEY, "Working capital", number_format=_MONEY, width=14,
           description="Inventory value + receivables (one period of revenue) - payables (one period of cost "
                       "of goods)."),

@@ -22,7 +22,7 @@ DEMAND = Sheet(
     period_values=C("demand", Kind.NUMBER, "Demand", unit="units", minimum=0, number_format="#,##0", width=9),
     long_columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES),
-        C("period", Kind.PERIOD, "Period", required=True, aliases=("date", "month", "week", "ds")),
+        C("period", Kind.PERIOD, "Period", required=True, aliases=("date", "month", "week", "quarter", "ds")),
         C("demand", Kind.NUMBER, "Demand", required=True, minimum=0, aliases=("qty", "quantity", "units", "y")),
     ),
 )
@@ -39,7 +39,7 @@ SCHEDULED_RECEIPTS = Sheet(
     key=("sku", "period"),
     columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES, width=14),
-        C("period", Kind.PERIOD, "Period", required=True, aliases=("due", "arrival", "date", "month", "week"),
+        C("period", Kind.PERIOD, "Period", required=True, aliases=("due", "arrival", "date", "month", "week", "quarter"),
           width=10, description="The period the units arrive (are available to ship)."),
         C("quantity", Kind.NUMBER, "Quantity", unit="units", required=True, minimum=0, number_format="#,##0",
           aliases=("qty", "units", "open quantity"), width=10),
@@ -175,6 +175,9 @@ PLAN_RUN = Sheet(
     columns=(
         C("time", Kind.TEXT, "Time", width=20),
         C("objective_type", Kind.TEXT, "Objective", width=11),
+        C("demand_policy", Kind.TEXT, "Demand policy", width=14,
+          description="The Settings demand_policy in force: meet_all, backlog or lost_sales (blank setting: "
+                      "what allow_backlog says, shown in brackets)."),
         C("status", Kind.TEXT, "Status", width=20,
           description="optimal; within gap x % (a whole-number plan within Settings mip_gap); time limit, "
                       "gap x % (or gap unknown); no_solution; infeasible; unbounded."),
@@ -208,8 +211,9 @@ PLAN_EXPLAIN = Sheet(
     stage="plan",
     description="Why the last plan was infeasible: the smallest violations of hard requirements that make it "
                 "feasible, and the cell to change. For a feasible plan: the decisions a planner would question "
-                "(layoffs while hours are scarce) with the model's reason, and how safety stock was sized "
-                "(formula and source).",
+                "(layoffs while hours are scarce) with the model's reason, how safety stock was sized "
+                "(formula and source), and every yearly rate converted to the workbook's period (holding cost "
+                "= unit cost x rate / 4 per quarter).",
     columns=(
         C("requirement", Kind.TEXT, "Requirement", width=16),
         C("key", Kind.TEXT, "Resource or item", width=16),

@@ -10,6 +10,11 @@ Shipped units come from the plan's own stock balance: shipped[t] = demand[t] + b
 the horizon: it is part of the first period's unconstrained demand, so the plan can never ship
 more revenue than the unconstrained view sells. Cost of goods is at standard
 unit cost (Items.unit_cost); the plan's labour and penalty costs are on PlanCost.
+
+Spend is when supply arrives or starts, not when it ships: scheduled receipts (ScheduledReceipts, units
+already in production or on order) are committed spend at unit cost in the period they arrive, and
+material spend adds the units the plan starts (production x unit cost, PlanCost's material line). A
+received unit is in cost of goods only when it ships, like a made one, so nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import pandas as pd
 
 COLUMNS = ["family", "period", "demand_source", "demand_units", "unconstrained_revenue", "unconstrained_margin",
            "shipped_units", "revenue", "cogs", "gross_margin", "gross_margin_pct", "lost_units", "lost_revenue",
-           "backlog_units", "delayed_revenue", "inventory_units", "inventory_value", "working_capital",
+           "backlog_units", "delayed_revenue", "inventory_units", "inventory_value", "receipts_units",
+           "committed_spend", "material_spend", "working_capital",
            "budget_volume", "budget_revenue", "revenue_gap", "revenue_gap_pct", "volume_gap", "margin_gap"]
 
 
@@ -133,11 +139,18 @@ def financials(*, demand: pd.DataFrame, items: pd.DataFrame, supply_plan: pd.Dat
         plan["lost_revenue"] = plan["lost_sales"] * plan["price"]
         plan["delayed_revenue"] = plan["backlog"] * plan["price"]
         plan["inventory_value"] = plan["inventory"] * plan["unit_cost"]
+        receipts = plan["scheduled_receipts"] if "scheduled_receipts" in plan else pd.Series(0.0, index=plan.index)
+        plan["receipts_units"] = receipts.astype(float).fillna(0.0)
+        plan["committed_spend"] = plan["receipts_units"] * plan["unit_cost"]
+        production = plan["production"].astype(float).fillna(0.0) if "production" in plan else 0.0
+        plan["material_spend"] = plan["committed_spend"] + production * plan["unit_cost"]
         con = plan.groupby(["family", "ds"], as_index=False).agg(
             shipped_units=("shipped", "sum"), revenue=("revenue", "sum"), cogs=("cogs", "sum"),
             lost_units=("lost_sales", "sum"), lost_revenue=("lost_revenue", "sum"),
             backlog_units=("backlog", "sum"), delayed_revenue=("delayed_revenue", "sum"),
-            inventory_units=("inventory", "sum"), inventory_value=("inventory_value", "sum"))
+            inventory_units=("inventory", "sum"), inventory_value=("inventory_value", "sum"),
+            receipts_units=("receipts_units", "sum"), committed_spend=("committed_spend", "sum"),
+            material_spend=("material_spend", "sum"))
         out = out.merge(con, on=["family", "ds"], how="outer")
         for col in ("demand_units", "unconstrained_revenue", "unconstrained_margin"):
             out[col] = out[col].fillna(0.0)
@@ -148,7 +161,7 @@ def financials(*, demand: pd.DataFrame, items: pd.DataFrame, supply_plan: pd.Dat
     else:
         for col in ("shipped_units", "revenue", "cogs", "gross_margin", "gross_margin_pct", "lost_units",
                     "lost_revenue", "backlog_units", "delayed_revenue", "inventory_units", "inventory_value",
-                    "working_capital"):
+                    "receipts_units", "committed_spend", "material_spend", "working_capital"):
             out[col] = np.nan
 
     out = _with_budget(out, budget)

@@ -21,12 +21,10 @@ import pandas as pd
 
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKFORCE, Kind, Sheet
 from ..issues import Issue, IssueCode, IssueLog
-from ..periods import label, period_range, period_start
+from ..periods import example, label, period_range, period_start, periods_per_year
 from .blanks import aggregate_families, apply_blanks, blank_rows, derive_item_costs
 from .cells import cell
 from .settings import PlanSettings
-
-from ..periods import PERIODS_PER_YEAR  # months 12, weeks 52, quarters 4
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,8 @@ class PlanData:
     subcontract_cap: pd.DataFrame | None = None
     # where a planner relaxes a requirement: ("capacity", "Line2") -> ("Resources", "D5", "Regular capacity")
     sources: dict = field(default_factory=dict)
+    # PlanExplain rows that say how an input was read (a yearly rate converted to the workbook's period)
+    notes: tuple[dict, ...] = ()
 
     @property
     def item_names(self) -> list[str]:
@@ -117,8 +117,12 @@ def build_plan_data(
     if log.has_errors:
         return None, list(log)
 
-    ppy = PERIODS_PER_YEAR.get(settings.period_type, 12)
-    _note_holding_rate(sku_table, settings.period_type, ppy, log)
+    ppy = periods_per_year(settings.period_type)  # months 12, weeks 52, quarters 4
+    notes = holding_rate_notes(sku_table, settings.period_type, items, item_rows)
+    if check_costs:  # the rough cut reads no costs: said once, by the plan
+        for note in notes:
+            log.info("plan_rate_converted", note["message"], note["hint"], sheet=note["sheet"],
+                     cell=note["cell"], column=note["column"], row_key=note["first"])
     sku_table = derive_item_costs(sku_table, settings.objective, ppy)  # per SKU, before any aggregation
     safety = safety_stock_targets(sku_table, sku_demand, error_std, settings.service_level)
     sku_receipts = _receipts_matrix(receipts, sku_table, periods, settings, log)
@@ -126,7 +130,8 @@ def build_plan_data(
         return None, list(log)
     data = PlanData(receipts=sku_receipts, settings=settings, periods=periods, labels=labels, items=sku_table,
                     demand=sku_demand, safety_stock=safety, routing=sku_routing.reset_index(drop=True), resources=res,
-                    capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items))
+                    capacity=capacity, workforce=pools, sources=_sources(resources, workforce, inventory, items),
+                    notes=tuple(notes))
     if settings.plan_level == "family":
         data = family_data(data)
     return data, list(log)
@@ -145,18 +150,27 @@ def _filled_and_checked(log: IssueLog, **frames: pd.DataFrame | None) -> tuple:
     return tuple(filled)
 
 
-def _note_holding_rate(sku_table: pd.DataFrame, period_type: str, ppy: int, log: IssueLog) -> None:
-    """Say once how a blank holding cost is derived from the yearly rate in the workbook's period."""
+def holding_rate_notes(sku_table: pd.DataFrame, period_type: str, items: pd.DataFrame, item_rows: dict
+                       ) -> list[dict]:
+    """How a blank holding cost is derived from the yearly rate in the workbook's period, as a PlanExplain
+    row (the Issues sheet gets the same words); none when no SKU's holding cost is derived."""
     derived = sku_table["holding_cost"].isna() & (sku_table["unit_cost"] * sku_table["holding_cost_rate"] > 0)
     if not derived.any():
-        return
+        return []
+    ppy = periods_per_year(period_type)
     first = sku_table.index[derived.to_numpy()][0]
-    log.info("plan_rate_converted", f"Holding cost of {int(derived.sum())} SKU(s) is blank, so it is derived "
-             f"per {period_type}: unit cost x yearly holding cost rate / {ppy} (e.g. {first}: "
-             f"{sku_table.at[first, 'unit_cost']:g} x {sku_table.at[first, 'holding_cost_rate']:.0%} / {ppy} = "
-             f"{sku_table.at[first, 'unit_cost'] * sku_table.at[first, 'holding_cost_rate'] / ppy:.4g}).",
-             f"Nothing, or type a Holding cost per unit per {period_type}.", sheet="Items",
-             column="Holding cost", row_key=str(first))
+    cost, rate = sku_table.at[first, "unit_cost"], sku_table.at[first, "holding_cost_rate"]
+    at = item_rows.get(first)
+    return [dict(requirement="rate conversion", key=f"{int(derived.sum())} SKU(s)", first=str(first),
+                 violation=cost * rate / ppy,
+                 unit=f"per unit per {period_type}",
+                 message=f"Holding cost of {int(derived.sum())} SKU(s) is blank, so it is derived per {period_type}: "
+                         f"unit cost x yearly holding cost rate / {ppy} {period_type}s a year (e.g. {first}: "
+                         f"{cost:g} x {rate:.0%} / {ppy} = {cost * rate / ppy:.4g} per unit per {period_type}).",
+                 hint=f"Nothing, or type a Holding cost per unit per {period_type} (every per-period figure of "
+                      f"the workbook is per {period_type}, Settings period_type).",
+                 sheet=ITEMS.name, cell=cell(items, ITEMS, "holding_cost", at) if at is not None else "",
+                 column="Holding cost")]
 
 
 def family_data(data: PlanData) -> PlanData:

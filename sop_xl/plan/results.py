@@ -159,11 +159,19 @@ def cost_table(m: PlanModel) -> pd.DataFrame:
     return frame
 
 
+def demand_policy_text(settings) -> str:
+    """The demand policy in force as PlanRun shows it; a blank setting says which allow_backlog it follows."""
+    if settings.demand_policy in ("meet_all", "backlog", "lost_sales"):
+        return settings.policy
+    return f"{settings.policy} (allow_backlog {'yes' if settings.allow_backlog else 'no'})"
+
+
 def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: int = 0) -> dict:
     problem = m.problem
     return {
         "time": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC"),
         "objective_type": m.data.settings.objective,
+        "demand_policy": demand_policy_text(m.data.settings),
         "status": solved.status_text,
         "status_code": solved.status,
         "solver": solved.solver,

@@ -1,0 +1,162 @@
+"""A quarterly workbook end to end (issue 12.2, 12.6, 12.7): typed into the contract, run through the CLI
+stages, read back from the file.
+
+The case is Winston's Sailco (see test_quarterly.py) with a price, a scheduled receipt and a budget, so the
+plan, the financials and a scenario can all be worked by hand:
+- demand 40, 60, 75, 25 boats; 10 in stock; 40 boats a quarter on regular time, more on overtime at 50
+  above the 400 unit cost; holding 400 x 20 % a year / 4 = 20 per boat and quarter; 10 boats already on
+  order arrive in Q3 (ScheduledReceipts).
+- Plan: Q1 make 40 (10 carried to Q2 at 20 beats Q2 overtime at 50), Q2 40 + 10 overtime, Q3 needs
+  75 - 10 received = 65: 40 + 25 overtime, Q4 25. Cost 400 x 180 + 50 x 35 + 20 x 10 = 73,950.
+  (Without the receipt it is Sailco's 78,450: the 10 boats save 10 x 450.)
+- Financials at price 1,000: shipped = demand, revenue 40,000 / 60,000 / 75,000 / 25,000, cost of goods
+  400 x shipped, inventory 10 boats (4,000) after Q1 only; committed spend 10 x 400 = 4,000 in Q3; material
+  spend (receipts + production) x 400 = 16,000 / 20,000 / 30,000 / 10,000.
+- Days of supply: average inventory value 1,000 over cost of goods 20,000 a quarter of 365 / 4 days =
+  4.5625 days; turns 20,000 x 4 quarters / 1,000 = 80 a year.
+- Scenario "Q3 surge", demand x1.2 in 2027-Q3 only: 15 more boats, all on Q3 overtime (Q1 regular is
+  full, Q2 overtime + holding costs more): 73,950 + 15 x 450 = 80,700.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sop_xl.cli import main
+from sop_xl.contract import INVENTORY, ITEMS, RESOURCES, ROUTING, SETTINGS, WORKBOOK, WORKFORCE
+from sop_xl.io import FileWorkbook
+from sop_xl.io.settings import settings_frame
+
+QUARTERS = ["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]
+DEMAND = [40.0, 60.0, 75.0, 25.0]
+
+
+def _write(sheet_name: str, book, rows: list[dict] | pd.DataFrame) -> None:
+    sheet = WORKBOOK.sheet(sheet_name)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    book.write_table(sheet, frame if sheet.period_values is not None else frame.reindex(
+        columns=sheet.column_names()))
+
+
+def sailco_book(path, *, history: bool = False, plan: bool = True, labour: bool = False, receipts: bool = True):
+    book = FileWorkbook(path, create=True, backup=False)
+    book.write_table(SETTINGS, settings_frame({"company": "Sailco", "period_type": "quarter", "horizon": 4,
+                                               "first_forecast_period": None if history else "2027-Q1",
+                                               "backtest_windows": 2, "demand_policy": "meet_all",
+                                               "allow_backlog": "no"}))
+    _write(ITEMS.name, book, [dict(sku="Boat", family="Boats", price=1000.0, unit_cost=400.0, holding_cost_rate=0.2,
+                                   lost_sales_cost=10_000.0, safety_stock_rule="none")])
+    if plan:
+        resources = [dict(resource="Yard", regular_capacity=40.0, overtime_capacity=1000.0, overtime_cost=50.0)]
+        routing = [dict(item="Boat", resource="Yard", hours_per_unit=1.0)]
+        if labour:  # a labour pool without a Regular capacity: its hours come from Workforce
+            resources.append(dict(resource="Crew", kind="labour", regular_capacity=None))
+            routing.append(dict(item="Boat", resource="Crew", hours_per_unit=1.0))
+            _write(WORKFORCE.name, book, [dict(resource="Crew", initial_headcount=1, hours_per_worker=100.0)])
+        _write(RESOURCES.name, book, resources)
+        _write(ROUTING.name, book, routing)
+        _write(INVENTORY.name, book, [dict(sku="Boat", opening_stock=10.0)])
+        if receipts:
+            _write("ScheduledReceipts", book, [dict(sku="Boat", period="2027-Q3", quantity=10.0,
+                                                    source="purchase")])
+        _write("Budget", book, [dict(family="Boats", period=q, volume=50.0, revenue=50_000.0) for q in QUARTERS])
+        _write("Scenarios", book, [dict(scenario="Q3 surge", lever="demand", from_period="2027-Q3",
+                                        to_period="2027-Q3", value="1.2")])
+    if history:  # 12 quarters of a clear yearly pattern: Q2 and Q3 high
+        labels = [f"{y}-Q{q}" for y in (2024, 2025, 2026) for q in (1, 2, 3, 4)]
+        values = [40.0, 60.0, 75.0, 25.0] * 3
+        _write("DemandHistory", book, pd.DataFrame({"sku": ["Boat"], **{lab: [v] for lab, v in zip(labels, values)}}))
+    else:
+        _write("Demand", book, pd.DataFrame({"sku": ["Boat"], **{q: [d] for q, d in zip(QUARTERS, DEMAND)}}))
+    book.save()
+    return path
+
+
+def sheet(path, name: str) -> pd.DataFrame:
+    """A written sheet read back as its headers and rows (title and description rows skipped)."""
+    declared = WORKBOOK.sheet(name)
+    frame = pd.read_excel(path, sheet_name=name, header=declared.header_row - 1)
+    return frame.rename(columns={c.header: c.name for c in declared.columns})
+
+
+def test_a_quarterly_plan_only_workbook_runs_the_whole_cycle_and_is_right_by_hand(tmp_path, capsys):
+    path = sailco_book(tmp_path / "sailco.xlsx")
+    assert main(["validate", str(path), "-q"]) == 0  # a Demand sheet and no DemandHistory is valid
+    assert main(["run", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "forecast: skipped, the workbook has no DemandHistory sheet" in out
+
+    plan = sheet(path, "SupplyPlan")
+    assert plan["period"].tolist() == QUARTERS
+    assert plan["scheduled_receipts"].tolist() == [0, 0, 10, 0]
+    assert plan["production"].tolist() == pytest.approx([40, 50, 65, 25])
+    assert plan["inventory"].tolist() == pytest.approx([10, 0, 0, 0])
+    run = sheet(path, "PlanRun").iloc[0]
+    assert run["status"] == "optimal" and run["total_cost"] == pytest.approx(73_950)
+    assert run["demand_policy"] == "meet_all"
+    assert sheet(path, "Capacity")["overtime_hours"].tolist() == pytest.approx([0, 10, 25, 0])
+
+    # the yearly holding rate converted per quarter is said on PlanExplain, with its cell
+    explain = sheet(path, "PlanExplain")
+    (note,) = explain[explain["requirement"] == "rate conversion"].itertuples()
+    assert "/ 4" in note.message and "quarter" in note.message and note.violation == pytest.approx(20)
+    assert (note.sheet, note.column) == ("Items", "Holding cost") and note.cell.endswith("4")
+
+    fin = sheet(path, "Financials")
+    assert fin["period"].tolist() == QUARTERS
+    assert fin["revenue"].tolist() == pytest.approx([40_000, 60_000, 75_000, 25_000])
+    assert fin["cogs"].tolist() == pytest.approx([16_000, 24_000, 30_000, 10_000])
+    assert fin["inventory_value"].tolist() == pytest.approx([4_000, 0, 0, 0])
+    assert fin["receipts_units"].tolist() == pytest.approx([0, 0, 10, 0])
+    assert fin["committed_spend"].tolist() == pytest.approx([0, 0, 4_000, 0])
+    assert fin["material_spend"].tolist() == pytest.approx([16_000, 20_000, 30_000, 10_000])
+    assert fin["working_capital"].tolist() == pytest.approx([28_000, 36_000, 45_000, 15_000])
+    assert fin["budget_revenue"].tolist() == pytest.approx([50_000] * 4)  # the Budget typed in quarters
+    assert fin["revenue_gap"].tolist() == pytest.approx([-10_000, 10_000, 25_000, -25_000])
+
+    kpis = sheet(path, "Dashboard").set_index("kpi")["value"]
+    assert kpis["Days of supply"] == pytest.approx(1_000 / (20_000 / (365 / 4)))
+    assert kpis["Inventory turns"] == pytest.approx(80)
+
+    comparison = sheet(path, "ScenarioComparison").set_index("scenario")
+    assert comparison.loc["Base", "total_cost"] == pytest.approx(73_950)  # the plan, receipts included
+    assert comparison.loc["Q3 surge", "total_cost"] == pytest.approx(80_700)
+    assert comparison.loc["Q3 surge", "changes"] == "demand 2027-Q3..2027-Q3 x1.2"
+    assert comparison.loc["Q3 surge", "revenue"] - comparison.loc["Base", "revenue"] == pytest.approx(15_000)
+
+
+def test_the_base_scenario_plans_the_scheduled_receipts_like_the_plan(tmp_path):
+    from sop_xl.commands.base import execute
+    path = sailco_book(tmp_path / "sailco.xlsx")
+    plan, scenarios = execute(FileWorkbook(path, backup=False), ["plan", "scenarios"], save=False)
+    base = scenarios.data["outcomes"][0]
+    pd.testing.assert_frame_equal(base.result.supply_plan, plan.data["result"].supply_plan)
+    assert base.result.objective == pytest.approx(plan.data["result"].objective) == pytest.approx(73_950)
+    without = execute(FileWorkbook(sailco_book(tmp_path / "none.xlsx", receipts=False), backup=False),
+                      ["plan"], save=False)[-1]
+    assert without.data["result"].objective == pytest.approx(78_450)  # Sailco's own optimum
+
+
+def test_quarterly_history_forecasts_a_four_quarter_season(tmp_path):
+    path = sailco_book(tmp_path / "history.xlsx", history=True, plan=False)
+    assert main(["run", str(path), "-q"]) == 0  # forecast-only: no Resources asked for, no plan stages
+    forecast = pd.read_excel(path, sheet_name="Forecast", header=WORKBOOK.sheet("Forecast").header_row - 1)
+    assert [c for c in forecast.columns if str(c).startswith("2027")] == QUARTERS
+    # a repeated yearly pattern of 4 quarters is forecast as that pattern
+    assert forecast[QUARTERS].iloc[0].tolist() == pytest.approx(DEMAND, rel=0.05)
+    accuracy = sheet(tmp_path / "history.xlsx", "Accuracy")
+    assert accuracy.loc[accuracy["level"] == "SKU", "seasonal"].tolist() == ["yes"]
+    names = set(pd.ExcelFile(path).sheet_names)
+    assert "SupplyPlan" not in names and "Financials" in names
+
+
+def test_a_labour_pool_with_a_blank_regular_capacity_plans_and_writes(tmp_path):
+    # issue 12.6: the Crew's hours come from Workforce (1 person x 100 h), nothing is thrown away
+    path = sailco_book(tmp_path / "crew.xlsx", labour=True)
+    assert main(["validate", str(path), "-q"]) == 0
+    assert main(["plan", str(path), "-q"]) == 0
+    capacity = sheet(path, "Capacity")
+    crew = capacity[capacity["resource"] == "Crew"]
+    assert crew["regular_capacity"].tolist() == pytest.approx([100] * 4)
+    assert sheet(path, "PlanRun").iloc[0]["status"] == "optimal"
