@@ -64,3 +64,29 @@ def test_a_yearly_holding_rate_is_converted_per_quarter_and_said_so():
     assert solve_plan(data).objective == pytest.approx(78_450)
     (note,) = [i for i in issues if i.code == "plan_rate_converted"]
     assert "/ 4" in note.message and "quarter" in note.message
+
+
+def test_period_helpers_know_quarters():
+    assert periods.example("quarter") == "2027-Q1" and periods.example("week") == "2027-W05"
+    assert [periods.type_of_label(t) for t in ("2027-Q2", "2027-W05", "2027-03")] == ["quarter", "week", "month"]
+    assert periods.days_per_period("quarter") == pytest.approx(365 / 4)
+    from sop_xl.values import Kind, coerce
+    problem = coerce("2027-13", Kind.PERIOD, period_type="quarter").problem
+    assert "write it like 2027-Q1" in problem
+
+
+def test_days_of_supply_and_turns_count_a_quarter_as_a_quarter():
+    from sop_xl.finance.measures import money_measures
+    fin = pd.DataFrame({"family": "F", "period": QUARTERS, "revenue": 1.0, "cogs": 20_000.0,
+                        "inventory_units": 10.0, "inventory_value": 1_000.0})
+    m = money_measures(fin, "quarter")
+    assert m["days_of_supply"] == pytest.approx(1_000 / (20_000 / (365 / 4)))
+    assert m["turns"] == pytest.approx(80.0)
+    monthly = money_measures(fin.assign(period=pd.date_range("2027-01-01", periods=4, freq="MS")), "month")
+    assert monthly["turns"] == pytest.approx(240.0)
+
+
+def test_forecast_values_in_quarters_keeps_one_value_per_quarter():
+    from sop_xl.forecast import forecast_values
+    out = forecast_values([40, 60, 75, 25] * 3, 4, period_type="quarter", method="seasonal_naive", level=())
+    assert out["mean"] == pytest.approx([40, 60, 75, 25]) and out["season_length"] == 4

@@ -23,6 +23,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from sop_xl import periods
 from sop_xl.cli import main
 from sop_xl.contract import INVENTORY, ITEMS, RESOURCES, ROUTING, SETTINGS, WORKBOOK, WORKFORCE
 from sop_xl.io import FileWorkbook
@@ -103,6 +104,9 @@ def test_a_quarterly_plan_only_workbook_runs_the_whole_cycle_and_is_right_by_han
     assert "/ 4" in note.message and "quarter" in note.message and note.violation == pytest.approx(20)
     assert (note.sheet, note.column) == ("Items", "Holding cost") and note.cell.endswith("4")
 
+    issues = sheet(path, "Issues")
+    assert (issues["code"] == "plan_rate_converted").sum() == 1  # said once (the rough cut reads no costs)
+
     fin = sheet(path, "Financials")
     assert fin["period"].tolist() == QUARTERS
     assert fin["revenue"].tolist() == pytest.approx([40_000, 60_000, 75_000, 25_000])
@@ -160,3 +164,23 @@ def test_a_labour_pool_with_a_blank_regular_capacity_plans_and_writes(tmp_path):
     crew = capacity[capacity["resource"] == "Crew"]
     assert crew["regular_capacity"].tolist() == pytest.approx([100] * 4)
     assert sheet(path, "PlanRun").iloc[0]["status"] == "optimal"
+
+
+def test_a_budget_pasted_wide_in_quarters():
+    from sop_xl.commands.base import execute
+    from sop_xl.io import MemoryWorkbook
+    book = MemoryWorkbook()
+    book.write_table(SETTINGS, settings_frame({"period_type": "quarter", "horizon": 4,
+                                               "first_forecast_period": "2027-Q1"}))
+    _write(ITEMS.name, book, [dict(sku="Boat", family="Boats", price=1000.0, unit_cost=400.0)])
+    _write("Demand", book, pd.DataFrame({"sku": ["Boat"], **{q: [d] for q, d in zip(QUARTERS, DEMAND)}}))
+    book.grids["Budget"] = [["Budget 2027"], [None], ["Family", "Measure", *QUARTERS],
+                            ["Boats", "volume", 50.0, 50.0, 50.0, 50.0],
+                            ["Boats", "revenue", 50_000.0, 50_000.0, 50_000.0, 50_000.0]]
+    result = execute(book, ["financials"], save=False)[-1]
+    assert result.status != "failed", [str(i) for i in result.issues]
+    fin = result.data["financials"]
+    assert periods.labels(fin["period"], "quarter") == QUARTERS
+    assert fin["budget_volume"].tolist() == [50.0] * 4
+    # no plan: the gap is to the unconstrained revenue
+    assert fin["revenue_gap"].tolist() == pytest.approx([-10_000, 10_000, 25_000, -25_000])
