@@ -14,7 +14,7 @@ import pandas as pd
 from .. import periods
 from ..contract import CAPACITY_CALENDAR, DEMAND_HISTORY, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKFORCE
 from ..contract.executive import BUDGET, SCENARIOS
-from ..contract.plan import DEMAND
+from ..contract.plan import DEMAND, SCHEDULED_RECEIPTS
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import cell_of, read_history, read_settings, read_table, read_wide
 from ..issues import IssueCode, IssueLog, Severity
@@ -50,6 +50,8 @@ def read_inputs(book: WorkbookAdapter, log: IssueLog) -> dict[str, pd.DataFrame]
     }
     if DEMAND.name.lower() in present:
         tables["demand"] = read_wide(book, DEMAND, log, period_type=pt, required=False)
+    if SCHEDULED_RECEIPTS.name.lower() in present:
+        tables["receipts"] = read_table(book, SCHEDULED_RECEIPTS, log, required=False, period_type=pt)
     if BUDGET.name.lower() in present:
         tables["budget"] = read_table(book, BUDGET, log, required=False, period_type=pt)
     if SCENARIOS.name.lower() in present:
@@ -108,6 +110,8 @@ def cross_check(t: dict[str, pd.DataFrame], log: IssueLog, *, broken: set[str] =
             _lookup_long(t["demand"], "sku", skus, DEMAND.name, "SKU", "Items", log)
         if "budget" in t:
             _lookup(t["budget"], "family", families, BUDGET.name, "Family", "Items (Family)", log)
+        if "receipts" in t:
+            _lookup(t["receipts"], "sku", skus, SCHEDULED_RECEIPTS.name, "SKU", "Items", log)
     if resources_ok:
         _lookup(t["routing"], "resource", names, ROUTING.name, "Resource", "Resources", log)
         _lookup(t["calendar"], "resource", names, CAPACITY_CALENDAR.name, "Resource", "Resources", log)

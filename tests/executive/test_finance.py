@@ -217,3 +217,17 @@ def test_budget_pasted_wide_with_a_measure_column():
     assert fin.loc["FA", "budget_volume"].tolist() == [50.0] * 3
     assert fin.loc["FA", "budget_revenue"].tolist() == [1500.0] * 3
     assert fin.loc["FB", "budget_revenue"].tolist() == [1400.0] * 3
+
+
+def test_scheduled_receipts_are_committed_spend_and_in_material_spend():
+    # A: 4 units arrive in January (on order), 6 made in February; B none. Unit costs 4 and 5.
+    plan = _plan().assign(scheduled_receipts=[4.0, 0.0, 0.0, 0.0], production=[8.0, 6.0, 4.0, 5.0])
+    fin = financials(demand=_demand(), items=_items(), supply_plan=plan).set_index("period")
+    assert fin["receipts_units"].tolist() == [4.0, 0.0]
+    assert fin["committed_spend"].tolist() == [16.0, 0.0]
+    # (receipts + production) x unit cost: January 4 x 4 + 8 x 4 + 4 x 5, February 6 x 4 + 5 x 5
+    assert fin["material_spend"].tolist() == [68.0, 49.0]
+    # cost of goods stays shipped x unit cost: a received unit is costed when it ships, never twice
+    base = financials(demand=_demand(), items=_items(), supply_plan=_plan()).set_index("period")
+    assert fin["cogs"].tolist() == base["cogs"].tolist()
+    assert base["receipts_units"].tolist() == [0.0, 0.0]  # a SupplyPlan without the column

@@ -153,3 +153,13 @@ def test_the_setting_is_read_from_the_workbook_with_its_cell():
     log = IssueLog()
     read_settings(wrong, log)
     assert any(i.code is IssueCode.NOT_ALLOWED and "meet_all" in i.hint for i in log.items)
+
+
+@pytest.mark.parametrize("settings, shown", [
+    (dict(demand_policy="meet_all"), "meet_all"),
+    (dict(demand_policy="lost_sales"), "lost_sales"),
+    (dict(allow_backlog=False), "lost_sales (allow_backlog no)"),
+    (dict(), "backlog (allow_backlog yes)"),
+])
+def test_plan_run_shows_the_demand_policy_in_force(settings, shown):
+    assert solved(**tiny(**settings)).run["demand_policy"] == shown

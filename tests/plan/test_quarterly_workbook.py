@@ -184,3 +184,16 @@ def test_a_budget_pasted_wide_in_quarters():
     assert fin["budget_volume"].tolist() == [50.0] * 4
     # no plan: the gap is to the unconstrained revenue
     assert fin["revenue_gap"].tolist() == pytest.approx([-10_000, 10_000, 25_000, -25_000])
+
+
+def test_validate_reads_scheduled_receipts_as_the_plan_does(tmp_path):
+    path = sailco_book(tmp_path / "bad.xlsx")
+    book = FileWorkbook(path, backup=False)
+    _write("ScheduledReceipts", book, [dict(sku="Yacht", period="2027-Q3", quantity=10.0),
+                                       dict(sku="Boat", period="2027-13", quantity=5.0)])
+    book.save()
+    from sop_xl.commands.base import execute
+    result = execute(FileWorkbook(path, backup=False), ["validate"], save=False)[-1]
+    errors = {(i.sheet, i.cell) for i in result.issues if i.severity.value == "error"}
+    assert ("ScheduledReceipts", "A4") in errors  # Yacht is not on Items
+    assert ("ScheduledReceipts", "B5") in errors  # not a quarter
