@@ -50,7 +50,7 @@ def run_accuracy(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Stage
                  "the consensus added) appears once a cycle is closed and its actuals are pasted.",
                  "Run close-cycle at the end of each S&OP cycle.", sheet=VERSIONS.name)
     else:
-        season = int(settings.season_length or (12 if pt == periods.MONTH else 52))
+        season = int(settings.season_length or periods.season_length(pt))  # a year: 12, 52 or 4 periods
         fva = forecast_value_added(versions, history.rename(columns={"unique_id": "sku"}),
                                    season_length=season, period_type=pt)
         book.write_table(FORECAST_VALUE_ADDED, fva, period_type=pt)

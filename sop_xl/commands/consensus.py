@@ -544,7 +544,7 @@ def run_close_cycle(book: WorkbookAdapter, *, progress: Progress = SILENT) -> St
     versions = add_snapshot(master.versions, snap)
     changes = change_report(consensus, versions, master.cycle, period_type=pt)
     history = read_history(book, master.settings, IssueLog()).rename(columns={"unique_id": "sku"})
-    season = int(master.settings.get("season_length") or (12 if pt == periods.MONTH else 52))
+    season = int(master.settings.get("season_length") or periods.season_length(pt))  # a year: 12, 52 or 4
     fva = forecast_value_added(versions, history, season_length=season, period_type=pt)
     book.write_table(VERSIONS, versions, period_type=pt)
     book.write_table(CHANGE_REPORT, changes, period_type=pt)

@@ -197,3 +197,27 @@ def test_validate_reads_scheduled_receipts_as_the_plan_does(tmp_path):
     errors = {(i.sheet, i.cell) for i in result.issues if i.severity.value == "error"}
     assert ("ScheduledReceipts", "A4") in errors  # Yacht is not on Items
     assert ("ScheduledReceipts", "B5") in errors  # not a quarter
+
+
+def test_forecast_value_added_compares_with_the_same_quarter_a_year_before():
+    # seasonal naive at the 2027-Q1 cycle says 2026-Q1 / 2026-Q2 (40, 60); actuals 44 and 66:
+    # WAPE naive (4 + 6) / 110, consensus (42, 63) (2 + 3) / 110
+    from sop_xl.commands.base import execute
+    from sop_xl.contract.consensus import VERSIONS
+    from sop_xl.io import MemoryWorkbook
+    book = MemoryWorkbook()
+    book.write_table(SETTINGS, settings_frame({"period_type": "quarter", "horizon": 2, "backtest_windows": 1}))
+    _write(ITEMS.name, book, [dict(sku="Boat", family="Boats", price=1000.0, unit_cost=400.0)])
+    labels = [f"{y}-Q{q}" for y in (2024, 2025, 2026) for q in (1, 2, 3, 4)] + ["2027-Q1", "2027-Q2"]
+    values = DEMAND * 3 + [44.0, 66.0]
+    _write("DemandHistory", book, pd.DataFrame({"sku": ["Boat"], **{lab: [v] for lab, v in zip(labels, values)}}))
+    rows = [dict(cycle="2027-Q1", closed_at="2027-01-05", plan=plan, sku="Boat", family="Boats", period=q, value=v)
+            for plan, vs in (("consensus", (42.0, 63.0)), ("statistical", (40.0, 60.0)))
+            for q, v in zip(QUARTERS[:2], vs)]
+    book.write_table(VERSIONS, pd.DataFrame(rows), period_type="quarter")
+    result = execute(book, ["accuracy"], save=False)[-1]
+    assert result.status != "failed", [str(i) for i in result.issues]
+    fva = book.tables["ForecastValueAdded"]
+    row = dict(zip(fva.header, fva.rows[0]))
+    assert row["WAPE seasonal naive"] == pytest.approx(10 / 110)
+    assert row["WAPE consensus"] == pytest.approx(5 / 110)
