@@ -62,7 +62,8 @@ def read_inputs(book: WorkbookAdapter, log: IssueLog) -> dict[str, pd.DataFrame]
         from .forecast import forecast_options  # the forecast's own check (imports the forecast core)
         forecast_options(settings, log)
     _check_scenarios(tables, settings, log, broken)
-    _check_solver(settings, log)
+    if RESOURCES.name.lower() in present:  # only a workbook that can plan needs a solver
+        _check_solver(settings, log)
     tables["settings"] = settings  # type: ignore[assignment]
     tables["plan_only"] = plan_only  # type: ignore[assignment]
     return tables

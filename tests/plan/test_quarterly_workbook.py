@@ -221,3 +221,13 @@ def test_forecast_value_added_compares_with_the_same_quarter_a_year_before():
     row = dict(zip(fva.header, fva.rows[0]))
     assert row["WAPE seasonal naive"] == pytest.approx(10 / 110)
     assert row["WAPE consensus"] == pytest.approx(5 / 110)
+
+
+def test_a_forecast_only_workbook_is_not_asked_for_a_solver_or_resources(tmp_path):
+    path = sailco_book(tmp_path / "history.xlsx", history=True, plan=False)
+    book = FileWorkbook(path, backup=False)
+    book.write_table(SETTINGS, settings_frame({"period_type": "quarter", "horizon": 4, "solver": "GUROBI"}))
+    book.save()
+    from sop_xl.commands.base import execute
+    result = execute(FileWorkbook(path, backup=False), ["validate"], save=False)[-1]
+    assert result.status == "ok", [str(i) for i in result.issues]
