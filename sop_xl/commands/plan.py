@@ -98,19 +98,27 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     result.run["issues"] = len(all_issues) + len(result.issues)
     pt = data.settings.period_type
     summary = _plan_summary(result, inputs.source)
-    if not result.supply_plan.empty:  # a feasible plan: say how its rates were read and safety stock sized
-        notes = [pd.DataFrame(list(data.notes))] if data.notes else []
-        if "error_std" in inputs.frames["demand"].columns:
-            notes.append(_safety_stock_note(data))
-        parts = [f for f in (result.explanation, *notes) if f is not None and not f.empty]
-        if parts:
-            result.explanation = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    add_plan_notes(result, data, sized_from_forecast="error_std" in inputs.frames["demand"].columns)
     from .plan_tables import write_plan_tables  # the one writer of the plan sheets (also used by a promotion)
     written = write_plan_tables(book, result, period_type=pt)
     progress.finish()
     return StageResult(stage="plan", summary=summary, issues=all_issues + result.issues,
                        sheets=written, data={"result": result, "plan_data": data},
                        keep_on_failure=[PLAN_RUN.name, PLAN_EXPLAIN.name])
+
+
+def add_plan_notes(result, data, *, sized_from_forecast: bool) -> None:
+    """A feasible plan's PlanExplain also says how its rates were read (a yearly rate converted to the
+    workbook's period) and, when the forecast's error sized them, how safety stocks were sized. The plan and
+    a promoted scenario both call this, so PlanExplain reads the same whichever wrote it."""
+    if result.supply_plan.empty:
+        return
+    notes = [pd.DataFrame(list(data.notes))] if data.notes else []
+    if sized_from_forecast:
+        notes.append(_safety_stock_note(data))
+    parts = [f for f in (result.explanation, *notes) if f is not None and not f.empty]
+    if parts:
+        result.explanation = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _safety_stock_note(data) -> pd.DataFrame | None:

@@ -65,7 +65,8 @@ def run_scenarios(book: WorkbookAdapter, *, progress: Progress = SILENT, promote
                                 "Change the scenario, or promote another one.", sheet=SCENARIOS.name,
                                 row_key=chosen.scenario.name))
             raise InputError(issues)
-        written += _write_promoted(book, chosen, pt, inputs.source)
+        written += _write_promoted(book, chosen, pt, inputs.source,
+                                   sized_from_forecast="error_std" in inputs.frames["demand"].columns)
         record = chosen.scenario.name
     comparison = comparison_table(outcomes, plan_of_record=record, period_type=pt)
     book.write_table(SCENARIO_COMPARISON, comparison, period_type=pt, charts=comparison_charts(comparison))
@@ -85,8 +86,11 @@ def _summary(comparison: pd.DataFrame, record: str, cur: str) -> list[str]:
     return lines
 
 
-def _write_promoted(book: WorkbookAdapter, outcome, period_type: str, source: str) -> list[str]:
+def _write_promoted(book: WorkbookAdapter, outcome, period_type: str, source: str, *,
+                    sized_from_forecast: bool) -> list[str]:
     """The promoted scenario's plan onto the plan sheets, as `sop-xl plan` writes them."""
+    from .plan import add_plan_notes
+    add_plan_notes(outcome.result, outcome.data, sized_from_forecast=sized_from_forecast)
     run = dict(outcome.result.run)
     run["demand_source"] = source
     run["message"] = (f"Scenario {outcome.scenario.name} promoted to plan of record: "

@@ -34,8 +34,9 @@ SCHEDULED_RECEIPTS = Sheet(
     owner=Owner.OPERATIONS,
     stage="plan",
     description="Stock already in production or on order: one row per SKU and period it arrives. The plan "
-                "counts it as supply in that period (it needs no capacity and no new order) and the rough-cut "
-                "takes it off the load.",
+                "(and every scenario) counts it as supply in that period (it needs no capacity and no new order), "
+                "the rough-cut takes it off the load, and Financials show it as committed spend at the Items unit "
+                "cost in that period (PlanCost leaves it out: it is spent whatever the plan decides).",
     key=("sku", "period"),
     columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES, width=14),

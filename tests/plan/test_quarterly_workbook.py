@@ -231,3 +231,14 @@ def test_a_forecast_only_workbook_is_not_asked_for_a_solver_or_resources(tmp_pat
     from sop_xl.commands.base import execute
     result = execute(FileWorkbook(path, backup=False), ["validate"], save=False)[-1]
     assert result.status == "ok", [str(i) for i in result.issues]
+
+
+def test_a_promoted_quarterly_scenario_writes_the_plan_sheets_as_the_plan_does(tmp_path):
+    path = sailco_book(tmp_path / "sailco.xlsx")
+    assert main(["plan", str(path), "-q"]) == 0
+    planned = sheet(path, "PlanExplain")
+    assert main(["scenarios", str(path), "--promote", "Q3 surge", "-q"]) == 0
+    promoted = sheet(path, "PlanExplain")
+    pd.testing.assert_frame_equal(promoted, planned)  # the rate note stays, worded the same
+    assert sheet(path, "PlanRun").iloc[0]["total_cost"] == pytest.approx(80_700)
+    assert sheet(path, "SupplyPlan")["scheduled_receipts"].tolist() == [0, 0, 10, 0]
