@@ -93,9 +93,11 @@ def shipped(supply_plan: pd.DataFrame, opening_backlog: pd.Series | None = None)
     return plan
 
 
-def item_prices(plan: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+def item_prices(plan: pd.DataFrame, base: pd.DataFrame, items: pd.DataFrame | None = None) -> pd.DataFrame:
     """Price and unit cost of each plan item and period. An SKU item has its own; a family item (plan
-    level family) the demand-weighted average of its SKUs (the list average where demand is 0)."""
+    level family) the demand-weighted average of its SKUs (the list average where demand is 0). A period
+    without a demand row (stock or a scheduled receipt but no demand) takes the `items` list price and
+    cost (a family's list average): a unit is worth its cost whether or not it sells that period."""
     sku = base[["sku", "ds", "price", "unit_cost"]].rename(columns={"sku": "item"})
     grouped = base.groupby(["family", "ds"])
     weighted = pd.DataFrame({
@@ -103,8 +105,16 @@ def item_prices(plan: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
         "w_cost": grouped.apply(lambda g: _weighted(g["unit_cost"], g["demand"]), include_groups=False),
     }).reset_index().rename(columns={"family": "item"})
     out = plan.merge(sku, on=["item", "ds"], how="left").merge(weighted, on=["item", "ds"], how="left")
-    out["price"] = out["price"].where(out["price"].notna(), out["w_price"]).fillna(0.0)
-    out["unit_cost"] = out["unit_cost"].where(out["unit_cost"].notna(), out["w_cost"]).fillna(0.0)
+    out["price"] = out["price"].where(out["price"].notna(), out["w_price"])
+    out["unit_cost"] = out["unit_cost"].where(out["unit_cost"].notna(), out["w_cost"])
+    if items is not None:
+        listed = items.drop_duplicates("sku").set_index("sku")[["family", "price", "unit_cost"]]
+        by_family = listed.groupby("family")[["price", "unit_cost"]].mean()
+        for col in ("price", "unit_cost"):
+            fallback = out["item"].map(listed[col]).fillna(out["item"].map(by_family[col]))
+            out[col] = out[col].where(out[col].notna(), pd.to_numeric(fallback, errors="coerce"))
+    out["price"] = out["price"].astype(float).fillna(0.0)
+    out["unit_cost"] = out["unit_cost"].astype(float).fillna(0.0)
     return out.drop(columns=["w_price", "w_cost"])
 
 
@@ -133,7 +143,7 @@ def financials(*, demand: pd.DataFrame, items: pd.DataFrame, supply_plan: pd.Dat
     out["unconstrained_margin"] = out["unconstrained_revenue"] - out.pop("_ucogs")
 
     if supply_plan is not None and not supply_plan.empty:
-        plan = item_prices(shipped(supply_plan, opening_backlog), base)
+        plan = item_prices(shipped(supply_plan, opening_backlog), base, items)
         plan["revenue"] = plan["shipped"] * plan["price"]
         plan["cogs"] = plan["shipped"] * plan["unit_cost"]
         plan["lost_revenue"] = plan["lost_sales"] * plan["price"]

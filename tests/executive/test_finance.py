@@ -231,3 +231,14 @@ def test_scheduled_receipts_are_committed_spend_and_in_material_spend():
     base = financials(demand=_demand(), items=_items(), supply_plan=_plan()).set_index("period")
     assert fin["cogs"].tolist() == base["cogs"].tolist()
     assert base["receipts_units"].tolist() == [0.0, 0.0]  # a SupplyPlan without the column
+
+
+def test_stock_and_receipts_in_a_period_without_demand_are_valued_at_unit_cost():
+    # B has no demand row in February (a blank Demand cell) but holds 2 units and receives 3
+    demand = _demand().iloc[:3]
+    plan = _plan().assign(scheduled_receipts=[0.0, 0.0, 0.0, 3.0], production=0.0)
+    plan.loc[3, ["demand", "inventory"]] = [0.0, 2.0]
+    fin = financials(demand=demand, items=_items(), supply_plan=plan).set_index("period")
+    feb = fin.loc[DS[1]]
+    assert feb["inventory_value"] == pytest.approx(3.0 * 4.0 + 2.0 * 5.0)  # A's 3 at 4, B's 2 at 5
+    assert feb["committed_spend"] == pytest.approx(3.0 * 5.0)
