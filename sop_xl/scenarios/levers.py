@@ -39,7 +39,7 @@ class Lever:
         if self.first is not None or self.last is not None:
             a = label(self.first, period_type) if self.first is not None else "start"
             b = label(self.last, period_type) if self.last is not None else "end"
-            when = f" {a}..{b}"
+            when = f" {a}" if a == b else f" {a}..{b}"  # one period is named once
         if self.lever == "whole_headcount":
             return f"whole headcount {'on' if self.value else 'off'}"
         if self.lever == "service_level":
