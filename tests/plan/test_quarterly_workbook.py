@@ -242,3 +242,19 @@ def test_a_promoted_quarterly_scenario_writes_the_plan_sheets_as_the_plan_does(t
     pd.testing.assert_frame_equal(promoted, planned)  # the rate note stays, worded the same
     assert sheet(path, "PlanRun").iloc[0]["total_cost"] == pytest.approx(80_700)
     assert sheet(path, "SupplyPlan")["scheduled_receipts"].tolist() == [0, 0, 10, 0]
+
+
+def test_quarterly_history_to_dashboard_in_one_run(tmp_path):
+    path = sailco_book(tmp_path / "cycle.xlsx", history=True)
+    assert main(["run", str(path), "-q"]) == 0
+    runlog = pd.read_excel(path, sheet_name="RunLog", header=WORKBOOK.sheet("RunLog").header_row - 1)
+    assert runlog.iloc[:, 1].tolist()[-7:] == ["validate", "forecast", "roughcut", "plan", "scenarios",
+                                               "financials", "dashboard"]
+    plan = sheet(path, "SupplyPlan")
+    assert plan["period"].tolist() == QUARTERS
+    assert plan["demand"].tolist() == pytest.approx(DEMAND, rel=0.05)  # the forecast of the yearly pattern
+    assert sheet(path, "PlanRun").iloc[0]["demand_source"] == "Forecast"
+    assert sheet(path, "Financials")["period"].tolist() == QUARTERS
+    kpis = sheet(path, "Dashboard").set_index("kpi")
+    assert kpis.loc["Forecast accuracy", "value"] > 90
+    assert "2027-Q" in kpis.loc["Peak utilisation", "comment"]
