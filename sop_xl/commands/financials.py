@@ -64,7 +64,7 @@ def run_financials(book: WorkbookAdapter, *, progress: Progress = SILENT) -> Sta
     # a stage that cannot finish says so before it writes or prints anything
     log.raise_if_errors()
     table = financials(demand=demand, items=items, supply_plan=plan, budget=budget, opening_backlog=opening,
-                       prices=prices, demand_source=source)
+                       prices=prices, demand_source=source, period_type=pt)
     progress.advance()
     book.write_table(FINANCIALS, table, period_type=pt)
     progress.finish()

@@ -78,8 +78,8 @@ FINANCIALS = Sheet(
                       "line): the material cash out of the period. Subcontracted units are on PlanCost at "
                       "their subcontract cost."),
         C("working_capital", Kind.MONEY, "Working capital", number_format=_MONEY, width=14,
-          description="Inventory value + receivables (one period of revenue) - payables (one period of cost "
-                      "of goods)."),
+          description="Inventory value + receivables (a month of revenue: one period of a monthly plan, a "
+                      "third of a quarter's, 4.3 weeks') - payables (a month of cost of goods, likewise)."),
         C("budget_volume", Kind.NUMBER, "Budget volume", unit="units", number_format=_UNITS, width=12),
         C("budget_revenue", Kind.MONEY, "Budget revenue", number_format=_MONEY, width=14),
         C("revenue_gap", Kind.MONEY, "Gap to budget", number_format=_MONEY, width=13,

@@ -22,6 +22,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..periods import MONTH, days_per_period
+
+# receivables and payables outstanding: a month of revenue and of cost of goods, in whatever period
+MONTH_DAYS = days_per_period(MONTH)
+
 COLUMNS = ["family", "period", "demand_source", "demand_units", "unconstrained_revenue", "unconstrained_margin",
            "shipped_units", "revenue", "cogs", "gross_margin", "gross_margin_pct", "lost_units", "lost_revenue",
            "backlog_units", "delayed_revenue", "inventory_units", "inventory_value", "receipts_units",
@@ -125,16 +130,20 @@ def _weighted(values: pd.Series, weights: pd.Series) -> float:
 
 def financials(*, demand: pd.DataFrame, items: pd.DataFrame, supply_plan: pd.DataFrame | None = None,
                budget: pd.DataFrame | None = None, opening_backlog: pd.Series | None = None,
-               prices: pd.DataFrame | None = None, demand_source: str = "Consensus",
-               receivable_periods: float = 1.0, payable_periods: float = 1.0) -> pd.DataFrame:
+               prices: pd.DataFrame | None = None, demand_source: str = "Consensus", period_type: str = MONTH,
+               receivable_days: float = MONTH_DAYS, payable_days: float = MONTH_DAYS) -> pd.DataFrame:
     """The Financials table (columns `COLUMNS`) per family and period.
 
     demand: sku, ds, demand. items: sku, family, price, unit_cost. supply_plan: the SupplyPlan
     table with ``ds`` (period start) instead of the label. budget: family, ds, volume, revenue,
     margin. opening_backlog: units per plan item (SKU, or family for family plans).
     Constrained columns are NaN without a supply plan; the gap to budget then uses the
-    unconstrained revenue.
+    unconstrained revenue. Working capital counts `receivable_days` of revenue outstanding and
+    `payable_days` of cost of goods unpaid, converted to the workbook's periods (a month is one
+    period of a monthly plan, a third of a quarter's).
     """
+    receivable_periods = receivable_days / days_per_period(period_type)
+    payable_periods = payable_days / days_per_period(period_type)
     demand = with_opening_backlog(demand, items, opening_backlog)
     base = unconstrained(demand, sku_prices(items, demand, prices))
     base["family"] = base["family"].fillna("(no family)")

@@ -74,7 +74,8 @@ def scenario_financials(result, data, inputs: PlanInputs) -> pd.DataFrame | None
     plan["ds"] = plan["period"].map(dict(zip(data.labels, data.periods)))
     opening = data.items["opening_backlog"].fillna(0.0) if "opening_backlog" in data.items else None
     return financials(demand=inputs.frames["demand"], items=inputs.frames["items"], supply_plan=plan,
-                      opening_backlog=opening, prices=inputs.extra.get("prices"))
+                      opening_backlog=opening, prices=inputs.extra.get("prices"),
+                      period_type=data.settings.period_type)
 
 
 def plan_kpis(result, data, fin: pd.DataFrame | None) -> dict:

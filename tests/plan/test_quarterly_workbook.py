@@ -11,7 +11,9 @@ plan, the financials and a scenario can all be worked by hand:
   (Without the receipt it is Sailco's 78,450: the 10 boats save 10 x 450.)
 - Financials at price 1,000: shipped = demand, revenue 40,000 / 60,000 / 75,000 / 25,000, cost of goods
   400 x shipped, inventory 10 boats (4,000) after Q1 only; committed spend 10 x 400 = 4,000 in Q3; material
-  spend (receipts + production) x 400 = 16,000 / 20,000 / 30,000 / 10,000.
+  spend (receipts + production) x 400 = 16,000 / 20,000 / 30,000 / 10,000; working capital = inventory
+  value + a month (a third of the quarter) of revenue - cost of goods: 4,000 + 24,000 / 3 = 12,000, then
+  12,000 / 15,000 / 5,000.
 - Days of supply: average inventory value 1,000 over cost of goods 20,000 a quarter of 365 / 4 days =
   4.5625 days; turns 20,000 x 4 quarters / 1,000 = 80 a year.
 - Scenario "Q3 surge", demand x1.2 in 2027-Q3 only: 15 more boats, all on Q3 overtime (Q1 regular is
@@ -115,7 +117,8 @@ def test_a_quarterly_plan_only_workbook_runs_the_whole_cycle_and_is_right_by_han
     assert fin["receipts_units"].tolist() == pytest.approx([0, 0, 10, 0])
     assert fin["committed_spend"].tolist() == pytest.approx([0, 0, 4_000, 0])
     assert fin["material_spend"].tolist() == pytest.approx([16_000, 20_000, 30_000, 10_000])
-    assert fin["working_capital"].tolist() == pytest.approx([28_000, 36_000, 45_000, 15_000])
+    # a month of revenue outstanding and of cost of goods unpaid: a third of the quarter's
+    assert fin["working_capital"].tolist() == pytest.approx([12_000, 12_000, 15_000, 5_000])
     assert fin["budget_revenue"].tolist() == pytest.approx([50_000] * 4)  # the Budget typed in quarters
     assert fin["revenue_gap"].tolist() == pytest.approx([-10_000, 10_000, 25_000, -25_000])
 
