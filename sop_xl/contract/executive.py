@@ -8,7 +8,8 @@ from .schema import Column, Kind, Owner, Role, Sheet
 C = Column
 
 _FAMILY = C("family", Kind.TEXT, "Family", required=True, aliases=("product family", "group"), width=16)
-_PERIOD = C("period", Kind.PERIOD, "Period", required=True, aliases=("month", "week", "quarter", "date", "ds"), width=10)
+_PERIOD = C("period", Kind.PERIOD, "Period", required=True, aliases=("month", "week", "quarter", "date", "ds"),
+            width=10)
 _MONEY = "#,##0"
 _UNITS = "#,##0"
 

@@ -40,8 +40,8 @@ SCHEDULED_RECEIPTS = Sheet(
     key=("sku", "period"),
     columns=(
         C("sku", Kind.TEXT, "SKU", required=True, aliases=SKU_ALIASES, width=14),
-        C("period", Kind.PERIOD, "Period", required=True, aliases=("due", "arrival", "date", "month", "week", "quarter"),
-          width=10, description="The period the units arrive (are available to ship)."),
+        C("period", Kind.PERIOD, "Period", required=True,
+          aliases=("due", "arrival", "date", "month", "week", "quarter"), width=10, description="The period the units arrive (are available to ship)."),
         C("quantity", Kind.NUMBER, "Quantity", unit="units", required=True, minimum=0, number_format="#,##0",
           aliases=("qty", "units", "open quantity"), width=10),
         C("source", Kind.TEXT, "Source", allowed=("production", "purchase", "subcontract"), default="production",
