@@ -400,7 +400,8 @@ def _capacity(res: pd.DataFrame, calendar: pd.DataFrame, periods: pd.DatetimeInd
         ds = _period(calendar.at[idx, "period"], settings.period_type)
         if ds is None:
             log.error(IssueCode.NOT_A_PERIOD, f"{calendar.at[idx, 'period']!r} is not a period.",
-                      "Enter a period like 2027-03.", cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
+                      f"Enter a period like {example(settings.period_type)}.",
+                      cell=cell(calendar, CAPACITY_CALENDAR, "period", idx), **where)
             continue
         if ds < first or ds > last:
             # calendars are kept for next year too: not a problem, just not used in this plan
@@ -514,7 +515,7 @@ def _receipts_matrix(receipts: pd.DataFrame | None, items: pd.DataFrame, periods
                       "Fix the SKU or add it to Items.", cell=cell(frame, SCHEDULED_RECEIPTS, "sku", idx), **where)
         elif ds is None:
             log.error(IssueCode.NOT_A_PERIOD, f"{frame.at[idx, 'period']!r} is not a period.",
-                      "Enter the period the units arrive, like 2027-03.",
+                      f"Enter the period the units arrive, like {example(settings.period_type)}.",
                       cell=cell(frame, SCHEDULED_RECEIPTS, "period", idx), **where)
         elif not (qty >= 0) or qty > PLAN_MAGNITUDE:
             log.error(IssueCode.OUT_OF_RANGE, f"Scheduled receipt of {sku} is {qty!r} units.",
