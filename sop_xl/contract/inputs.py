@@ -43,8 +43,8 @@ SETTINGS = Sheet(
                 description="Cycle service level for safety stock (e.g. 95%)."),
         # demand review
         Setting("season_length", Kind.INTEGER, None, minimum=1, maximum=53, unit="periods", stage="forecast",
-                description="Blank: detected per series (12 for months, 52 for weeks, 4 for quarters when "
-                            "seasonal)."),
+                description="Blank: detected per series (12 for months, 52 for weeks, 4 for quarters) when three "
+                            "years of history show it; with two years (e.g. 8 quarters), type it."),
         Setting("forecast_method", Kind.TEXT, "auto", stage="forecast",
                 description="auto (best by backtest per SKU) or one method name for every SKU."),
         Setting("forecast_metric", Kind.TEXT, "mase", allowed=("mase", "wape", "smape", "mape", "rmse", "mae"),

@@ -90,3 +90,13 @@ def test_forecast_values_in_quarters_keeps_one_value_per_quarter():
     from sop_xl.forecast import forecast_values
     out = forecast_values([40, 60, 75, 25] * 3, 4, period_type="quarter", method="seasonal_naive", level=())
     assert out["mean"] == pytest.approx([40, 60, 75, 25]) and out["season_length"] == 4
+
+
+def test_two_years_of_quarters_are_seasonal_when_the_season_is_typed():
+    # the test of seasonality needs three cycles; with two the Settings season_length says it
+    from sop_xl.forecast import forecast_result
+    history = pd.DataFrame({"unique_id": "Boat", "ds": pd.date_range("2025-01-01", periods=8, freq="QS"),
+                            "y": [40.0, 60.0, 75.0, 25.0] * 2})
+    typed = forecast_result(history, 4, freq="quarter", n_windows=2, season_length=4)
+    assert int(typed.series["season_length"].iloc[0]) == 4
+    assert typed.forecasts["yhat"].tolist() == pytest.approx([40, 60, 75, 25], rel=0.05)
