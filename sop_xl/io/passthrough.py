@@ -19,18 +19,18 @@ against the versions named there); on another openpyxl minor version it stands d
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .fast_rows import rewrite_package, sheet_parts
 from .openpyxl_internals import fast_paths_allowed
 
 PASSTHROUGH_BYTES = 64 * 1024   # uncompressed sheet XML above which an untouched sheet is carried through
 
-_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData\b[^>]*>.*?</sheetData>", re.S)
 _EMPTY_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 _DIMENSION = re.compile(r"<dimension\b[^>]*/>")
 _SHARED_CELL = re.compile(r'<c\b([^>]*?)\st="s"([^>]*)>\s*<v>(\d+)</v>\s*</c>')
@@ -41,8 +41,46 @@ _SI = re.compile(r"<si\b[^>]*?(?:/>|>(.*?)</si>)", re.S)
 
 @dataclass(frozen=True)
 class Held:
-    sheet_data: str          # the original <sheetData> element, shared strings inlined
+    """Where a set-aside <sheetData> is: read again from the original file, a piece at a time, when
+    the save puts it back (a 100,000-row history is never held in memory as one string)."""
+    source: Path             # the original workbook (replaced only after the save is complete)
+    part: str                # the sheet's part inside it
+    start: int               # byte offsets of the <sheetData> element in the uncompressed part
+    end: int
     dimension: str           # the original <dimension/> element ("" if none)
+    shared: tuple[str, ...] = ()   # the shared strings, to write them back inline
+
+    @property
+    def sheet_data(self) -> str:
+        """The whole element as one string (small sheets and tests)."""
+        return "".join(self.pieces())
+
+    def pieces(self) -> Iterator[str]:
+        """The <sheetData> element made portable (`_portable`), whole rows at a time."""
+        with zipfile.ZipFile(self.source) as z, z.open(self.part) as src:
+            _skip(src, self.start)
+            left, carry = self.end - self.start, b""
+            while left > 0 or carry:
+                chunk = src.read(min(_CHUNK, left)) if left > 0 else b""
+                left -= len(chunk)
+                data = carry + chunk
+                cut = data.rfind(b"</row>") + len(b"</row>") if left > 0 else len(data)
+                if cut < len(b"</row>"):   # no row ends in this chunk yet: read on
+                    carry = data
+                    continue
+                carry = data[cut:]
+                yield _portable(data[:cut].decode("utf-8"), self.shared)
+
+
+_CHUNK = 4 << 20
+
+
+def _skip(stream, n: int) -> None:
+    while n > 0:
+        got = stream.read(min(_CHUNK, n))
+        if not got:
+            raise RuntimeError("the set-aside sheet ended early")
+        n -= len(got)
 
 
 def _eligible(z: zipfile.ZipFile, part: str, names: set[str]) -> bool:
@@ -56,8 +94,22 @@ def _eligible(z: zipfile.ZipFile, part: str, names: set[str]) -> bool:
     return True
 
 
+def _sheet_data_span(xml: bytes) -> tuple[int, int] | None:
+    """Byte offsets of the <sheetData> element (either form), found without a regex over the whole part."""
+    start = xml.find(b"<sheetData")
+    if start == -1:
+        return None
+    close = xml.find(b">", start)
+    if close == -1:
+        return None
+    if xml[close - 1:close] == b"/":
+        return start, close + 1
+    end = xml.find(b"</sheetData>", close)
+    return (start, end + len(b"</sheetData>")) if end != -1 else None
+
+
 def set_aside(source: Path, untouched: set[str], light: Path) -> dict[str, Held]:
-    """Write `light`, a copy of `source` without the cells of big untouched sheets; returns them.
+    """Write `light`, a copy of `source` without the cells of big untouched sheets; returns where they are.
 
     Returns {} (and writes nothing) when no sheet qualifies."""
     held: dict[str, Held] = {}
@@ -70,23 +122,29 @@ def set_aside(source: Path, untouched: set[str], light: Path) -> dict[str, Held]
                   if title in parts and parts[title] in names and _eligible(z, parts[title], names)}
         if not chosen:
             return {}
-        shared = _shared_strings(z) if "xl/sharedStrings.xml" in names else []
+        shared = tuple(_shared_strings(z)) if "xl/sharedStrings.xml" in names else ()
         replaced: dict[str, bytes] = {}
         for title, part in chosen.items():
-            xml = z.read(part).decode("utf-8")
-            if "<mergeCells" in xml or "<hyperlinks" in xml or "<sheetData" not in xml:
-                continue  # openpyxl would create cells for these, or the XML uses a prefixed namespace
-            m = _SHEET_DATA.search(xml)
-            if m is None:
-                continue
-            dim = _DIMENSION.search(xml)
-            held[title] = Held(_portable(m.group(0), shared), dim.group(0) if dim else "")
-            replaced[part] = (xml[:m.start()] + "<sheetData/>" + xml[m.end():]).encode("utf-8")
+            xml = z.read(part)
+            if b"<mergeCells" in xml or b"<hyperlinks" in xml:
+                continue  # openpyxl would create cells for these
+            span = _sheet_data_span(xml)
+            if span is None:
+                continue  # no sheetData, or the XML uses a prefixed namespace
+            head = xml[:span[0]].decode("utf-8")
+            dim = _DIMENSION.search(head)
+            held[title] = Held(source, part, span[0], span[1], dim.group(0) if dim else "", shared)
+            replaced[part] = xml[:span[0]] + b"<sheetData/>" + xml[span[1]:]
+            del xml
         if not held:
             return {}
         with zipfile.ZipFile(light, "w", zipfile.ZIP_STORED) as out:
             for info in z.infolist():
-                out.writestr(info.filename, replaced.get(info.filename) or z.read(info.filename))
+                if info.filename in replaced:
+                    out.writestr(info.filename, replaced[info.filename])
+                    continue
+                with z.open(info) as src, out.open(info.filename, "w", force_zip64=True) as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)
     return held
 
 
@@ -95,18 +153,21 @@ def put_back(saved: Path, held: dict[str, Held]) -> None:
     rewrite_package(saved, cell_edits(held))
 
 
-def cell_edits(held: dict[str, Held]) -> dict[str, Callable[[str], str]]:
+def cell_edits(held: dict[str, Held]) -> dict[str, Callable[[str], Iterator[str]]]:
     """Sheet title -> the edit of its saved XML that restores its set-aside cells."""
     return {title: partial(_restore, h=h) for title, h in held.items()}
 
 
-def _restore(xml: str, h: Held) -> str:
-    xml, n = _EMPTY_SHEET_DATA.subn(lambda _: h.sheet_data, xml, count=1)
-    if n != 1:
+def _restore(xml: str, h: Held) -> Iterator[str]:
+    m = _EMPTY_SHEET_DATA.search(xml)
+    if m is None:
         raise RuntimeError("could not put the set-aside cells back")
+    head, tail = xml[:m.start()], xml[m.end():]
     if h.dimension:
-        xml = _DIMENSION.sub(lambda _: h.dimension, xml, count=1)
-    return xml
+        head = _DIMENSION.sub(lambda _: h.dimension, head, count=1)
+    yield head
+    yield from h.pieces()
+    yield tail
 
 
 def _shared_strings(z: zipfile.ZipFile) -> list[str]:

@@ -116,7 +116,8 @@ def read_grid(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, required: b
             log.error(IssueCode.MISSING_SHEET, f"The workbook has no sheet {sheet.name!r}"
                       + (f" (is {near!r} it, renamed?)." if near else "."), hint, sheet=sheet.name)
         return None
-    grid = book.read_grid(actual)
+    # an adapter that keeps its rows may lend them (`read_rows`): nothing here changes a row in place
+    grid = getattr(book, "read_rows", book.read_grid)(actual)
     if clean:
         return mark_errors(book, actual, _clean(grid))
     return _clean(grid[:HEADER_SEARCH_ROWS]) + grid[HEADER_SEARCH_ROWS:]
@@ -556,6 +557,11 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
     single_key = (key_cols[0][0], key_cols[0][1]) if len(key_cols) == 1 and key_cols[0][1] is not None \
         and key_cols[0][1] < width else None
     first_p, last_p = (p_idx[0], p_idx[-1] + 1) if p_idx else (0, 0)
+    if single_key and contiguous:
+        whole = _whole_block(sheet, grid, header, single_key, first_p, last_p, minimum, limit)
+        if whole is not None:
+            key_rows, excel_rows, values = whole
+            return _long_frame(keys, key_rows, excel_rows, values, stamps, letters, values_col.name, out_columns)
     for r in range(header.row + 1, len(grid)):
         raw = grid[r]
         if len(raw) < width:
@@ -602,6 +608,45 @@ def _wide_values(sheet: Sheet, grid, header: Header, period_cols, log: IssueLog,
         _check_numbers(sheet, values_col, values, letters, stamps, excel_rows, key_rows, log, period_type,
                        minimum=minimum)
     return _long_frame(keys, key_rows, excel_rows, values, stamps, letters, values_col.name, out_columns)
+
+
+def _whole_block(sheet: Sheet, grid, header: Header, single_key: tuple[Column, int], first_p: int, last_p: int,
+                 minimum: float | None, limit: float | None) -> tuple[list[tuple], list[int], np.ndarray] | None:
+    """(keys, Excel rows, values) of a wide sheet whose every row has a plain, distinct text key and only
+    numbers or blanks in its period cells, converted in one go; None for anything else (a blank or
+    numeric key, a duplicate, text in a period cell, a value out of bounds), which `_wide_values` reads
+    row by row and reports. Checks run in C over the whole sheet: the row loop cost about as much as
+    calamine's own parse."""
+    from itertools import chain
+
+    body = grid[header.row + 1:]
+    if not body:
+        return None
+    k = single_key[1]
+    width = last_p
+    if min(map(len, body)) < width:
+        return None
+    raw_keys = [row[k] for row in body]
+    if set(map(type, raw_keys)) != {str}:
+        return None
+    key_text = [v.strip() for v in raw_keys]
+    if (not all(key_text) or any(t[0] == "#" for t in key_text)
+            or max(map(len, raw_keys)) > EXCEL_MAX_TEXT or len(set(key_text)) < len(key_text)):
+        return None
+    cells = [row[first_p:last_p] for row in body]
+    if not set(map(type, chain.from_iterable(cells))) <= _PLAIN:
+        return None
+    try:
+        values = np.array(cells, dtype=float)
+    except (OverflowError, ValueError):
+        return None
+    with np.errstate(invalid="ignore"):
+        if limit is not None and (np.abs(values) > limit).any():
+            return None
+        if minimum is not None and (values < minimum).any():
+            return None
+    first = header.row + 2
+    return [(t,) for t in key_text], list(range(first, first + len(body))), values
 
 
 def _coerced_cells(sheet: Sheet, cells: list, r: int, key: tuple, stamps, letters, log: IssueLog,

@@ -22,6 +22,7 @@ from sop_xl.io.fast_rows import sheet_parts
 @pytest.fixture
 def carried(monkeypatch):
     monkeypatch.setattr(passthrough, "PASSTHROUGH_BYTES", 0)
+    monkeypatch.setattr(passthrough, "_CHUNK", 50)   # carried back in pieces that cut rows and cells
 
 
 def user_workbook(path):
