@@ -185,5 +185,9 @@ def _portable(sheet_data: str, shared: list[str]) -> str:
             raise ValueError(f"shared string {index} missing")
         return f'<c{m.group(1)} t="inlineStr"{m.group(2)}><is>{shared[index]}</is></c>'
 
-    text = _TAG.sub(lambda m: _PREFIXED_ATTR.sub("", m.group(0)), sheet_data)
-    return _SHARED_CELL.sub(inline, text)
+    # each substitution only where it can apply: a sheet sop_xl wrote has neither (one regex call per
+    # tag took most of a save that carried a 100,000-row history through)
+    text = sheet_data
+    if _PREFIXED_ATTR.search(text):
+        text = _TAG.sub(lambda m: _PREFIXED_ATTR.sub("", m.group(0)), text)
+    return _SHARED_CELL.sub(inline, text) if ' t="s"' in text else text

@@ -291,3 +291,28 @@ def test_a_cell_that_needs_an_issue_is_reported_as_before(monkeypatch, row):
     (fast, fast_issues), (slow, slow_issues) = _both_paths(monkeypatch, ITEMS, grid)
     pd.testing.assert_frame_equal(fast, slow)
     assert fast_issues == slow_issues
+
+
+@pytest.mark.parametrize("odd", [None, ("B5", "12"), ("A5", 1001.0), ("A6", "SKU-1"), ("C5", True), ("A7", None)])
+def test_wide_sheet_in_one_go_reads_as_row_by_row(monkeypatch, odd):
+    """A clean history is converted in one go; anything odd (text in a period cell, a numeric or
+    duplicate SKU, a yes/no, a blank key) is read row by row: the frame and the issues are the same."""
+    from sop_xl.io import tables
+    grid = [["DemandHistory"], [], ["SKU", "2026-01", "2026-02", "2026-03"],
+            [" SKU-1 ", 10.0, None, 3], ["SKU-2", 0.0, 5.5, 7], ["SKU-3", 1.0, 2.0, 3.0], ["SKU-4", 4.0, None, 1.0]]
+    if odd is not None:
+        (col, row), value = (ord(odd[0][0]) - 65, int(odd[0][1:]) - 1), odd[1]
+        grid[row][col] = value
+    if odd is None:
+        header = tables.find_header(grid, DEMAND_HISTORY.columns, period_type="month")
+        assert tables._whole_block(DEMAND_HISTORY, grid, header, (DEMAND_HISTORY.columns[0], 0), 1, 4, None, 1e10)
+    runs = []
+    for whole in (True, False):
+        with monkeypatch.context() as m:
+            if not whole:
+                m.setattr(tables, "_whole_block", lambda *a, **k: None)
+            log = IssueLog()
+            frame = read_history(MemoryWorkbook.from_grids({"DemandHistory": grid}), defaults(), log)
+            runs.append((frame, [str(i) for i in log]))
+    pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]
