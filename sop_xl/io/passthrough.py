@@ -18,6 +18,7 @@ against the versions named there); on another openpyxl minor version it stands d
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import zipfile
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
+
+from openpyxl.utils import column_index_from_string
 
 from .fast_rows import rewrite_package, sheet_parts
 from .openpyxl_internals import fast_paths_allowed
@@ -112,17 +115,30 @@ def set_aside(source: Path, untouched: set[str], light: Path) -> dict[str, Held]
     """Write `light`, a copy of `source` without the cells of big untouched sheets; returns where they are.
 
     Returns {} (and writes nothing) when no sheet qualifies."""
+    held, _ = lighten(source, untouched, {}, light)
+    return held
+
+
+def lighten(source: Path, untouched: set[str], rewritten: dict[str, str], light: Path
+            ) -> tuple[dict[str, Held], bool]:
+    """(`set_aside`'s held sheets, whether `light` was written). Also drops, from big sheets about to be
+    rewritten (`rewritten`: sheet title -> its table's name), the cells of their previous table that the
+    writer blanks anyway (`xlsx_writer._clear_old`: rows 1 to the table's last, the table's columns), so
+    openpyxl does not parse a million cells only to delete them (most of re-saving a 5,000-SKU plan)."""
     held: dict[str, Held] = {}
     if not fast_paths_allowed():
-        return held
+        return held, False
     with zipfile.ZipFile(source) as z:
         names = set(z.namelist())
         parts = sheet_parts(z)
         chosen = {title: parts[title] for title in untouched
                   if title in parts and parts[title] in names and _eligible(z, parts[title], names)}
-        if not chosen:
-            return {}
-        shared = tuple(_shared_strings(z)) if "xl/sharedStrings.xml" in names else ()
+        trimmed = {title: parts[title] for title in rewritten
+                   if title in parts and parts[title] in names and z.getinfo(parts[title]).file_size
+                   > PASSTHROUGH_BYTES}
+        if not chosen and not trimmed:
+            return {}, False
+        shared = tuple(_shared_strings(z)) if chosen and "xl/sharedStrings.xml" in names else ()
         replaced: dict[str, bytes] = {}
         for title, part in chosen.items():
             xml = z.read(part)
@@ -136,8 +152,14 @@ def set_aside(source: Path, untouched: set[str], light: Path) -> dict[str, Held]
             held[title] = Held(source, part, span[0], span[1], dim.group(0) if dim else "", shared)
             replaced[part] = xml[:span[0]] + b"<sheetData/>" + xml[span[1]:]
             del xml
-        if not held:
-            return {}
+        for title, part in trimmed.items():
+            box = _table_box(z, part, rewritten[title], names)
+            if box is not None:
+                lighter = _without_box(z.read(part), *box)
+                if lighter is not None:
+                    replaced[part] = lighter
+        if not replaced:
+            return {}, False
         with zipfile.ZipFile(light, "w", zipfile.ZIP_STORED) as out:
             for info in z.infolist():
                 if info.filename in replaced:
@@ -145,7 +167,67 @@ def set_aside(source: Path, untouched: set[str], light: Path) -> dict[str, Held]
                     continue
                 with z.open(info) as src, out.open(info.filename, "w", force_zip64=True) as dst:
                     shutil.copyfileobj(src, dst, _CHUNK)
-    return held
+    return held, True
+
+
+_REL = re.compile(r"<Relationship\b[^>]*/>")
+_TABLE_REF = re.compile(r'<table\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_TABLE_NAME = re.compile(r'<table\b[^>]*?\b(?:displayName|name)="([^"]*)"')
+_ROW_B = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL_B = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
+_RNUM_B = re.compile(rb'\br="(\d+)"')
+_ANY_CELL_B = re.compile(rb"<c[\s>/]")
+
+
+def _table_box(z: zipfile.ZipFile, part: str, table: str, names: set[str]) -> tuple[int, int, int] | None:
+    """(last row, first column, last column), 1-based, of the sheet's table named `table`, or None."""
+    folder, _, file = part.rpartition("/")
+    rels = f"{folder}/_rels/{file}.rels"
+    if rels not in names:
+        return None
+    for rel in _REL.findall(z.read(rels).decode("utf-8", "replace")):
+        if "/table" not in rel:
+            continue
+        target = re.search(r'\bTarget="([^"]+)"', rel)
+        if target is None:
+            continue
+        path = target.group(1)
+        path = path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"{folder}/{path}")
+        if path not in names:
+            continue
+        xml = z.read(path).decode("utf-8", "replace")
+        name, ref = _TABLE_NAME.search(xml), _TABLE_REF.search(xml)
+        if name and ref and name.group(1).lower() == table.lower():
+            return (int(ref.group(4)), column_index_from_string(ref.group(1)),
+                    column_index_from_string(ref.group(3)))
+    return None
+
+
+def _without_box(xml: bytes, last_row: int, first_col: int, last_col: int) -> bytes | None:
+    """The sheet XML without the cells in rows 1..last_row, columns first_col..last_col (row elements and
+    their attributes stay). None when the XML is not as expected (openpyxl then reads it all)."""
+    span = _sheet_data_span(xml)
+    if span is None:
+        return None
+    body = xml[span[0]:span[1]]
+    open_end = body.find(b">") + 1
+    if body[open_end - 2:open_end] == b"/>":
+        return None
+
+    def trim(m: re.Match) -> bytes:
+        attrs, inner = m.group(1), m.group(2)
+        number = _RNUM_B.search(attrs)
+        if not inner or number is None or int(number.group(1)) > last_row:
+            return m.group(0)
+        cells = list(_CELL_B.finditer(inner))
+        if len(cells) != len(_ANY_CELL_B.findall(inner)):
+            return m.group(0)   # a cell without its address: leave the row to openpyxl
+        kept = [c.group(0) for c in cells
+                if not first_col <= column_index_from_string(c.group(1).decode()) <= last_col]
+        return b"<row" + attrs + (b">" + b"".join(kept) + b"</row>" if kept else b"/>")
+
+    rows = _ROW_B.sub(trim, body[open_end:-len(b"</sheetData>")])
+    return xml[:span[0]] + body[:open_end] + rows + b"</sheetData>" + xml[span[1]:]
 
 
 def put_back(saved: Path, held: dict[str, Held]) -> None:
