@@ -2,7 +2,8 @@
 whole-number plan (lot sizing, whole headcount) the best plan found so far, the best bound and the gap.
 
 Nothing is said unless a front end listens (`sop_xl.progress.notes_to`, set around every stage by
-commands/base.py); solve.py wraps each `highspy.Highs.run()` in `watch(h)`. The listener is found, not
+commands/base.py); `solve.watched(h)` wraps each `highspy.Highs.run()` in `watch(h)` (today called from
+pulp_internals.FastHiGHS.callSolver, where the run happens). The listener is found, not
 passed down, so the plan, the scenarios, the infeasibility explanation and the dual re-solve all report
 alike, and the core stays free of I/O (it calls whatever the front end gave).
 
@@ -28,6 +29,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from ..progress import Listener, current_listener
+
 
 @contextmanager
 def watch(h, *, sign: float = 1.0) -> Iterator[None]:
