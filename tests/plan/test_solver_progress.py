@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from sop_xl.plan import build_plan_data, build_plan_model, solve_model
 from sop_xl.plan.solver_progress import mip_line, watch
 from sop_xl.progress import notes_to
