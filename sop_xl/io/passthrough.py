@@ -23,7 +23,7 @@ import re
 import shutil
 import zipfile
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -177,6 +177,12 @@ _ROW_B = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 _CELL_B = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
 _RNUM_B = re.compile(rb'\br="(\d+)"')
 _ANY_CELL_B = re.compile(rb"<c[\s>/]")
+_REF_AT = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)\d+"')
+
+
+@lru_cache(maxsize=1024)
+def _column(letters: bytes) -> int:
+    return column_index_from_string(letters.decode())
 
 
 def _table_box(z: zipfile.ZipFile, part: str, table: str, names: set[str]) -> tuple[int, int, int] | None:
@@ -219,11 +225,16 @@ def _without_box(xml: bytes, last_row: int, first_col: int, last_col: int) -> by
         number = _RNUM_B.search(attrs)
         if not inner or number is None or int(number.group(1)) > last_row:
             return m.group(0)
+        # the usual row: its first and last cells (cells come in column order) lie in the table's columns
+        first, last = _ANY_CELL_B.search(inner), inner.rfind(b"<c ")
+        a = _REF_AT.match(inner, first.start()) if first else None
+        b = _REF_AT.match(inner, last) if last >= 0 else None
+        if a and b and first_col <= _column(a.group(1)) and _column(b.group(1)) <= last_col:
+            return b"<row" + attrs + b"/>"
         cells = list(_CELL_B.finditer(inner))
         if len(cells) != len(_ANY_CELL_B.findall(inner)):
             return m.group(0)   # a cell without its address: leave the row to openpyxl
-        kept = [c.group(0) for c in cells
-                if not first_col <= column_index_from_string(c.group(1).decode()) <= last_col]
+        kept = [c.group(0) for c in cells if not first_col <= _column(c.group(1)) <= last_col]
         return b"<row" + attrs + (b">" + b"".join(kept) + b"</row>" if kept else b"/>")
 
     rows = _ROW_B.sub(trim, body[open_end:-len(b"</sheetData>")])
