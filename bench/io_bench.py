@@ -10,6 +10,7 @@ history back into its workbook within 2 GB peak memory (measured in a fresh proc
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -124,6 +125,8 @@ def main(argv=None) -> int:
         book.save()
         update_s = time.perf_counter() - t
     print(f"io_bench: {args.skus:,} SKUs x {args.months} months = {cells:,} cells")
+    if hasattr(os, "getloadavg"):
+        print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")
     print(f"  python-calamine alone (same sheet)   : {calamine_s:6.2f} s")
     print(f"  read history (calamine + validation) : {read_s:6.2f} s   {read_s / calamine_s:.2f} x calamine alone, "
           f"target <= 1.5 x")

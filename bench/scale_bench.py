@@ -8,7 +8,7 @@ memory): validate, forecast, plan, scenarios on one copy, then the whole `sop-xl
 
 Targets (issue 14.6, 2 cores): whole run <= 5 min and <= 2 GB peak; plan <= 60 s.
 
-Run: python bench/scale_bench.py [--skus 5000] [--history 60] [--keep DIR]
+Run: python bench/scale_bench.py [--skus 5000] [--history 60] [--keep DIR] [--skip-run | --run-only]
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=60)
     parser.add_argument("--keep", type=Path, default=None, help="keep the workbooks in this folder")
     parser.add_argument("--skip-run", action="store_true", help="stage by stage only, no whole `run`")
+    parser.add_argument("--run-only", action="store_true", help="the whole `run` only, not stage by stage")
     args = parser.parse_args()
     if hasattr(os, "getloadavg"):
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (figures on a busy machine "
@@ -93,7 +94,7 @@ def main() -> None:
     rows = []
     stages = folder / "stages.xlsx"
     shutil.copy(base, stages)
-    for stage in ("validate", "forecast", "plan", "scenarios"):
+    for stage in () if args.run_only else ("validate", "forecast", "plan", "scenarios"):
         wall, peak, code, tail = timed_command(sop_xl(stage, str(stages), "-q"))
         rows.append((stage, wall, peak, code))
         print(f"{stage:10s} {wall:7.1f} s  peak {peak:7.0f} MB  exit {code}")

@@ -43,6 +43,7 @@ class RichProgress:
 
     def __init__(self, console, enabled: bool):
         self.console, self.enabled = console, enabled
+        self._desc = ""
         self._progress = None
         self._task = None
 
@@ -54,6 +55,7 @@ class RichProgress:
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                   TimeElapsedColumn(), console=self.console, transient=True)
         self._progress.start()
+        self._desc = description
         self._task = self._progress.add_task(description, total=max(total, 1))
 
     def advance(self, n: int = 1) -> None:
@@ -64,6 +66,14 @@ class RichProgress:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+    note_every = 2.0   # a bar redraws in place: a note may come often
+
+    def note(self, text: str) -> None:
+        """What the current step is doing, shown after its description on the bar."""
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"{self._desc} - {text}")
+
 
 
 class LineProgress:
@@ -97,6 +107,15 @@ class LineProgress:
 
     def finish(self) -> None:
         pass
+
+    @property
+    def note_every(self) -> float:
+        return self.every
+
+    def note(self, text: str) -> None:
+        """A line of what a long step is doing (a solve's elapsed time, bound and gap; a scenario done)."""
+        self._last = time.monotonic()
+        self._line(f"{self._desc}: {text}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from ..contract import ISSUES, RUN_LOG
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import read_table
 from ..issues import Issue, InputError, IssueLog, Severity, issues_frame
-from ..progress import SILENT, Progress
+from ..progress import SILENT, Progress, notes_to
 
 
 @dataclass
@@ -138,7 +138,8 @@ def execute(book: WorkbookAdapter, stages: list[str], *, progress: Progress = SI
         staged_before = set(getattr(book, "staged", []))
         start = time.perf_counter()
         try:
-            result = fn(book, progress=progress, **options.get(name, {}))
+            with notes_to(progress):  # a long solve inside says elapsed time, bound and gap
+                result = fn(book, progress=progress, **options.get(name, {}))
         except InputError as err:
             result = StageResult(stage=name, issues=list(err.issues),
                                  summary=[f"{name}: stopped, {len([i for i in err.issues if i.severity is Severity.ERROR])} problem(s) to fix"])

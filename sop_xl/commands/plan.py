@@ -38,6 +38,8 @@ def _view(name: str, columns: tuple[str, ...]) -> Sheet:
 
 _CONSENSUS = _view("Consensus", ("sku", "period", "final", "statistical"))
 _FORECAST = _view("Forecast", ("sku",))  # wide: the period columns come from its period_values
+# the safety-stock sigma needs three columns of ForecastIntervals (level stays: it is part of the row key)
+_INTERVALS = _view("ForecastIntervals", ("sku", "period", "level", "lead_error_std"))
 
 
 def run_roughcut(book: WorkbookAdapter, *, progress: Progress = SILENT) -> StageResult:
@@ -212,7 +214,7 @@ def _read_inputs(book: WorkbookAdapter, log: IssueLog) -> _Inputs:
         frames["receipts"] = read_table(book, SCHEDULED_RECEIPTS, log, required=False, period_type=pt)
     demand, source = read_plan_demand(book, pt, log)
     if source != DEMAND.name:  # the statistical forecast's own error sizes safety stock
-        sigma = forecast_error_std(book, pt, log)
+        sigma = forecast_error_std(book, pt, log, items=frames["items"])
         if sigma is not None:
             demand = demand.assign(error_std=demand["sku"].map(sigma))
     frames["demand"] = demand
@@ -276,27 +278,29 @@ def _warn_if_consensus_is_stale(book: WorkbookAdapter, consensus: pd.DataFrame, 
                 "Consensus sheet to plan on the new forecast.", sheet=_CONSENSUS.name)
 
 
-def forecast_error_std(book: WorkbookAdapter, period_type: str, log: IssueLog) -> pd.Series | None:
+def forecast_error_std(book: WorkbookAdapter, period_type: str, log: IssueLog,
+                       items: pd.DataFrame | None = None) -> pd.Series | None:
     """Per SKU, the per-period sigma that makes the plan's z x sigma x sqrt(1 + lead time) equal
     z x sigma_LT, sigma_LT being the RMS of the backtest forecast error summed over 1 + lead time
     periods (ForecastIntervals' lead_error_std; formula and source in
     `sop_xl.forecast.intervals.SAFETY_STOCK_FORMULA`). Not from the interval width: lower bounds
-    stop at zero, which understated sigma for intermittent SKUs. None without that sheet/column."""
+    stop at zero, which understated sigma for intermittent SKUs. None without that sheet/column.
+    `items`: the Items frame when the caller read it already (else it is read here)."""
     import numpy as np
 
-    from ..contract.forecast import FORECAST_INTERVALS
     from ..forecast.intervals import lead_time_sigma
 
-    if FORECAST_INTERVALS.name not in set(book.sheet_names()):
+    if _INTERVALS.name not in set(book.sheet_names()):
         return None
     private = IssueLog()
-    frame = read_table(book, FORECAST_INTERVALS, private, required=False, period_type=period_type)
+    frame = read_table(book, _INTERVALS, private, required=False, period_type=period_type)
     _forward_errors(private, log)
     frame = frame.dropna(subset=["sku", "period", "lead_error_std"])
     if frame.empty:
         return None
     frame = frame.assign(step=frame.groupby("sku")["period"].rank(method="dense").astype(int))
-    items = read_table(book, ITEMS, IssueLog(), required=False)
+    if items is None:
+        items = read_table(book, ITEMS, IssueLog(), required=False)
     lead = pd.to_numeric(items["lead_time"], errors="coerce").fillna(0.0)
     lead.index = items["sku"].astype(str)
     lead = lead[~lead.index.duplicated()]

@@ -11,7 +11,7 @@ from ..contract.executive import SCENARIO_COMPARISON, SCENARIOS
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import read_settings, read_table
 from ..issues import InputError, Issue, IssueCode, IssueLog, Severity
-from ..progress import SILENT, Progress
+from ..progress import SILENT, Progress, note
 from .base import StageResult
 from .plan_tables import write_plan_tables
 from .review_inputs import (DEMAND_SHEETS, currency, has_sheet, plan_of_record, planned_prices, read_demand)
@@ -49,7 +49,7 @@ def run_scenarios(book: WorkbookAdapter, *, progress: Progress = SILENT, promote
                   sheet=SCENARIOS.name, value=promote)
         raise InputError(list(log))
     progress.start("Scenarios", len(scenarios) + 1)
-    outcomes = run_all(base, scenarios, solver=solver, on_done=lambda _: progress.advance())
+    outcomes = run_all(base, scenarios, solver=solver, on_done=lambda o: _done(progress, o))
     progress.finish()
     issues = list(log)
     for o in outcomes:  # a scenario without a plan is a finding, not a reason to stop the cycle
@@ -72,6 +72,12 @@ def run_scenarios(book: WorkbookAdapter, *, progress: Progress = SILENT, promote
     book.write_table(SCENARIO_COMPARISON, comparison, period_type=pt, charts=comparison_charts(comparison))
     return StageResult(stage="scenarios", summary=_summary(comparison, record, currency(settings)), issues=issues,
                        sheets=written, data={"comparison": comparison, "outcomes": outcomes})
+
+
+def _done(progress: Progress, outcome) -> None:
+    """Per scenario, as it finishes: a line (or the status bar) names it and its status."""
+    note(progress, f"{outcome.scenario.name} planned ({outcome.kpis.get('status', 'no plan')})")
+    progress.advance()
 
 
 def _summary(comparison: pd.DataFrame, record: str, cur: str) -> list[str]:

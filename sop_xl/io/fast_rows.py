@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import zipfile
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -71,35 +72,45 @@ def inject_rows(path: Path, deferred: dict[str, TableBlock]) -> None:
     rewrite_package(path, row_edits(deferred))
 
 
-def row_edits(deferred: dict[str, TableBlock]) -> dict[str, Callable[[str], str]]:
+def row_edits(deferred: dict[str, TableBlock]) -> dict[str, Callable[[str], Iterator[str]]]:
     """Sheet title -> the edit of its XML that writes rows 2.. of its deferred block."""
     return {title: partial(_splice, block=block) for title, block in deferred.items()}
 
 
-def rewrite_package(path: Path, edits: dict[str, Callable[[str], str]]) -> None:
+def rewrite_package(path: Path, edits: dict[str, Callable[[str], str | Iterable[str]]]) -> None:
     """Rewrite the package at `path` once, each named sheet's XML passed through its edit.
 
-    Every rewrite recompresses every member, so a save gathers all its edits into one."""
+    Every rewrite recompresses every member, so a save gathers all its edits into one. Members are
+    read, edited and written one at a time, and an edit may give its XML as pieces: a 100,000-row
+    sheet is never one string (nor the whole package in memory) at once."""
     if not edits:
         return
-    with zipfile.ZipFile(path) as z:
-        parts = sheet_parts(z)
-        members = [(i, z.read(i.filename)) for i in z.infolist()]
-    by_part = {parts[title]: edit for title, edit in edits.items() if title in parts}
     tmp = path.with_suffix(path.suffix + ".rows")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
-        for info, data in members:
-            edit = by_part.get(info.filename)
-            if edit is not None:
-                data = edit(data.decode("utf-8")).encode("utf-8")
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        parts = sheet_parts(z)
+        by_part = {parts[title]: edit for title, edit in edits.items() if title in parts}
+        for info in z.infolist():
             zinfo = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             zinfo.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(zinfo, data, compresslevel=REWRITE_LEVEL)  # a ZipInfo ignores the archive's level
+            zinfo._compresslevel = REWRITE_LEVEL  # what writestr(compresslevel=) sets; open() reads it
+            edit = by_part.get(info.filename)
+            with out.open(zinfo, "w", force_zip64=True) as dst:
+                if edit is None:
+                    with z.open(info) as src:
+                        shutil.copyfileobj(src, dst, _CHUNK)
+                    continue
+                edited = edit(z.read(info.filename).decode("utf-8"))
+                for piece in ([edited] if isinstance(edited, str) else edited):
+                    dst.write(piece.encode("utf-8"))
     tmp.replace(path)
 
 
-def _splice(xml: str, block: TableBlock) -> str:
-    """`xml` with rows 2.. of `block` written in (cells of the user's beside the table kept)."""
+_CHUNK = 1 << 20
+ROWS_PER_PIECE = 2_000   # rows of a spliced table made into XML at a time
+
+
+def _splice(xml: str, block: TableBlock) -> Iterator[str]:
+    """`xml` with rows 2.. of `block` written in (cells of the user's beside the table kept), in pieces."""
     start = xml.find("<sheetData")
     end_tag = xml.find("</sheetData>", start)
     if end_tag == -1:  # <sheetData/>
@@ -114,6 +125,7 @@ def _splice(xml: str, block: TableBlock) -> str:
         r = int(_RNUM.search(attrs).group(1))
         cells = [(column_index_from_string(c.group(1)), c.group(0)) for c in _CELL.finditer(inner)]
         existing[r] = (attrs, cells)
+    del xml, body
     first = block.header_row + 1
     styles = {}
     for col, cell_xml in existing.get(first, ("", []))[1]:
@@ -123,26 +135,44 @@ def _splice(xml: str, block: TableBlock) -> str:
     n = block.n_columns
     letters = [get_column_letter(c + 1) for c in range(n)]
     style_attr = [f' s="{styles[c + 1]}"' if (c + 1) in styles else "" for c in range(n)]
-    # cell XML is made a column at a time: one type test per column, not per cell
-    numbers = range(first + 1, first + len(block.rows))
-    columns = list(zip(*block.rows[1:])) if len(block.rows) > 1 else [() for _ in range(n)]
-    by_column = [_column_xml(letters[c], style_attr[c], numbers, columns[c]) for c in range(n)]
-    ours = {r: [x for x in cells if x is not None] for r, cells in zip(numbers, zip(*by_column))}
-    pieces = []
-    for r in sorted(set(existing) | set(ours)):
-        attrs, theirs = existing.get(r, (f' r="{r}"', []))
-        if r in ours:
-            # the table's columns are ours
-            theirs = sorted(((c, x) for c, x in theirs if c > n), key=lambda t: t[0])
-            cells = ours[r] + [x for _, x in theirs]
-        else:
-            cells = [x for _, x in theirs]
-        pieces.append(f"<row{attrs}>" + "".join(cells) + "</row>" if cells else f"<row{attrs}/>")
-    new_xml = before + "<sheetData>" + "".join(pieces) + "</sheetData>" + after
     last = max([block.last_row, *existing.keys()]) if existing else block.last_row
     max_col = max([n] + [c for _, cells in existing.values() for c, _ in cells])
-    return re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{get_column_letter(max_col)}{last}"/>',
-                  new_xml, count=1)
+    yield re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{get_column_letter(max_col)}{last}"/>',
+                 before, count=1) + "<sheetData>"
+    ours_first, ours_last = first + 1, first + len(block.rows) - 1   # the rows written here
+    theirs_rows = sorted(existing)
+    i = 0   # next of the user's rows to write
+    for lo in range(ours_first, ours_last + 1, ROWS_PER_PIECE):
+        hi = min(lo + ROWS_PER_PIECE - 1, ours_last)
+        pieces = []
+        while i < len(theirs_rows) and theirs_rows[i] < lo:
+            pieces.append(_row_xml(theirs_rows[i], existing, None, n))
+            i += 1
+        # cell XML is made a column at a time: one type test per column, not per cell
+        chunk = block.rows[lo - first:hi - first + 1]
+        numbers = range(lo, hi + 1)
+        by_column = [_column_xml(letters[c], style_attr[c], numbers, column) for c, column in enumerate(zip(*chunk))]
+        for r, cells in zip(numbers, zip(*by_column)):
+            while i < len(theirs_rows) and theirs_rows[i] < r:
+                pieces.append(_row_xml(theirs_rows[i], existing, None, n))
+                i += 1
+            if i < len(theirs_rows) and theirs_rows[i] == r:
+                i += 1
+            pieces.append(_row_xml(r, existing, [x for x in cells if x is not None], n))
+        yield "".join(pieces)
+    yield "".join(_row_xml(r, existing, None, n) for r in theirs_rows[i:]) + "</sheetData>" + after
+
+
+def _row_xml(r: int, existing: dict, ours: list[str] | None, n: int) -> str:
+    """One row: the table's cells (`ours`, the first n columns) then the user's cells to their right;
+    a row of only the user's cells as it was."""
+    attrs, theirs = existing.get(r, (f' r="{r}"', []))
+    if ours is not None:
+        theirs = sorted(((c, x) for c, x in theirs if c > n), key=lambda t: t[0])
+        cells = ours + [x for _, x in theirs]
+    else:
+        cells = [x for _, x in theirs]
+    return f"<row{attrs}>" + "".join(cells) + "</row>" if cells else f"<row{attrs}/>"
 
 
 def _column_xml(letter: str, style: str, numbers: range, values) -> list[str | None]:

@@ -95,12 +95,18 @@ def _cell(xml: bytes, found: dict[tuple[int, int], Any]) -> None:
 
 
 def mark_unreadable(grid: list[list[Any]], marks: dict[tuple[int, int], Any]) -> list[list[Any]]:
-    """Put each mark into `grid` (rows extended when the cell lies beyond calamine's used range)."""
+    """`grid` with each mark put in (rows extended when the cell lies beyond calamine's used range).
+    A new grid: the rows it changes are copies, since an adapter may lend its own rows."""
+    grid = list(grid)
+    copied: set[int] = set()
     for (r, c), value in marks.items():
         if r < 0 or c < 0:
             continue
         while len(grid) <= r:
             grid.append([])
+        if r not in copied:
+            grid[r] = list(grid[r])
+            copied.add(r)
         row = grid[r]
         if len(row) <= c:
             row.extend([None] * (c + 1 - len(row)))

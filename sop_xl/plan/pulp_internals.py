@@ -78,8 +78,10 @@ class FastHiGHS(pulp.HiGHS):
                 h.setOptionValue("run_crossover", "on" if self.crossover else "off")
 
     def callSolver(self, lp):
+        from .solve import watched
         start = time.perf_counter()
-        lp.solverModel.run()
+        with watched(lp.solverModel, sign=-1.0 if lp.sense == C.LpMaximize else 1.0):
+            lp.solverModel.run()
         self.run_seconds = time.perf_counter() - start
 
     def buildSolverModel(self, lp):

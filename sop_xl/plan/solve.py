@@ -205,6 +205,16 @@ def _solve_highs(problem: pulp.LpProblem, time_limit: float, mip_gap: float, cro
     return SolveResult(status, "HiGHS", objective, gap, seconds, message, solver_seconds=solver.run_seconds)
 
 
+# ------------------------------------------------------------------------------ progress (issue 14.8)
+
+def watched(h, *, sign: float = 1.0):
+    """Context around `h.run()` of a `highspy.Highs`: elapsed time, best plan, bound and gap reported
+    while HiGHS works, to whoever listens (plan/solver_progress.py; nothing when no one does). `sign`
+    -1 when HiGHS holds the negated objective of a maximisation."""
+    from .solver_progress import watch
+    return watch(h, sign=sign)
+
+
 # ------------------------------------------------------------------------------ CBC
 
 _CBC_GAP = re.compile(r"^Gap:\s*([-+0-9.eE]+)", re.M)

@@ -114,6 +114,27 @@ def test_status_bar_progress_updates_at_most_about_twenty_times():
     assert ui.statuses[-2] == "sop_xl: forecasting 400/400" and ui.statuses[-1] is None
 
 
+def test_status_bar_shows_solver_notes_from_the_solving_thread_only():
+    """A long solve in Excel: the bound and gap follow the stage's count on the status bar; the clock thread
+    that times a linear plan never touches Excel (its COM objects belong to the thread running the stage)."""
+    import time
+
+    from sop_xl.plan.solver_progress import watch
+    from sop_xl.progress import notes_to
+
+    ui = RecordingUI()
+    progress = StatusBarProgress(ui)
+    progress.start("Supply plan", 4)
+    progress.advance(2)
+    progress.note("solver: 12 s, best plan 1,000, bound 990, gap 1.00 %")
+    assert ui.statuses[-1] == "sop_xl: Supply plan 2/4 - solver: 12 s, best plan 1,000, bound 990, gap 1.00 %"
+    shown = len(ui.statuses)
+    progress.note_every = 0.05
+    with notes_to(progress), watch(object()):   # no MIP callback: only the clock thread would speak
+        time.sleep(0.3)
+    assert len(ui.statuses) == shown
+
+
 def test_review_buttons_use_folders_beside_the_saved_workbook(tmp_path):
     book_path = str(tmp_path / "plan.xlsm")
     out, returned = review_folders(book_path)

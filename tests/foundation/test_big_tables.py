@@ -19,6 +19,7 @@ from sop_xl.issues import IssueLog
 @pytest.fixture
 def tiny_threshold(monkeypatch):
     monkeypatch.setattr(fast_rows, "FAST_CELLS", 10)
+    monkeypatch.setattr(fast_rows, "ROWS_PER_PIECE", 3)   # the rows made into XML a few at a time
 
 
 def test_fast_path_gives_the_same_cells_as_the_slow_path(demo_copy, tmp_path, tiny_threshold):

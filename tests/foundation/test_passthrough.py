@@ -4,6 +4,7 @@ rich-text run must come out exactly as it went in, readable by openpyxl, calamin
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import zipfile
 
 import openpyxl
@@ -22,6 +23,7 @@ from sop_xl.io.fast_rows import sheet_parts
 @pytest.fixture
 def carried(monkeypatch):
     monkeypatch.setattr(passthrough, "PASSTHROUGH_BYTES", 0)
+    monkeypatch.setattr(passthrough, "_CHUNK", 50)   # carried back in pieces that cut rows and cells
 
 
 def user_workbook(path):
@@ -99,3 +101,40 @@ def test_sheets_with_merged_cells_are_not_set_aside(tmp_path, carried):
     path = user_workbook(tmp_path / "user.xlsx")
     held = passthrough.set_aside(path, {"My data", "Merged"}, tmp_path / "light.xlsx")
     assert set(held) == {"My data"}
+
+
+def test_rewritten_sheet_skips_its_old_table_and_keeps_the_users_cells(demo_copy, monkeypatch):
+    """Re-saving a big output sheet: the previous table's cells are left out before openpyxl reads the
+    file (it blanked them anyway), the user's cells beside and below the table stay, and the sheet comes
+    out as the ordinary route writes it."""
+    from sop_xl.contract import ITEMS
+    from sop_xl.io import FileWorkbook, read_table
+    from sop_xl.issues import IssueLog
+
+    wb = openpyxl.load_workbook(demo_copy)
+    ws = wb["Items"]
+    ws["Z7"], ws["Z100"], ws["A200"] = "beside the table", "below the table", 42
+    wb.save(demo_copy)
+    items = read_table(FileWorkbook(demo_copy), ITEMS, IssueLog()).iloc[:30]   # a shorter table than before
+    shots, lightened = {}, []
+    real = passthrough.lighten
+
+    def spy(source, untouched, rewritten, light):
+        held, used = real(source, untouched, rewritten, light)
+        if used:
+            with zipfile.ZipFile(light) as z:
+                lightened.append(z.read(sheet_parts(z)["Items"]).decode())
+        return held, used
+    monkeypatch.setattr(passthrough, "lighten", spy)
+    for route, limit in (("ordinary", 10 ** 12), ("lightened", 0)):
+        monkeypatch.setattr(passthrough, "PASSTHROUGH_BYTES", limit)
+        path = demo_copy.with_name(f"{route}.xlsx")
+        shutil.copy(demo_copy, path)
+        book = FileWorkbook(path)
+        book.write_table(ITEMS, items)
+        book.save()
+        shots[route] = snapshot(path, "Items")
+    assert shots["lightened"] == shots["ordinary"]
+    assert shots["lightened"]["Z7"][0] == "beside the table" and shots["lightened"]["A200"][0] == "42"
+    assert "B40" not in shots["lightened"]   # the old table's rows beyond the new one are gone
+    assert len(lightened) == 1 and 'r="B10"' not in lightened[0] and 'r="Z7"' in lightened[0]

@@ -240,3 +240,79 @@ def test_percent_points_only_where_the_fraction_would_be_out_of_range():
     frame = read_table(book, util, log)
     assert frame["utilisation"].tolist() == [1.2, 0.8]       # 120% stays 120%
     assert frame["rate"].tolist() == [0.25, 0.30]             # 25 typed for 25% (max 500%)
+
+
+# ---------------------------------------------------------------- the column-at-a-time fast path
+
+def _both_paths(monkeypatch, sheet, grid):
+    """(frame, issues) from parse_table as it runs, and with the fast path switched off."""
+    from sop_xl.io import tables
+    fast_log, slow_log = IssueLog(), IssueLog()
+    fast = tables.parse_table(sheet, [list(r) for r in grid], fast_log)
+    with monkeypatch.context() as m:
+        m.setattr(tables, "_fast_columns", lambda *a, **k: None)
+        slow = tables.parse_table(sheet, [list(r) for r in grid], slow_log)
+    return (fast, [str(i) for i in fast_log]), (slow, [str(i) for i in slow_log])
+
+
+ITEM_HEADER = ["SKU", "Family", "Status", "Price", "Unit cost", "Lead time", "Holding cost rate", "Max lot",
+               "Safety stock rule"]
+
+
+def test_clean_table_reads_the_same_column_at_a_time(monkeypatch):
+    """Defaults for blanks, integers, percent, choices written loosely, numbers typed as text, a blank row,
+    a numeric SKU and an extra column: the fast path gives the frame the cell-by-cell loop gives."""
+    grid = [ITEM_HEADER + ["Notes"],
+            ["A-1", "Tents", "Active", 10, 6.5, 2, 0.2, None, "service level", "x"],
+            [None] * 10,
+            [1001.0, "Bags", None, "1,234.5", 3, 0.0, None, 50, None, None],
+            ["C-3", " Kits ", "new", 7.25, 0, 52, 0.3, 1e6, "none", None]]
+    from sop_xl.io.tables import _fast_columns, find_header
+    assert _fast_columns(ITEMS, ITEMS.columns, find_header(grid, ITEMS.columns), grid, "month") is not None
+    (fast, fast_issues), (slow, slow_issues) = _both_paths(monkeypatch, ITEMS, grid)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.attrs == slow.attrs and fast_issues == slow_issues
+    assert list(fast.index) == [2, 4, 5]
+    assert fast["lead_time"].dtype == "Int64" and fast["price"].tolist() == [10.0, 1234.5, 7.25]
+
+
+@pytest.mark.parametrize("row", [
+    ["A-1", "Tents", "active", -1, 1, 0, 0.2, None, None],        # below the minimum
+    ["A-1", "Tents", "active", 1, 1, 1.5, 0.2, None, None],       # not a whole number
+    ["A-1", "Tents", "sold", 1, 1, 0, 0.2, None, None],           # not an allowed status
+    ["A-1", None, "active", 1, 1, 0, 0.2, None, None],            # a required cell blank
+    ["#N/A", "Tents", "active", 1, 1, 0, 0.2, None, None],        # an Excel error
+    ["A-1", "Tents", "active", float("nan"), 1, 0, 0.2, None, None],
+    ["A-1", "Tents", "active", 10 ** 400, 1, 0, 0.2, None, None],  # beyond any float
+    ["A-1", "Tents", "active", 1, 1, 0, 95, None, None],           # percent points, read with a note
+])
+def test_a_cell_that_needs_an_issue_is_reported_as_before(monkeypatch, row):
+    grid = [ITEM_HEADER, ["B-2", "Bags", "active", 5, 2, 1, 0.25, None, None], row]
+    (fast, fast_issues), (slow, slow_issues) = _both_paths(monkeypatch, ITEMS, grid)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast_issues == slow_issues
+
+
+@pytest.mark.parametrize("odd", [None, ("B5", "12"), ("A5", 1001.0), ("A6", "SKU-1"), ("C5", True), ("A7", None)])
+def test_wide_sheet_in_one_go_reads_as_row_by_row(monkeypatch, odd):
+    """A clean history is converted in one go; anything odd (text in a period cell, a numeric or
+    duplicate SKU, a yes/no, a blank key) is read row by row: the frame and the issues are the same."""
+    from sop_xl.io import tables
+    grid = [["DemandHistory"], [], ["SKU", "2026-01", "2026-02", "2026-03"],
+            [" SKU-1 ", 10.0, None, 3], ["SKU-2", 0.0, 5.5, 7], ["SKU-3", 1.0, 2.0, 3.0], ["SKU-4", 4.0, None, 1.0]]
+    if odd is not None:
+        (col, row), value = (ord(odd[0][0]) - 65, int(odd[0][1:]) - 1), odd[1]
+        grid[row][col] = value
+    if odd is None:
+        header = tables.find_header(grid, DEMAND_HISTORY.columns, period_type="month")
+        assert tables._whole_block(DEMAND_HISTORY, grid, header, (DEMAND_HISTORY.columns[0], 0), 1, 4, None, 1e10)
+    runs = []
+    for whole in (True, False):
+        with monkeypatch.context() as m:
+            if not whole:
+                m.setattr(tables, "_whole_block", lambda *a, **k: None)
+            log = IssueLog()
+            frame = read_history(MemoryWorkbook.from_grids({"DemandHistory": grid}), defaults(), log)
+            runs.append((frame, [str(i) for i in log]))
+    pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]

@@ -33,5 +33,6 @@ def test_cached_values_are_not_marked():
 
 def test_marks_fill_blank_cells_only_and_extend_short_rows():
     grid = [[None, 1.0], [None]]
-    mark_unreadable(grid, {(0, 0): "#REF!", (0, 1): "#N/A", (1, 3): Uncalculated("A1")})
-    assert grid[0] == ["#REF!", 1.0] and grid[1] == [None, None, None, Uncalculated("A1")]
+    marked = mark_unreadable(grid, {(0, 0): "#REF!", (0, 1): "#N/A", (1, 3): Uncalculated("A1")})
+    assert marked[0] == ["#REF!", 1.0] and marked[1] == [None, None, None, Uncalculated("A1")]
+    assert grid == [[None, 1.0], [None]]   # the adapter's own rows (lent by read_rows) are left alone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -178,3 +179,24 @@ def test_safety_stock_uses_the_backtest_error_not_the_interval_width():
     note = explain[explain["requirement"] == "safety stock"]
     assert len(note) == 1 and "Silver, Pyke & Thomas" in note["message"].iat[0] and "1 SKU(s)" in note["key"].iat[0]
     assert book.grids["PlanExplain"] and any("safety stock" in str(v) for row in book.grids["PlanExplain"] for v in row)
+
+
+def test_plan_reads_only_the_forecast_interval_columns_it_uses():
+    """The safety-stock sigma needs SKU, Period, Level and Error sigma to date; a bad cell in another column
+    of ForecastIntervals (here Lower) is the forecast's business, not a reason to refuse the plan (the plan
+    used to parse the whole sheet cell by cell: most of a 5,000-SKU plan's time)."""
+    from sop_xl.commands.plan import forecast_error_std
+    from sop_xl.issues import IssueLog
+
+    book = MemoryWorkbook.from_grids({
+        "Items": [["SKU", "Family", "Lead time"], ["A", "F", 1], ["B", "F", 0]],
+        "ForecastIntervals": [["SKU", "Family", "Period", "Level", "Lower", "Forecast", "Upper", "Error sigma",
+                               "Error sigma to date"],
+                              ["A", "F", "2027-01", 80, "n/a", 10, 12, 2.0, 2.0],
+                              ["A", "F", "2027-02", 80, 8, 10, 12, 2.0, 3.0],
+                              ["B", "F", "2027-01", 80, 8, 10, 12, 4.0, 4.0],
+                              ["A", "F", "2027-01", 95, 7, 10, 13, 2.0, 2.0]]})
+    log = IssueLog()
+    sigma = forecast_error_std(book, "month", log)
+    assert not log.has_errors, [str(i) for i in log]
+    assert sigma["A"] == pytest.approx(3.0 / np.sqrt(2)) and sigma["B"] == pytest.approx(4.0)
