@@ -139,7 +139,7 @@ def _solve_plan(data: PlanData, *, solver: str | None, time_limit: float | None,
     model = build_plan_model(data)
     built = time.perf_counter() - start
     try:
-        solved = solve_model(model.problem, solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
+        solved = solve_model(model.lp, solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
     except ValueError as exc:  # unknown or missing solver named in Settings
         raise InputError([Issue(Severity.ERROR, IssueCode.NOT_ALLOWED, str(exc),
                                 "Use highs, cbc, or a solver pulp lists as available.", sheet="Settings",

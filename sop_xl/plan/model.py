@@ -22,8 +22,9 @@ Notation (i item, t period, r resource, p labour pool; all variables >= 0):
     storage      inv[i,t] <= max stock; sum_i inv[i,t] <= storage capacity
     lot sizing   min_lot setup[i,t] <= make[i,t] <= big_m setup[i,t]
 
-Every row is named from business keys, e.g. ``capacity[Line2,2027-03]``; `PlanModel.rows`
-maps those names to the pulp constraints (pulp itself replaces ``-[] `` in names).
+Every row is named from business keys, e.g. ``capacity[Line2,2027-03]``. Variables are column indices of
+a `LinearProgram` (lp.py), rows its sparse rows: the program goes to HiGHS as arrays, and to pulp
+(`PlanModel.lp.to_pulp()`) only when CBC or another pulp solver is asked for.
 
 With ``elastic=True`` the hard requirements (capacity, end target, no backlog at the end,
 demand under meet_all, storage) get a slack each and the objective becomes the total slack: the explanation of
@@ -37,14 +38,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-import pulp
 
 from .data import PlanData
 from .horizon import post_horizon_demand
-from .pulp_internals import constraints
+from .lp import EQ, GE, LE, LinearProgram
 
 Key = tuple
-Terms = dict  # pulp variable -> coefficient
+Col = int      # a column of the linear program
+Terms = dict   # column -> coefficient
 
 COST_TYPES = ("material", "regular_time", "overtime", "wages", "hiring", "layoffs", "subcontract", "holding",
               "backlog", "lost_sales", "setup", "safety_stock")
@@ -56,28 +57,27 @@ class Slack:
 
     family: str
     key: tuple[str, ...]
-    var: pulp.LpVariable
+    var: Col
     unit: str
 
 
 @dataclass
 class PlanModel:
     data: PlanData
-    problem: pulp.LpProblem
+    lp: LinearProgram
     elastic: bool = False
-    make: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    inv: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    back: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    lost: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    sub: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    short: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    pipeline: dict[Key, pulp.LpVariable] = field(default_factory=dict)  # post-horizon demand not started
-    setup: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    ot: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    workers: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    hire: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    fire: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)
+    make: dict[Key, Col] = field(default_factory=dict)
+    inv: dict[Key, Col] = field(default_factory=dict)
+    back: dict[Key, Col] = field(default_factory=dict)
+    lost: dict[Key, Col] = field(default_factory=dict)
+    sub: dict[Key, Col] = field(default_factory=dict)
+    short: dict[Key, Col] = field(default_factory=dict)
+    pipeline: dict[Key, Col] = field(default_factory=dict)  # post-horizon demand not started
+    setup: dict[Key, Col] = field(default_factory=dict)
+    ot: dict[Key, Col] = field(default_factory=dict)
+    workers: dict[Key, Col] = field(default_factory=dict)
+    hire: dict[Key, Col] = field(default_factory=dict)
+    fire: dict[Key, Col] = field(default_factory=dict)
     capacity_rows: dict[Key, str] = field(default_factory=dict)
     load: dict[Key, Terms] = field(default_factory=dict)  # hours used per (resource, t)
     # cost type -> period index -> terms and constant, for the PlanCost breakdown
@@ -96,36 +96,30 @@ class PlanModel:
         self.item_rows = self.data.items.to_dict("index")
 
     # -------------------------------------------------------------------------- helpers
-    def var(self, name: str, low: float | None = 0.0, up: float | None = None, integer: bool = False):
-        return self.problem.add_variable(name, low, up, pulp.LpInteger if integer else pulp.LpContinuous)
+    def var(self, name: str, low: float | None = 0.0, up: float | None = None, integer: bool = False) -> Col:
+        return self.lp.add_column(name, low, up, integer)
 
-    def row(self, name: str, terms: Terms, sense: int, rhs: float) -> pulp.LpConstraint:
-        expr = pulp.LpAffineExpression()
-        dict.update(expr, terms)  # a dict copy keeps the keys' hashes: no Python __hash__ call per term
-        unique = name.translate(_PULP_TRANS)  # pulp mangles "-[] " itself; names must stay unique after that
-        while unique in constraints(self.problem):
-            unique += "'"
-        constraint = pulp.LpConstraint(expr, sense, unique, float(rhs))
-        self.problem.addConstraint(constraint)
-        self.rows[name] = constraint
-        return constraint
+    def row(self, name: str, terms: Terms, sense: str, rhs: float) -> int:
+        return self.lp.add_row(name, terms, sense, float(rhs))
 
-    def slack(self, family: str, key: tuple[str, ...], unit: str) -> pulp.LpVariable | None:
+    def value(self, col: Col | None) -> float:
+        """The column's value in the last answer (0 for a variable the model does not have)."""
+        return self.lp.value(col)
+
+    def slack(self, family: str, key: tuple[str, ...], unit: str) -> Col | None:
         if not self.elastic:
             return None
         v = self.var(f"slack_{family}[{','.join(key)}]")
         self.slacks.append(Slack(family, key, v, unit))
         return v
 
-    def cost(self, kind: str, t: int, var: pulp.LpVariable, coef: float) -> None:
+    def cost(self, kind: str, t: int, var: Col, coef: float) -> None:
         if coef:
             self.costs[kind][t][var] += coef
 
     @property
     def n_variables(self) -> int:
-        groups = (self.make, self.inv, self.back, self.lost, self.sub, self.short, self.pipeline, self.setup, self.ot,
-                  self.workers, self.hire, self.fire)
-        return sum(len(g) for g in groups) + len(self.slacks)
+        return self.lp.n_cols
 
     @property
     def n_integer_variables(self) -> int:
@@ -137,9 +131,6 @@ class PlanModel:
         return bool(self.setup) or (self.data.settings.whole_headcount and bool(self.workers))
 
 
-_PULP_TRANS = str.maketrans("-+[] ->/", "________")
-
-
 def _name(family: str, *keys) -> str:
     return f"{family}[{','.join(map(str, keys))}]"
 
@@ -148,8 +139,9 @@ def _name(family: str, *keys) -> str:
 
 def build_plan_model(data: PlanData, *, elastic: bool = False) -> PlanModel:
     s = data.settings
-    sense = pulp.LpMaximize if (s.objective == "max_margin" and not elastic) else pulp.LpMinimize
-    model = PlanModel(data, pulp.LpProblem("supply_plan_elastic" if elastic else "supply_plan", sense), elastic)
+    lp = LinearProgram("supply_plan_elastic" if elastic else "supply_plan",
+                       maximize=s.objective == "max_margin" and not elastic)
+    model = PlanModel(data, lp, elastic)
     add_item_variables(model)
     add_workforce(model)
     add_inventory_balance(model)
@@ -217,7 +209,7 @@ def add_workforce(m: PlanModel) -> None:
             else:
                 terms[m.workers[(pool, t - 1)]] = -1.0
                 rhs = 0.0
-            m.row(_name("workforce", pool, lab), terms, pulp.LpConstraintEQ, rhs)
+            m.row(_name("workforce", pool, lab), terms, EQ, rhs)
             m.cost("wages", t, m.workers[k], w["wage"])
             m.cost("hiring", t, m.hire[k], w["hire_cost"])
             m.cost("layoffs", t, m.fire[k], w["layoff_cost"])
@@ -251,10 +243,10 @@ def add_inventory_balance(m: PlanModel) -> None:
                 unmet = m.slack("unmet_demand", (item, lab), "units")
                 if unmet is not None:
                     terms[unmet] = -1.0
-            m.row(_name("balance", item, lab), terms, pulp.LpConstraintEQ, rhs)
+            m.row(_name("balance", item, lab), terms, EQ, rhs)
         if (item, 0) in m.lost and not d.settings.backorders and float(row["opening_backlog"]) > 0:
             # without backlog the opening backlog must be shipped now or lost with period 1's demand
-            m.lost[(item, 0)].upBound = float(m.demand[i, 0]) + float(row["opening_backlog"])
+            m.lp.col_upper[m.lost[(item, 0)]] = float(m.demand[i, 0]) + float(row["opening_backlog"])
 
 
 def add_capacity(m: PlanModel) -> None:
@@ -295,7 +287,7 @@ def add_capacity(m: PlanModel) -> None:
             if extra is not None:
                 terms[extra] = -1.0
             name = _name("capacity", resource, lab)
-            m.row(name, terms, pulp.LpConstraintLE, regular_rhs)
+            m.row(name, terms, LE, regular_rhs)
             m.capacity_rows[(resource, t)] = name
             # regular hours are paid per hour used (wages of labour pools are paid per worker)
             for v, hours in load.items():
@@ -310,7 +302,7 @@ def add_overtime(m: PlanModel) -> None:
     for pool, w in d.workforce.iterrows():
         for t, lab in enumerate(d.labels):
             terms = {m.ot[(pool, t)]: 1.0, m.workers[(pool, t)]: -float(w["overtime_hours_per_worker"])}
-            m.row(_name("overtime", pool, lab), terms, pulp.LpConstraintLE, 0.0)
+            m.row(_name("overtime", pool, lab), terms, LE, 0.0)
 
 
 def add_subcontract(m: PlanModel) -> None:
@@ -326,7 +318,7 @@ def add_subcontract(m: PlanModel) -> None:
             if per_period is not None and not math.isnan(per_period[t]):
                 cap = per_period[t] if math.isnan(cap) else min(cap, per_period[t])
             if not math.isnan(cap):
-                m.row(_name("subcontract", item, lab), {m.sub[(item, t)]: 1.0}, pulp.LpConstraintLE, cap)
+                m.row(_name("subcontract", item, lab), {m.sub[(item, t)]: 1.0}, LE, cap)
 
 
 def add_backlog_rules(m: PlanModel) -> None:
@@ -341,7 +333,7 @@ def add_backlog_rules(m: PlanModel) -> None:
         left = m.slack("no_backlog_at_end", (item, lab), "units")
         if left is not None:
             terms[left] = -1.0
-        m.row(_name("no_backlog_at_end", item), terms, pulp.LpConstraintLE, 0.0)
+        m.row(_name("no_backlog_at_end", item), terms, LE, 0.0)
 
 
 def add_safety_stock(m: PlanModel) -> None:
@@ -354,7 +346,7 @@ def add_safety_stock(m: PlanModel) -> None:
                 terms = {m.inv[(item, t)]: 1.0, m.short[(item, t)]: 1.0}
                 if (item, t) in m.back:
                     terms[m.back[(item, t)]] = -1.0
-                m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(m.safety[i, t]))
+                m.row(_name("safety_stock", item, lab), terms, GE, float(m.safety[i, t]))
 
 
 def add_pipeline(m: PlanModel) -> None:
@@ -380,7 +372,7 @@ def add_pipeline(m: PlanModel) -> None:
         if penalty <= 0:
             penalty = float(row["unit_cost"] or 0.0) + float(row["backorder_cost"] or 0.0) + 1.0
         m.cost("safety_stock", t, v, penalty)
-        m.row(_name("pipeline", item, lab), {m.make[(item, t)]: 1.0, v: 1.0}, pulp.LpConstraintGE,
+        m.row(_name("pipeline", item, lab), {m.make[(item, t)]: 1.0, v: 1.0}, GE,
               float(need[i, t]))
 
 
@@ -397,7 +389,7 @@ def add_end_targets(m: PlanModel) -> None:
         missing = m.slack("end_stock", (item, lab), "units")
         if missing is not None:
             terms[missing] = 1.0
-        m.row(_name("end_stock", item), terms, pulp.LpConstraintGE, float(target))
+        m.row(_name("end_stock", item), terms, GE, float(target))
 
 
 def add_storage(m: PlanModel) -> None:
@@ -411,7 +403,7 @@ def add_storage(m: PlanModel) -> None:
             excess = m.slack("max_stock", (item, lab), "units")
             if excess is not None:
                 terms[excess] = -1.0
-            m.row(_name("max_stock", item, lab), terms, pulp.LpConstraintLE, float(cap))
+            m.row(_name("max_stock", item, lab), terms, LE, float(cap))
     total = d.settings.storage_capacity
     if total is None or math.isnan(total):
         return
@@ -420,7 +412,7 @@ def add_storage(m: PlanModel) -> None:
         excess = m.slack("storage", (lab,), "units")
         if excess is not None:
             terms[excess] = -1.0
-        m.row(_name("storage", lab), terms, pulp.LpConstraintLE, float(total))
+        m.row(_name("storage", lab), terms, LE, float(total))
 
 
 def add_lot_sizing(m: PlanModel) -> None:
@@ -438,10 +430,10 @@ def add_lot_sizing(m: PlanModel) -> None:
         for t, lab in enumerate(d.labels):
             big_m = float(row["max_lot"]) if not math.isnan(row["max_lot"]) else max(float(need[t]), 1.0)
             make, setup = m.make[(item, t)], m.setup[(item, t)]
-            m.row(_name("lot_max", item, lab), {make: 1.0, setup: -big_m}, pulp.LpConstraintLE, 0.0)
+            m.row(_name("lot_max", item, lab), {make: 1.0, setup: -big_m}, LE, 0.0)
             if row["min_lot"] > 0:
                 m.row(_name("lot_min", item, lab), {make: 1.0, setup: -float(row["min_lot"])},
-                      pulp.LpConstraintGE, 0.0)
+                      GE, 0.0)
 
 
 def set_objective(m: PlanModel) -> None:
@@ -450,7 +442,7 @@ def set_objective(m: PlanModel) -> None:
     The elastic model minimises the total violation of the hard requirements instead.
     """
     if m.elastic:
-        m.problem.setObjective(pulp.LpAffineExpression({s.var: 1.0 for s in m.slacks}))
+        m.lp.set_objective({s.var: 1.0 for s in m.slacks})
         return
     total: Terms = defaultdict(float)
     for per_period in m.costs.values():
@@ -479,6 +471,4 @@ def set_objective(m: PlanModel) -> None:
             for v, c in terms.items():
                 total[v] = total.get(v, 0.0) + c
         constant = sum(m.revenue_constant.values())
-    objective = pulp.LpAffineExpression(constant=constant)
-    dict.update(objective, total)  # keeps the keys' hashes, as in PlanModel.row
-    m.problem.setObjective(objective)
+    m.lp.set_objective(total, constant)

@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from .model import COST_TYPES, PlanModel
-from .pulp_internals import n_constraints
 from .solve import OPTIMAL, SolveResult
 
 _TINY = 1e-7
@@ -37,65 +35,71 @@ class PlanResult:
         return self.run["objective"]
 
 
-def _v(var: pulp.LpVariable | None) -> float:
-    if var is None or var.varValue is None:
-        return 0.0
-    x = float(var.varValue)
-    return 0.0 if abs(x) < _TINY else x
+def _values(m: PlanModel) -> np.ndarray:
+    """The answer's column values, with solver noise below _TINY read as 0."""
+    x = m.lp.x
+    return np.where(np.abs(x) < _TINY, 0.0, x)
 
 
-def _terms_value(terms: dict) -> float:
-    return float(sum(c * _v(v) for v, c in terms.items()))
+def _grid(m: PlanModel, x: np.ndarray, group: dict, fill: float = 0.0) -> np.ndarray:
+    """items x periods values of one variable group (`fill` where the model has no such variable)."""
+    d = m.data
+    out = np.full((len(d.items), len(d.labels)), fill)
+    if group:
+        pos = {item: i for i, item in enumerate(d.items.index)}
+        keys = list(group)
+        rows = np.fromiter((pos[k[0]] for k in keys), np.int64, len(keys))
+        cols = np.fromiter((k[1] for k in keys), np.int64, len(keys))
+        out[rows, cols] = x[np.fromiter(group.values(), np.int64, len(keys))]
+    return out
+
+
+def _terms_value(x: np.ndarray, terms: dict) -> float:
+    return float(sum(c * x[v] for v, c in terms.items()))
 
 
 def supply_plan_table(m: PlanModel) -> pd.DataFrame:
     d = m.data
-    rows = []
-    families = d.items["family"].tolist()
-    for i, item in enumerate(d.items.index):
-        family = families[i]
-        for t, lab in enumerate(d.labels):
-            k = (item, t)
-            rows.append((item, family, lab, float(m.demand[i, t]), float(m.receipts[i, t]), _v(m.make.get(k)),
-                         _v(m.sub.get(k)),
-                         _v(m.inv[k]), _v(m.back.get(k)), _v(m.lost.get(k)), float(m.safety[i, t]),
-                         _v(m.short.get(k)), _v(m.setup.get(k)) if k in m.setup else np.nan))
-    return pd.DataFrame(rows, columns=["item", "family", "period", "demand", "scheduled_receipts", "production",
-                                       "subcontract", "inventory",
-                                       "backlog", "lost_sales", "safety_stock", "safety_stock_shortfall", "setups"])
+    x = _values(m)
+    n_items, n_periods = len(d.items), len(d.labels)
+    frame = pd.DataFrame({
+        "item": np.repeat(d.items.index.to_numpy(), n_periods),
+        "family": np.repeat(d.items["family"].to_numpy(), n_periods),
+        "period": np.tile(np.asarray(d.labels, dtype=object), n_items),
+        "demand": m.demand.ravel(), "scheduled_receipts": m.receipts.ravel()})
+    for column, group in (("production", m.make), ("subcontract", m.sub), ("inventory", m.inv),
+                          ("backlog", m.back), ("lost_sales", m.lost)):
+        frame[column] = _grid(m, x, group).ravel()
+    frame["safety_stock"] = m.safety.ravel()
+    frame["safety_stock_shortfall"] = _grid(m, x, m.short).ravel()
+    frame["setups"] = _grid(m, x, m.setup, np.nan).ravel()
+    return frame
 
 
-def capacity_duals(m: PlanModel) -> dict:
-    """pi of each capacity row, read from the LP just solved."""
-    return {key: m.rows[name].pi for key, name in m.capacity_rows.items()}
+def capacity_duals(m: PlanModel, lp=None) -> dict:
+    """pi of each capacity row, read from the LP just solved (`lp`: another program with the same rows)."""
+    lp = m.lp if lp is None else lp
+    return {key: lp.dual(name) for key, name in m.capacity_rows.items()}
 
 
 def duals_with_integers_fixed(m: PlanModel) -> dict | None:
     """Shadow prices of a whole-number plan: the LP left when every integer variable is fixed at its value.
 
-    They say what an hour is worth given the plan's setups and headcount. The plan's own values are put
-    back afterwards (the LP may pick another of several equally good continuous solutions).
+    They say what an hour is worth given the plan's setups and headcount. The plan's own values stay (the
+    fixed LP, a copy sharing the rows, may pick another of several equally good continuous solutions).
     """
     from .solve import solve_model
 
-    variables = m.problem.variables()
-    kept = [(v, v.lowBound, v.upBound, v.cat, v.varValue) for v in variables]
-    try:
-        for v in variables:
-            if v.cat == pulp.LpInteger:
-                x = float(round(v.varValue or 0.0))
-                v.lowBound, v.upBound, v.cat = x, x, pulp.LpContinuous
-        solved = solve_model(m.problem, "highs-simplex", time_limit=60.0)
-        return capacity_duals(m) if solved.status == OPTIMAL else None
-    finally:
-        for v, lo, up, cat, value in kept:
-            v.lowBound, v.upBound, v.cat, v.varValue = lo, up, cat, value
+    fixed = m.lp.with_integers_fixed()
+    solved = solve_model(fixed, "highs-simplex", time_limit=60.0)
+    return capacity_duals(m, fixed) if solved.status == OPTIMAL else None
 
 
 def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
     """Hours per resource and period; shadow price from `duals` (None: left blank)."""
     d = m.data
     worth_sign = 1.0 if d.settings.objective == "max_margin" else -1.0  # one more hour lowers cost / raises margin
+    x = _values(m)
     rows = []
     for resource, res in d.resources.iterrows():
         labour = bool(res["is_labour"])
@@ -106,13 +110,13 @@ def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
             regular_cap, overtime_caps = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
         for t, lab in enumerate(d.labels):
             if labour:
-                workers = _v(m.workers[(resource, t)])
+                workers = x[m.workers[(resource, t)]]
                 regular = workers * float(pool["hours_per_worker"])
                 overtime_cap = workers * float(pool["overtime_hours_per_worker"])
             else:
                 regular, overtime_cap = float(regular_cap[t]), float(overtime_caps[t])
-            used = _terms_value(m.load[(resource, t)])
-            ot = _v(m.ot[(resource, t)])
+            used = _terms_value(x, m.load[(resource, t)])
+            ot = float(x[m.ot[(resource, t)]])
             price = np.nan
             if duals is not None:
                 pi = duals.get((resource, t))
@@ -127,13 +131,14 @@ def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
 
 def workforce_table(m: PlanModel) -> pd.DataFrame:
     d = m.data
+    x = _values(m)
     rows = []
     for pool, w in d.workforce.iterrows():
         for t, lab in enumerate(d.labels):
             k = (pool, t)
-            headcount = _v(m.workers[k])
-            rows.append((pool, lab, headcount, _v(m.hire[k]), _v(m.fire[k]), headcount * float(w["hours_per_worker"]),
-                         _v(m.ot[k])))
+            headcount = float(x[m.workers[k]])
+            rows.append((pool, lab, headcount, float(x[m.hire[k]]), float(x[m.fire[k]]),
+                         headcount * float(w["hours_per_worker"]), float(x[m.ot[k]])))
     return pd.DataFrame(rows, columns=["pool", "period", "headcount", "hires", "layoffs", "regular_hours",
                                        "overtime_hours"])
 
@@ -141,17 +146,18 @@ def workforce_table(m: PlanModel) -> pd.DataFrame:
 def cost_table(m: PlanModel) -> pd.DataFrame:
     """Long table cost_type x period (plus revenue and margin when maximising margin)."""
     d = m.data
+    x = _values(m)
     rows = []
     for kind in COST_TYPES:
         per_period = m.costs.get(kind, {})
         for t, lab in enumerate(d.labels):
-            rows.append((kind, lab, _terms_value(per_period.get(t, {}))))
+            rows.append((kind, lab, _terms_value(x, per_period.get(t, {}))))
     frame = pd.DataFrame(rows, columns=["cost_type", "period", "amount"])
     totals = frame.groupby("period", sort=False)["amount"].sum()
     extra = [("total_cost", lab, float(totals[lab])) for lab in d.labels]
     if d.settings.objective == "max_margin":
         for t, lab in enumerate(d.labels):
-            revenue = m.revenue_constant.get(t, 0.0) + _terms_value(m.revenue.get(t, {}))
+            revenue = m.revenue_constant.get(t, 0.0) + _terms_value(x, m.revenue.get(t, {}))
             extra.append(("revenue", lab, revenue))
             extra.append(("margin", lab, revenue - float(totals[lab])))
     frame = pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
@@ -160,7 +166,6 @@ def cost_table(m: PlanModel) -> pd.DataFrame:
 
 
 def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: int = 0) -> dict:
-    problem = m.problem
     return {
         "time": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC"),
         "objective_type": m.data.settings.objective,
@@ -175,7 +180,7 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "solver_seconds": None if solved.solver_seconds is None else round(solved.solver_seconds, 3),
         "variables": m.n_variables,
         "integer_variables": m.n_integer_variables,
-        "constraints": n_constraints(problem),
+        "constraints": m.lp.n_rows,
         "items": len(m.data.items),
         "periods": len(m.data.labels),
         "resources": len(m.data.resources),
