@@ -1,10 +1,12 @@
 """A linear program as plain arrays: the plan model's one definition of its columns and rows.
 
-Columns are integer indices with a name, bounds and an objective coefficient; rows are a name (business
-keys, e.g. ``capacity[Sewing,2027-05]``), sparse coefficients ``{column: coefficient}`` and bounds. No
-Python object per variable: `to_highs` hands the arrays to HiGHS in one call (CSR), and `to_pulp` builds
-the same program as a pulp `LpProblem` only when CBC or another pulp solver is asked for. Whichever
-solver ran, its answer lands here (`x`, `row_dual`), so the plan tables read one thing.
+Columns are integer indices, added a block at a time (``make`` for every item and period) with their
+bounds; rows are added a block at a time too, each row named from business keys
+(``capacity[Sewing,2027-05]``) with its coefficients ``sum_k coef[r, k] * x[cols[r, k]]`` (a column -1
+is no term). No Python object per variable or row: `to_highs` hands the arrays to HiGHS in one call
+(CSR), and `to_pulp` builds the same program as a pulp `LpProblem` only when CBC or another pulp
+solver is asked for. Whichever solver ran, its answer lands here (`x`, `row_dual`), so the plan
+tables read one thing. Names are made only when asked for (`col_names`, `row_names`, `to_pulp`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 
 LE, GE, EQ = "<=", ">=", "="
 INF = float("inf")
+ABSENT = -1  # "no such variable" in a block of column indices
 
 # pulp replaces these characters in names itself; a name must stay unique after that
 _PULP_TRANS = str.maketrans("-+[] ->/", "________")
@@ -50,64 +53,92 @@ class LinearProgram:
     def __init__(self, name: str, *, maximize: bool = False):
         self.name = name
         self.maximize = maximize
-        self.col_names: list[str] = []
-        self.col_lower: list[float] = []
-        self.col_upper: list[float] = []
-        self.integers: list[int] = []
-        self.objective: dict[int, float] = {}
+        self.n_cols = 0
+        self.n_rows = 0
+        self._col_blocks: list[tuple[str, tuple]] = []     # (family, keys): names on demand
+        self._col_lower: list[np.ndarray] = []
+        self._col_upper: list[np.ndarray] = []
+        self._integers: list[np.ndarray] = []
+        self._row_blocks: list[tuple[str, tuple]] = []
+        self._row_lower: list[np.ndarray] = []
+        self._row_upper: list[np.ndarray] = []
+        self._row_count: list[np.ndarray] = []              # terms per row
+        self._row_index: list[np.ndarray] = []
+        self._row_value: list[np.ndarray] = []
+        self._cost = np.zeros(0)
         self.constant = 0.0
-        self.row_names: list[str] = []
-        self.row_lower: list[float] = []
-        self.row_upper: list[float] = []
-        self.row_of: dict[str, int] = {}
-        self._start: list[int] = [0]
-        self._index: list[int] = []
-        self._value: list[float] = []
+        self._arrays: Arrays | None = None
+        self._row_of: dict[str, int] | None = None
         # the last solve's answer (`set_solution`): column values, row duals d objective / d rhs
         self.x: np.ndarray | None = None
         self.row_dual: np.ndarray | None = None
 
     # ------------------------------------------------------------------ building
-    def add_column(self, name: str, lower: float | None = 0.0, upper: float | None = None,
-                   integer: bool = False) -> int:
-        j = len(self.col_names)
-        self.col_names.append(name)
-        self.col_lower.append(-INF if lower is None else lower)
-        self.col_upper.append(INF if upper is None else upper)
+    def add_columns(self, family: str, keys: tuple, lower=0.0, upper=None, *, integer: bool = False) -> np.ndarray:
+        """One column per key (`keys`: one array per key part); returns their indices."""
+        n = len(keys[0])
+        first = self.n_cols
+        self.n_cols += n
+        self._col_blocks.append((family, keys))
+        self._col_lower.append(np.broadcast_to(np.asarray(-INF if lower is None else lower, float), (n,)))
+        self._col_upper.append(np.broadcast_to(np.asarray(INF if upper is None else upper, float), (n,)))
         if integer:
-            self.integers.append(j)
-        return j
+            self._integers.append(np.arange(first, first + n))
+        self._arrays = None
+        return np.arange(first, first + n)
 
-    def add_row(self, name: str, terms: dict[int, float], sense: str, rhs: float) -> int:
-        r = len(self.row_names)
-        self.row_names.append(name)
-        self._index.extend(terms)
-        self._value.extend(terms.values())
-        self._start.append(len(self._index))
-        self.row_lower.append(-INF if sense == LE else rhs)
-        self.row_upper.append(INF if sense == GE else rhs)
-        self.row_of[name] = r
-        return r
+    def add_rows(self, family: str, keys: tuple, terms: list[tuple[np.ndarray, object]], sense: str,
+                 rhs) -> np.ndarray:
+        """One row per key: ``sum of coef * x[col] over `terms` (sense) rhs``. Each term is (columns,
+        coefficients) with one column per row (ABSENT: no term in that row) and a coefficient per row or one
+        for all; an array of shape (rows, k) adds k terms per row. Returns the rows' indices."""
+        n = len(keys[0])
+        blocks = [_per_row(c, np.int64) for c, _ in terms]
+        cols = np.concatenate(blocks, axis=1)
+        coefs = np.concatenate([np.broadcast_to(_per_row(a, float) if np.ndim(a) else float(a), c.shape)
+                                for c, (_, a) in zip(blocks, terms)], axis=1)
+        keep = (cols != ABSENT) & (coefs != 0.0)  # an explicit zero is no coefficient (HiGHS warns about each)
+        self._row_count.append(keep.sum(axis=1))
+        self._row_index.append(cols[keep])
+        self._row_value.append(coefs[keep])
+        rhs = np.broadcast_to(np.asarray(rhs, float), (n,))
+        self._row_lower.append(np.full(n, -INF) if sense == LE else rhs)
+        self._row_upper.append(np.full(n, INF) if sense == GE else rhs)
+        self._row_blocks.append((family, keys))
+        first = self.n_rows
+        self.n_rows += n
+        self._arrays = self._row_of = None
+        return np.arange(first, first + n)
 
-    def set_objective(self, terms: dict[int, float], constant: float = 0.0) -> None:
-        self.objective = dict(terms)
+    def set_objective(self, cols: np.ndarray, coefs, constant: float = 0.0) -> None:
+        """Objective sum coef * x[col] + constant; a column listed twice adds up."""
+        cost = np.zeros(self.n_cols)
+        cols = np.asarray(cols, np.int64)
+        np.add.at(cost, cols, np.broadcast_to(np.asarray(coefs, float), cols.shape))
+        self._cost = cost
         self.constant = float(constant)
-
-    @property
-    def n_cols(self) -> int:
-        return len(self.col_names)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.row_names)
+        self._arrays = None
 
     @property
     def is_mip(self) -> bool:
-        return bool(self.integers)
+        return any(len(b) for b in self._integers)
 
-    def terms(self, r: int) -> dict[int, float]:
-        a, b = self._start[r], self._start[r + 1]
-        return dict(zip(self._index[a:b], self._value[a:b]))
+    @property
+    def integers(self) -> np.ndarray:
+        return np.concatenate(self._integers).astype(np.int32) if self._integers else np.zeros(0, np.int32)
+
+    @property
+    def col_names(self) -> list[str]:
+        return _names(self._col_blocks)
+
+    @property
+    def row_names(self) -> list[str]:
+        return _names(self._row_blocks)
+
+    def row_of(self, name: str) -> int:
+        if self._row_of is None:
+            self._row_of = {n: r for r, n in enumerate(self.row_names)}  # a repeated name: the last row
+        return self._row_of[name]
 
     # ------------------------------------------------------------------ the answer
     def set_solution(self, x, row_dual=None) -> None:
@@ -115,54 +146,56 @@ class LinearProgram:
         self.row_dual = None if row_dual is None else np.asarray(row_dual, float)
 
     def value(self, col: int | None) -> float:
-        return 0.0 if col is None or self.x is None else float(self.x[col])
+        return 0.0 if col is None or col == ABSENT or self.x is None else float(self.x[col])
+
+    def values(self, cols: np.ndarray) -> np.ndarray:
+        """Values of a block of columns (0 where ABSENT)."""
+        cols = np.asarray(cols, np.int64)
+        return np.where(cols == ABSENT, 0.0, self.x[np.maximum(cols, 0)])
+
+    def duals(self, rows: np.ndarray) -> np.ndarray | None:
+        return None if self.row_dual is None else self.row_dual[np.asarray(rows, np.int64)]
 
     def dual(self, row_name: str) -> float | None:
         if self.row_dual is None:
             return None
-        pi = float(self.row_dual[self.row_of[row_name]])
+        pi = float(self.row_dual[self.row_of(row_name)])
         return None if np.isnan(pi) else pi
 
     def objective_value(self) -> float:
-        cols = np.fromiter(self.objective, np.int64, len(self.objective))
-        coefs = np.fromiter(self.objective.values(), float, len(self.objective))
-        return float(coefs @ self.x[cols]) + self.constant
+        return float(self.arrays().cost @ self.x) * self.arrays().sign + self.constant
 
     def with_integers_fixed(self) -> "LinearProgram":
         """The LP left when every integer column is fixed at its (rounded) value in the answer: rows are
-        shared, not copied, so this costs one pass over the columns."""
+        shared, not copied."""
         fixed = copy.copy(self)
-        fixed.col_lower, fixed.col_upper = list(self.col_lower), list(self.col_upper)
-        for j in self.integers:
-            fixed.col_lower[j] = fixed.col_upper[j] = float(round(self.x[j]))
-        fixed.integers = []
+        integers = self.integers
+        a = self.arrays()
+        lower, upper = a.col_lower.copy(), a.col_upper.copy()
+        lower[integers] = upper[integers] = np.round(self.x[integers])
+        fixed._col_lower, fixed._col_upper, fixed._integers = [lower], [upper], []
+        fixed._arrays = None
         fixed.x = fixed.row_dual = None
         return fixed
 
     # ------------------------------------------------------------------ hand-over
     def arrays(self) -> Arrays:
-        sign = -1.0 if self.maximize else 1.0
-        n, m = self.n_cols, self.n_rows
-        cost = np.zeros(n)
-        if self.objective:
-            cost[np.fromiter(self.objective, np.int64, len(self.objective))] = np.fromiter(
-                self.objective.values(), float, len(self.objective))
-        index = np.asarray(self._index, np.int32)
-        value = np.asarray(self._value, float)
-        start = np.asarray(self._start, np.int64)
-        keep = value != 0.0
-        if not keep.all():  # explicit zeros are not coefficients: HiGHS would warn about each
-            per_row = np.bincount(np.repeat(np.arange(m), np.diff(start))[keep], minlength=m)
-            start = np.concatenate(([0], np.cumsum(per_row)))
-            index, value = index[keep], value[keep]
-        return Arrays(sign, cost * sign, sign * self.constant, np.asarray(self.col_lower, float),
-                      np.asarray(self.col_upper, float), np.asarray(self.row_lower, float),
-                      np.asarray(self.row_upper, float), start.astype(np.int32), index, value,
-                      np.asarray(self.integers, np.int32))
+        if self._arrays is None:
+            sign = -1.0 if self.maximize else 1.0
+            cost = np.zeros(self.n_cols)
+            cost[:len(self._cost)] = self._cost
+            start = np.zeros(self.n_rows + 1, np.int32)
+            if self.n_rows:
+                np.cumsum(np.concatenate(self._row_count), out=start[1:])
+            self._arrays = Arrays(
+                sign, cost * sign, sign * self.constant, _cat(self._col_lower), _cat(self._col_upper),
+                _cat(self._row_lower), _cat(self._row_upper), start,
+                _cat(self._row_index, np.int32), _cat(self._row_value), self.integers)
+        return self._arrays
 
     def to_highs(self, arrays: Arrays | None = None):
-        """A `highspy.HighsLp` of this program (minimising; see `Arrays.sign`) and its integer columns
-        (HiGHS takes those after `passModel`, with `changeColsIntegrality`)."""
+        """A `highspy.HighsLp` of this program (minimising; see `Arrays.sign`). Integer columns are not in
+        it: HiGHS takes those after `passModel`, with `changeColsIntegrality`."""
         import highspy
 
         a = self.arrays() if arrays is None else arrays
@@ -181,31 +214,31 @@ class LinearProgram:
         program for CBC or any solver pulp knows. Names are made unique after pulp's own mangling."""
         import pulp
 
+        a = self.arrays()
         problem = pulp.LpProblem(self.name, pulp.LpMaximize if self.maximize else pulp.LpMinimize)
         taken: set[str] = set()
         variables = []
-        for j, name in enumerate(self.col_names):
-            up = self.col_upper[j]
-            lo = self.col_lower[j]
-            var = problem.add_variable(_unique(name, taken), None if lo == -INF else lo, None if up == INF else up,
-                                       pulp.LpContinuous)
-            variables.append(var)
-        for j in self.integers:
+        for name, lo, up in zip(self.col_names, a.col_lower.tolist(), a.col_upper.tolist()):
+            variables.append(problem.add_variable(_unique(name, taken), None if lo == -INF else lo,
+                                                  None if up == INF else up, pulp.LpContinuous))
+        for j in a.integers.tolist():
             variables[j].cat = pulp.LpInteger
         taken = set()
         constraints = []
+        start, index, value = a.start.tolist(), a.index.tolist(), a.value.tolist()
         for r, name in enumerate(self.row_names):
-            a, b = self._start[r], self._start[r + 1]
             expr = pulp.LpAffineExpression()
-            dict.update(expr, {variables[j]: v for j, v in zip(self._index[a:b], self._value[a:b])})
-            lo, up = self.row_lower[r], self.row_upper[r]
+            dict.update(expr, {variables[j]: v for j, v in zip(index[start[r]:start[r + 1]],
+                                                                value[start[r]:start[r + 1]])})
+            lo, up = float(a.row_lower[r]), float(a.row_upper[r])
             sense, rhs = ((pulp.LpConstraintEQ, lo) if lo == up else (pulp.LpConstraintLE, up) if lo == -INF
                           else (pulp.LpConstraintGE, lo))
-            constraint = pulp.LpConstraint(expr, sense, _unique(name, taken), float(rhs))
+            constraint = pulp.LpConstraint(expr, sense, _unique(name, taken), rhs)
             problem.addConstraint(constraint)
             constraints.append(constraint)
         objective = pulp.LpAffineExpression(constant=self.constant)
-        dict.update(objective, {variables[j]: c for j, c in self.objective.items() if c})
+        cost = a.cost * a.sign
+        dict.update(objective, {variables[j]: float(cost[j]) for j in np.flatnonzero(cost).tolist()})
         problem.setObjective(objective)
         return problem, variables, constraints
 
@@ -214,6 +247,23 @@ class LinearProgram:
         x = np.fromiter((np.nan if v.varValue is None else v.varValue for v in variables), float, len(variables))
         pi = np.fromiter((np.nan if c.pi is None else c.pi for c in constraints), float, len(constraints))
         self.set_solution(x, pi)
+
+
+def _per_row(a, dtype) -> np.ndarray:
+    """rows x terms: one value per row becomes a column."""
+    a = np.asarray(a, dtype)
+    return a[:, None] if a.ndim == 1 else a
+
+
+def _cat(parts: list[np.ndarray], dtype=float) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _names(blocks: list[tuple[str, tuple]]) -> list[str]:
+    names: list[str] = []
+    for family, keys in blocks:
+        names.extend(f"{family}[{','.join(map(str, key))}]" for key in zip(*keys))
+    return names
 
 
 def _unique(name: str, taken: set[str]) -> str:

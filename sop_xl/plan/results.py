@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .model import COST_TYPES, PlanModel
+from .lp import ABSENT
+from .model import COST_TYPES, CostTerms, PlanModel
 from .solve import OPTIMAL, SolveResult
 
 _TINY = 1e-7
@@ -41,21 +42,16 @@ def _values(m: PlanModel) -> np.ndarray:
     return np.where(np.abs(x) < _TINY, 0.0, x)
 
 
-def _grid(m: PlanModel, x: np.ndarray, group: dict, fill: float = 0.0) -> np.ndarray:
-    """items x periods values of one variable group (`fill` where the model has no such variable)."""
-    d = m.data
-    out = np.full((len(d.items), len(d.labels)), fill)
-    if group:
-        pos = {item: i for i, item in enumerate(d.items.index)}
-        keys = list(group)
-        rows = np.fromiter((pos[k[0]] for k in keys), np.int64, len(keys))
-        cols = np.fromiter((k[1] for k in keys), np.int64, len(keys))
-        out[rows, cols] = x[np.fromiter(group.values(), np.int64, len(keys))]
+def _grid(x: np.ndarray, grid: np.ndarray, fill: float = 0.0) -> np.ndarray:
+    """Values of a grid of columns (`fill` where the model has no such variable)."""
+    return np.where(grid == ABSENT, fill, x[np.maximum(grid, 0)])
+
+
+def _per_period(x: np.ndarray, terms: list[CostTerms], n_periods: int) -> np.ndarray:
+    out = np.zeros(n_periods)
+    for c in terms:
+        out += np.bincount(c.t, weights=c.coefs * x[c.cols], minlength=n_periods)
     return out
-
-
-def _terms_value(x: np.ndarray, terms: dict) -> float:
-    return float(sum(c * x[v] for v, c in terms.items()))
 
 
 def supply_plan_table(m: PlanModel) -> pd.DataFrame:
@@ -67,22 +63,23 @@ def supply_plan_table(m: PlanModel) -> pd.DataFrame:
         "family": np.repeat(d.items["family"].to_numpy(), n_periods),
         "period": np.tile(np.asarray(d.labels, dtype=object), n_items),
         "demand": m.demand.ravel(), "scheduled_receipts": m.receipts.ravel()})
-    for column, group in (("production", m.make), ("subcontract", m.sub), ("inventory", m.inv),
-                          ("backlog", m.back), ("lost_sales", m.lost)):
-        frame[column] = _grid(m, x, group).ravel()
+    for column, grid in (("production", m.make), ("subcontract", m.sub), ("inventory", m.inv),
+                         ("backlog", m.back), ("lost_sales", m.lost)):
+        frame[column] = _grid(x, grid).ravel()
     frame["safety_stock"] = m.safety.ravel()
-    frame["safety_stock_shortfall"] = _grid(m, x, m.short).ravel()
-    frame["setups"] = _grid(m, x, m.setup, np.nan).ravel()
+    frame["safety_stock_shortfall"] = _grid(x, m.short).ravel()
+    frame["setups"] = _grid(x, m.setup, np.nan).ravel()
     return frame
 
 
-def capacity_duals(m: PlanModel, lp=None) -> dict:
-    """pi of each capacity row, read from the LP just solved (`lp`: another program with the same rows)."""
+def capacity_duals(m: PlanModel, lp=None) -> np.ndarray | None:
+    """pi of each capacity row (resources x periods), read from the LP just solved (`lp`: another program
+    with the same rows)."""
     lp = m.lp if lp is None else lp
-    return {key: lp.dual(name) for key, name in m.capacity_rows.items()}
+    return lp.duals(m.capacity_rows)
 
 
-def duals_with_integers_fixed(m: PlanModel) -> dict | None:
+def duals_with_integers_fixed(m: PlanModel) -> np.ndarray | None:
     """Shadow prices of a whole-number plan: the LP left when every integer variable is fixed at its value.
 
     They say what an hour is worth given the plan's setups and headcount. The plan's own values stay (the
@@ -95,13 +92,15 @@ def duals_with_integers_fixed(m: PlanModel) -> dict | None:
     return capacity_duals(m, fixed) if solved.status == OPTIMAL else None
 
 
-def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
+def capacity_table(m: PlanModel, duals: np.ndarray | None) -> pd.DataFrame:
     """Hours per resource and period; shadow price from `duals` (None: left blank)."""
     d = m.data
     worth_sign = 1.0 if d.settings.objective == "max_margin" else -1.0  # one more hour lowers cost / raises margin
     x = _values(m)
     rows = []
-    for resource, res in d.resources.iterrows():
+    for r, (resource, res) in enumerate(d.resources.iterrows()):
+        cols, hours = m.load[resource]
+        used_hours = (_grid(x, cols) * hours).sum(axis=1)
         labour = bool(res["is_labour"])
         if labour:
             pool = d.workforce.loc[resource]
@@ -110,17 +109,17 @@ def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
             regular_cap, overtime_caps = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
         for t, lab in enumerate(d.labels):
             if labour:
-                workers = x[m.workers[(resource, t)]]
+                workers = float(x[m.workers[d.workforce.index.get_loc(resource), t]])
                 regular = workers * float(pool["hours_per_worker"])
                 overtime_cap = workers * float(pool["overtime_hours_per_worker"])
             else:
                 regular, overtime_cap = float(regular_cap[t]), float(overtime_caps[t])
-            used = _terms_value(x, m.load[(resource, t)])
-            ot = float(x[m.ot[(resource, t)]])
+            used = float(used_hours[t])
+            ot = float(x[m.ot[r, t]])
             price = np.nan
             if duals is not None:
-                pi = duals.get((resource, t))
-                price = 0.0 if pi is None or abs(pi) < 1e-9 else worth_sign * float(pi)
+                pi = duals[r, t]
+                price = 0.0 if np.isnan(pi) or abs(pi) < 1e-9 else worth_sign * float(pi)
             rows.append((resource, res["kind"], lab, regular, overtime_cap, used, ot,
                          used / regular if regular > 0 else (np.nan if used == 0 else np.inf), price))
     frame = pd.DataFrame(rows, columns=["resource", "kind", "period", "regular_capacity", "overtime_capacity",
@@ -133,12 +132,13 @@ def workforce_table(m: PlanModel) -> pd.DataFrame:
     d = m.data
     x = _values(m)
     rows = []
-    for pool, w in d.workforce.iterrows():
+    for p, (pool, w) in enumerate(d.workforce.iterrows()):
+        r = d.resources.index.get_loc(pool)
         for t, lab in enumerate(d.labels):
-            k = (pool, t)
+            k = (p, t)
             headcount = float(x[m.workers[k]])
             rows.append((pool, lab, headcount, float(x[m.hire[k]]), float(x[m.fire[k]]),
-                         headcount * float(w["hours_per_worker"]), float(x[m.ot[k]])))
+                         headcount * float(w["hours_per_worker"]), float(x[m.ot[r, t]])))
     return pd.DataFrame(rows, columns=["pool", "period", "headcount", "hires", "layoffs", "regular_hours",
                                        "overtime_hours"])
 
@@ -149,15 +149,15 @@ def cost_table(m: PlanModel) -> pd.DataFrame:
     x = _values(m)
     rows = []
     for kind in COST_TYPES:
-        per_period = m.costs.get(kind, {})
-        for t, lab in enumerate(d.labels):
-            rows.append((kind, lab, _terms_value(x, per_period.get(t, {}))))
+        amounts = _per_period(x, m.costs.get(kind, []), len(d.labels))
+        rows.extend((kind, lab, float(amounts[t])) for t, lab in enumerate(d.labels))
     frame = pd.DataFrame(rows, columns=["cost_type", "period", "amount"])
     totals = frame.groupby("period", sort=False)["amount"].sum()
     extra = [("total_cost", lab, float(totals[lab])) for lab in d.labels]
     if d.settings.objective == "max_margin":
+        revenues = m.revenue_constant + _per_period(x, m.revenue, len(d.labels))
         for t, lab in enumerate(d.labels):
-            revenue = m.revenue_constant.get(t, 0.0) + _terms_value(x, m.revenue.get(t, {}))
+            revenue = float(revenues[t])
             extra.append(("revenue", lab, revenue))
             extra.append(("margin", lab, revenue - float(totals[lab])))
     frame = pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
