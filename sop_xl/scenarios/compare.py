@@ -1,7 +1,9 @@
 """Run the plan once per scenario and compare the outcomes side by side.
 
 Every scenario goes through the ordinary plan core (`build_plan_data` + `solve_plan`) with
-its modified inputs, so it obeys the same constraints and costs as the plan of record.
+its modified inputs, so it obeys the same constraints and costs as the plan of record. HiGHS keeps
+one model across the scenarios (`WarmHighs`): a scenario that changes only numbers (demand, capacity,
+costs, prices) is a few coefficient changes and a re-solve from the previous optimal basis.
 """
 
 from __future__ import annotations
@@ -34,24 +36,31 @@ class Outcome:
     financials: pd.DataFrame | None = None   # the scenario's Financials table
 
 
-def solve_scenario(inputs: PlanInputs, scenario: Scenario, *, solver: str | None = None) -> Outcome:
+def solve_scenario(inputs: PlanInputs, scenario: Scenario, *, solver: str | None = None, warm=None) -> Outcome:
+    """One scenario through the plan core. `warm` (a `WarmHighs`): HiGHS keeps the previous scenario's model
+    and basis, and only the numbers this scenario changes are changed before it re-solves (same plan as a
+    fresh solve; a scenario that changes the model's shape is solved afresh)."""
     from ..plan import build_plan_data, solve_plan
 
     changed = apply_scenario(inputs, scenario)
     data, issues = build_plan_data(**changed.frames, settings=changed.settings, demand_sheet=changed.demand_sheet)
     if data is None:
         return Outcome(scenario, None, None, _empty_kpis("invalid input"), issues)
-    result = solve_plan(data, solver=solver)
+    result = solve_plan(data, solver=solver, warm=warm)
     fin = scenario_financials(result, data, changed)
     return Outcome(scenario, result, data, plan_kpis(result, data, fin), issues + result.issues, fin)
 
 
 def run_scenarios(inputs: PlanInputs, scenarios: list[Scenario], *, solver: str | None = None,
-                  on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """The base plan (no change) first, then each scenario."""
+                  on_done: Callable[[Outcome], None] | None = None, warm: bool = True) -> list[Outcome]:
+    """The base plan (no change) first, then each scenario; with `warm`, each re-solved from the previous
+    one's basis where the model's shape allows."""
+    from ..plan import WarmHighs
+
+    session = WarmHighs() if warm else None
     outcomes = []
     for scenario in [Scenario(BASE), *scenarios]:
-        outcome = solve_scenario(inputs, scenario, solver=solver)
+        outcome = solve_scenario(inputs, scenario, solver=solver, warm=session)
         outcomes.append(outcome)
         if on_done:
             on_done(outcome)
