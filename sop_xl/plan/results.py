@@ -178,6 +178,7 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "build_seconds": round(build_seconds, 3),
         "solve_seconds": round(solved.seconds, 3),
         "solver_seconds": None if solved.solver_seconds is None else round(solved.solver_seconds, 3),
+        "warm_start": solved.warm_start,
         "variables": m.n_variables,
         "integer_variables": m.n_integer_variables,
         "constraints": m.lp.n_rows,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import sop_xl.plan.solve as solve_module
 from sop_xl.plan import OPTIMAL, WarmHighs, build_plan_model, solve_model
 from sop_xl.plan.lp import _PULP_TRANS
 
@@ -66,14 +67,17 @@ def test_rows_are_named_from_business_keys():
 @pytest.mark.parametrize("change", [
     dict(demand=1.1), dict(capacity=0.9), dict(cost=1.25), dict(demand=0.7, capacity=1.2, cost=0.9),
     dict(demand=2.5)])  # the last one is infeasible: warm or fresh, HiGHS says so
-def test_a_warm_re_solve_equals_a_fresh_solve(change):
+@pytest.mark.parametrize("share", [1.0, 0.0])  # every change warm; every bound change cold on the updated model
+def test_a_warm_re_solve_equals_a_fresh_solve(change, share, monkeypatch):
+    monkeypatch.setattr(solve_module, "WARM_MAX_BOUND_SHARE", share)
     warm = WarmHighs()
     base = build_plan_model(data_of(**_changed(two_machines(), {})))
     assert warm.solve(base.lp).status == OPTIMAL and warm.warm_solves == 0
     scenario = _changed(two_machines(), change)
     again = build_plan_model(data_of(**scenario))
     warm_result = warm.solve(again.lp)
-    assert warm.warm_solves == 1  # same shape: numbers changed in place, re-solved from the basis
+    # same shape: numbers changed in place, re-solved from the base's basis (a cost change moves no bound)
+    assert warm_result.warm_start == (share == 1.0 or set(change) == {"cost"})
     fresh = build_plan_model(data_of(**scenario))
     fresh_result = solve_model(fresh.lp)
     assert warm_result.status == fresh_result.status
