@@ -371,8 +371,8 @@ def _highs_answer(h, lp: LinearProgram, arrays, time_limit: float, start: float,
 
 
 # A scenario whose bounds (demand, capacity, limits) differ from the base plan's in more than this share of
-# the rows is solved cold, by presolve and simplex, on the updated model: the simplex from the base's basis
-# runs on the whole, unpresolved LP, and a change that large takes longer from there than from scratch
+# the rows is solved afresh (presolve and simplex): the simplex from the base's basis runs on the whole,
+# unpresolved LP, and a change that large takes longer from there than from scratch
 # (bench/plan_bench.py, 500 SKUs: all demand +10 % took 11 s warm, 1.7 s cold; one family -30 % 0.3 s
 # warm; a machine cut for three months 0.2 s; a cost or price change 0.1 s).
 WARM_MAX_BOUND_SHARE = 0.10
@@ -384,9 +384,10 @@ WARM_TIME_FACTOR = 1.5
 class WarmHighs:
     """One HiGHS instance kept across LPs with the same columns, rows and sparsity (scenarios that change
     demand, capacity, costs or prices). The first optimal solve is the anchor; each later program's numbers
-    are changed in place and HiGHS re-solves from the anchor's optimal basis, or cold when the change is
-    large (`WARM_MAX_BOUND_SHARE`). A program of another shape (e.g. whole headcount switched on, a safety
-    stock appearing), a MIP, another solver or a failed solve starts afresh."""
+    are changed in place and HiGHS re-solves from the anchor's optimal basis; a large change
+    (`WARM_MAX_BOUND_SHARE`) or a slow warm solve (`WARM_TIME_FACTOR`) is solved afresh instead. A program
+    of another shape (e.g. whole headcount switched on, a safety stock appearing), a MIP, another solver
+    or a failed solve starts afresh."""
 
     def __init__(self) -> None:
         self._h = None
@@ -404,51 +405,46 @@ class WarmHighs:
             return solve_program(lp, name, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
         options = (HIGHS_NAMES[key], float(mip_gap), bool(crossover))
         arrays = lp.arrays()
-        if self._h is not None and options == self._options and self._loaded.same_shape(arrays):
+        if self._h is not None and options == self._options and self._loaded.same_shape(arrays) \
+                and self._close_to_anchor(arrays):
             try:
                 result = self._resolve(lp, arrays, time_limit)
             except Exception:  # the fresh solve below decides (and falls back to CBC if HiGHS is broken)
-                self._h = None
-            else:
-                self._loaded = arrays
+                self._h, result = None, None
+            if result is not None:
                 if result.status not in (OPTIMAL, INFEASIBLE, UNBOUNDED):  # options may have changed: start over
                     self._h = None
                 return result
-        self._h = None
         try:
             result, h, held = _solve_highs_arrays(lp, time_limit, mip_gap, crossover, options[0])
         except Exception:
             return solve_program(lp, name, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
-        if result.status == OPTIMAL:  # only an optimal basis is worth starting from
+        if self._h is None and result.status == OPTIMAL:  # the anchor: the first optimal basis
             self._h, self._loaded, self._anchor, self._options = h, held, held, options
             self._basis, self._anchor_seconds = h.getBasis(), result.solver_seconds or 0.0
         return result
 
-    def _resolve(self, lp: LinearProgram, new, time_limit: float) -> SolveResult:
-        start = time.perf_counter()
-        h = self._h
-        _update(h, self._loaded, new)
+    def _close_to_anchor(self, new) -> bool:
         anchor = self._anchor
         moved = int(np.count_nonzero((anchor.row_lower != new.row_lower) | (anchor.row_upper != new.row_upper))
                     + np.count_nonzero((anchor.col_lower != new.col_lower) | (anchor.col_upper != new.col_upper)))
-        warm = moved <= WARM_MAX_BOUND_SHARE * max(len(new.row_lower), 1)
-        run_seconds = 0.0
-        if warm:
-            h.setBasis(self._basis)
-            guard = max(WARM_TIME_FACTOR * self._anchor_seconds, 1.0)
-            h.setOptionValue("time_limit", float(min(time_limit, guard)))
-            run_seconds = run_highs(h)
-            if h.getModelStatus() == _model_status("kTimeLimit") and guard < time_limit:
-                warm = False  # slower than starting over: start over
-        if not warm:
-            h.clearSolver()
-            h.setOptionValue("time_limit", float(max(time_limit - run_seconds, 0.0)))
-            run_seconds += run_highs(h)
-        h.setOptionValue("time_limit", float(time_limit))
-        result = _highs_answer(h, lp, new, time_limit, start, run_seconds)
-        if warm:
-            self.warm_solves += 1
-        return replace(result, warm_start=warm)
+        return moved <= WARM_MAX_BOUND_SHARE * max(len(new.row_lower), 1)
+
+    def _resolve(self, lp: LinearProgram, new, time_limit: float) -> SolveResult | None:
+        """The warm solve, or None when it took longer than `WARM_TIME_FACTOR` allows (solve afresh)."""
+        start = time.perf_counter()
+        h = self._h
+        _update(h, self._loaded, new)
+        self._loaded = new
+        h.setBasis(self._basis)
+        guard = max(WARM_TIME_FACTOR * self._anchor_seconds, 1.0)
+        # HiGHS compares its time limit with the run time summed over every run of the instance
+        h.setOptionValue("time_limit", float(h.getRunTime() + min(time_limit, guard)))
+        run_seconds = run_highs(h)
+        if h.getModelStatus() == _model_status("kTimeLimit") and guard < time_limit:
+            return None
+        self.warm_solves += 1
+        return replace(_highs_answer(h, lp, new, time_limit, start, run_seconds), warm_start=True)
 
 
 def _model_status(name: str):
