@@ -52,7 +52,7 @@ def solve_plan(data: PlanData, *, solver: str | None = None, time_limit: float |
     model too big for the time limit is planned by family and disaggregated (`solve_plan_within_limit`).
     `warm` (scenarios): HiGHS re-solves from the basis of the previous plan when the model has the same shape."""
     if fallback and _too_big(data, time_limit):
-        return solve_plan_within_limit(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+        return solve_plan_within_limit(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, warm=warm)
     with gc_paused():  # the model's objects all stay alive: collections would only slow the build
         return _solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover,
                            warm=warm)
@@ -76,15 +76,15 @@ def _too_big(data: PlanData, time_limit: float | None) -> bool:
 
 
 def solve_plan_within_limit(data: PlanData, *, solver: str | None = None, time_limit: float | None = None,
-                            mip_gap: float | None = None) -> PlanResult:
+                            mip_gap: float | None = None, warm: WarmHighs | None = None) -> PlanResult:
     """`solve_plan`, or - when the SKU model is too big for the time limit - the family plan (S&OP's own
     level) disaggregated back to SKUs, saying so in PlanRun and as a warning."""
     limit = data.settings.time_limit if time_limit is None else time_limit
     columns = estimated_columns(data)
     if not _too_big(data, time_limit):
-        return solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False)
+        return solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False, warm=warm)
     fam = family_data(data)
-    result = solve_plan(fam, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False)
+    result = solve_plan(fam, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False, warm=warm)
     why = (f"planned at family level: {len(data.items):,} SKUs x {len(data.labels)} periods would need about "
            f"{columns:,} columns, too many for the time limit of {limit:g} s; SKU quantities are each family's "
            "split by the SKU's share of the family's demand in the period")
