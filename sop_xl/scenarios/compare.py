@@ -52,19 +52,59 @@ def solve_scenario(inputs: PlanInputs, scenario: Scenario, *, solver: str | None
 
 
 def run_scenarios(inputs: PlanInputs, scenarios: list[Scenario], *, solver: str | None = None,
-                  on_done: Callable[[Outcome], None] | None = None, warm: bool = True) -> list[Outcome]:
-    """The base plan (no change) first, then each scenario; with `warm`, each re-solved from the previous
-    one's basis where the model's shape allows."""
+                  on_done: Callable[[Outcome], None] | None = None, warm: bool = True, n_jobs: int | None = 1,
+                  backend: str | None = None) -> list[Outcome]:
+    """The base plan (no change) first, then each scenario; with `warm`, each re-solved from the base's basis
+    where the model's shape allows. `n_jobs` (or a joblib `backend` such as "dask", as for forecasting) fans
+    the scenarios out in contiguous chunks, each chunk warm from its own first plan. Off by default: on 2 cores
+    the warm sequence was faster (bench/plan_bench.py prints both)."""
+    everything = [Scenario(BASE), *scenarios]
+    workers = _workers(n_jobs, backend, len(everything))
+    if workers == 1:
+        return _run_chunk(inputs, everything, solver, warm, on_done)
+    from joblib import Parallel, delayed, parallel_config
+
+    size = -(-len(everything) // workers)
+    chunks = [everything[k:k + size] for k in range(0, len(everything), size)]
+    with parallel_config(backend=backend) if backend else _no_config():
+        parts = Parallel(n_jobs=-1 if backend == "dask" else workers, return_as="generator")(
+            delayed(_run_chunk)(inputs, chunk, solver, warm) for chunk in chunks)
+        outcomes = []
+        for part in parts:
+            for outcome in part:
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+    return outcomes
+
+
+def _run_chunk(inputs: PlanInputs, scenarios: list[Scenario], solver: str | None, warm: bool,
+               on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     from ..plan import WarmHighs
 
     session = WarmHighs() if warm else None
     outcomes = []
-    for scenario in [Scenario(BASE), *scenarios]:
+    for scenario in scenarios:
         outcome = solve_scenario(inputs, scenario, solver=solver, warm=session)
         outcomes.append(outcome)
         if on_done:
             on_done(outcome)
     return outcomes
+
+
+def _workers(n_jobs: int | None, backend: str | None, plans: int) -> int:
+    import os
+
+    if backend:
+        return min(2, plans)
+    if n_jobs is None or n_jobs == 1:
+        return 1
+    return max(1, min(plans, (os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs)))
+
+
+def _no_config():
+    from contextlib import nullcontext
+    return nullcontext()
 
 
 def _empty_kpis(status: str) -> dict:

@@ -252,3 +252,13 @@ def test_warm_scenarios_plan_what_fresh_ones_do():
     warm = comparison_table(run_scenarios(plan_inputs(allow_backlog=False), scenarios))[columns]
     fresh = comparison_table(run_scenarios(plan_inputs(allow_backlog=False), scenarios, warm=False))[columns]
     pd.testing.assert_frame_equal(warm, fresh, rtol=1e-9)
+
+
+def test_scenarios_fanned_out_plan_what_one_process_does():
+    # issue 14.6: the scenarios can go to joblib workers like forecasting; same comparison, same order
+    scenarios = [Scenario("Double", (Lever("demand", value=2.0),)), Scenario("Dear", (Lever("cost", value=1.3),)),
+                 Scenario("Price", (Lever("price", "FA", value=1.1),))]
+    columns = ["scenario", "status", "total_cost", "revenue", "contribution"]
+    one = comparison_table(run_scenarios(plan_inputs(), scenarios))[columns]
+    two = comparison_table(run_scenarios(plan_inputs(), scenarios, n_jobs=2))[columns]
+    pd.testing.assert_frame_equal(one, two, rtol=1e-9)
