@@ -181,7 +181,8 @@ def _bench_lp_with(case: dict, path: Path, solver: str, algorithm: str, repeat: 
     used = pick_lp_algorithm(n_vars, algorithm)
     print(f"variables {n_vars:,}, constraints {n_rows:,}; status {solved.status}, objective {solved.objective:,.2f}; "
           f"method used: {used}")
-    print(f"raw highspy simplex        {raws['simplex']:7.2f} s median of {repeat} ({_samples([r[1] for r in simplex])})")
+    print(f"raw highspy simplex        {raws['simplex']:7.2f} s median of {repeat} "
+          f"({_samples([r[1] for r in simplex])})")
     print(f"raw highspy ipm            {raws['ipm']:7.2f} s")
     print(f"fastest raw HiGHS method: {fastest} (the default picked {used})")
     print(f"validate frames            {t_data:7.2f} s")
@@ -266,8 +267,8 @@ def bench_scenarios(case: dict, path: Path, plan_seconds: float) -> None:
     raw = ", ".join(f"{o.scenario.name} {raw_highspy(build_plan_model(o.data).lp, 'simplex')[1]:.2f} s"
                     for o in outcomes if o.data is not None)
     print(f"each scenario's LP solved raw (fresh highspy, simplex): {raw}")
-    print(f"SCENARIO RATIO  (scenarios command / {n}) / whole plan command = ({t_all:.2f} / {n}) / {plan_seconds:.2f} = "
-          f"{t_all / n / plan_seconds:.2f} (target <= 1.2)")
+    print(f"SCENARIO RATIO  (scenarios command / {n}) / whole plan command = ({t_all:.2f} / {n}) / "
+          f"{plan_seconds:.2f} = {t_all / n / plan_seconds:.2f} (target <= 1.2)")
     _bench_fan_out(stage.data["inputs"], [o.scenario for o in outcomes[1:]])
 
 

@@ -12,9 +12,10 @@ Steps, each usable alone: `build_plan_data` (validate, freeze) -> `rough_cut` or
 `build_plan_model` -> `solve_model` -> `plan_tables`; `solve_plan` runs the last three and
 explains an infeasible plan with `explain_infeasible`.
 
-Settings ``solver``: ``highs`` (default: interior point + crossover for LPs, branch-and-cut for
-MIPs), ``highs-simplex``, ``highs-ipm``, ``cbc``, or any name `pulp.listSolvers()` gives. A missing
-or crashing HiGHS falls back to CBC, and the run record says so.
+Settings ``solver``: ``highs`` (default: the model's arrays handed to HiGHS in one call; dual simplex for
+planning LPs, interior point + crossover above 250,000 columns, branch-and-cut for MIPs),
+``highs-simplex``, ``highs-ipm``, ``cbc``, or any name `pulp.listSolvers()` gives (the model is then
+built as a pulp problem). A missing or crashing HiGHS falls back to CBC, and the run record says so.
 """
 
 from __future__ import annotations
