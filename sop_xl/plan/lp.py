@@ -188,9 +188,10 @@ class LinearProgram:
             if self.n_rows:
                 np.cumsum(np.concatenate(self._row_count), out=start[1:])
             self._arrays = Arrays(
-                sign, cost * sign, sign * self.constant, _cat(self._col_lower), _cat(self._col_upper),
-                _cat(self._row_lower), _cat(self._row_upper), start,
-                _cat(self._row_index, np.int32), _cat(self._row_value), self.integers)
+                sign, _rounded(cost * sign), float(_rounded(np.array([sign * self.constant]))[0]),
+                _rounded(_cat(self._col_lower)), _rounded(_cat(self._col_upper)), _rounded(_cat(self._row_lower)),
+                _rounded(_cat(self._row_upper)), start, _cat(self._row_index, np.int32),
+                _rounded(_cat(self._row_value)), self.integers)
         return self._arrays
 
     def to_highs(self, arrays: Arrays | None = None):
@@ -247,6 +248,23 @@ class LinearProgram:
         x = np.fromiter((np.nan if v.varValue is None else v.varValue for v in variables), float, len(variables))
         pi = np.fromiter((np.nan if c.pi is None else c.pi for c in constraints), float, len(constraints))
         self.set_solution(x, pi)
+
+
+SIGNIFICANT_DIGITS = 12
+
+
+def _rounded(a: np.ndarray) -> np.ndarray:
+    """`a` to 12 significant digits: inputs that differ only in float noise (147.2 typed, 160 x 0.92
+    computed; a value read through Excel or from the file) give the same LP, so the same plan, where a
+    whole-people plan within its MIP gap could otherwise land on another of several near-optimal plans."""
+    finite = np.isfinite(a) & (a != 0.0)
+    if not finite.any():
+        return a
+    out = a.copy()
+    x = a[finite]
+    scale = 10.0 ** (SIGNIFICANT_DIGITS - 1 - np.floor(np.log10(np.abs(x))))
+    out[finite] = np.round(x * scale) / scale
+    return out
 
 
 def _per_row(a, dtype) -> np.ndarray:
