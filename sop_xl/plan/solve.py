@@ -372,10 +372,10 @@ def _highs_answer(h, lp: LinearProgram, arrays, time_limit: float, start: float,
 
 # A scenario whose bounds (demand, capacity, limits) differ from the base plan's in more than this share of
 # the rows is solved afresh (presolve and simplex): the simplex from the base's basis runs on the whole,
-# unpresolved LP, and a change that large takes longer from there than from scratch
-# (bench/plan_bench.py LP, 500 SKUs, busy machine: half the SKUs' demand +10 % took 2.3 s warm against about
-# 1.5 s afresh; all demand +10 % 10.9 s warm, 7.8 s afresh - a harder LP either way; one family -30 % 0.3 s
-# warm; a machine cut for three months 0.2 s; a cost or price change 0.1 s; the base 0.8-1.7 s afresh).
+# unpresolved LP, and a large change can take longer from there than from scratch. Measured on the
+# bench/plan_bench.py LP (500 SKUs, busy machine, single runs): all demand +10 % 10.9 s warm, 7.8 s afresh
+# (a harder LP either way); half the SKUs +10 % 2.3 s warm, 3.2 s afresh; one family -30 % 0.3 s warm; a
+# machine cut for three months 0.2 s; a cost or price change 0.1 s; the base 0.8-1.7 s afresh.
 WARM_MAX_BOUND_SHARE = 0.10
 # and a warm solve that takes longer than this many times the base's cold solve (at least 1 s) is
 # given up for a cold one
