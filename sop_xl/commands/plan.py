@@ -7,6 +7,8 @@ sheet. Everything else is the contract's input sheets.
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pandas as pd
@@ -14,7 +16,8 @@ from openpyxl.utils import get_column_letter
 
 from ..charts import ChartSpec, Series
 from .. import periods
-from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKBOOK, WORKFORCE
+from ..contract import (CAPACITY_CALENDAR, INVENTORY, ISSUES, ITEMS, RESOURCES, ROUTING, RUN_LOG, WORKBOOK,
+                        WORKFORCE)
 from ..contract.plan import (CAPACITY, DEMAND, PLAN_COST, PLAN_EXPLAIN, PLAN_RUN, ROUGH_CUT, SCHEDULED_RECEIPTS,
                              SUPPLY_PLAN, WORKFORCE_PLAN)
 from ..contract.schema import Sheet
@@ -94,7 +97,7 @@ def _run_plan(book: WorkbookAdapter, *, progress: Progress, solver: str | None,
     if data is None:
         raise InputError(all_issues)
     progress.advance()
-    result = solve_plan_within_limit(data, solver=solver, time_limit=time_limit)
+    result = _solve_while_preparing_save(book, data, solver=solver, time_limit=time_limit)
     progress.advance()
     result.run["demand_source"] = inputs.source
     result.run["issues"] = len(all_issues) + len(result.issues)
@@ -121,6 +124,32 @@ def add_plan_notes(result, data, *, sized_from_forecast: bool) -> None:
     parts = [f for f in (result.explanation, *notes) if f is not None and not f.empty]
     if parts:
         result.explanation = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+# what a feasible plan command stages: the plan sheets, then the Issues and RunLog sheets of every command
+_PLAN_COMMAND_SHEETS = (SUPPLY_PLAN.name, CAPACITY.name, WORKFORCE_PLAN.name, PLAN_COST.name, PLAN_EXPLAIN.name,
+                        PLAN_RUN.name, ISSUES.name, RUN_LOG.name)
+
+
+def _solve_while_preparing_save(book: WorkbookAdapter, data, *, solver: str | None, time_limit: float | None):
+    """`solve_plan_within_limit`, in a worker thread while this one opens the workbook for the save that
+    follows: HiGHS releases the GIL while it runs, so the second core does that meanwhile (0.1-0.2 s of a
+    500-SKU plan command, bench/plan_bench.py). An adapter without `prepare_save`, or a save that ends up
+    writing other sheets (an infeasible plan, several stages in one run), opens the file itself as before."""
+    from ..plan import solve_plan_within_limit
+
+    prepare = getattr(book, "prepare_save", None)
+    if prepare is None:
+        return solve_plan_within_limit(data, solver=solver, time_limit=time_limit)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-xl-plan") as pool:
+        # in a copy of this context: the solver's progress listener (sop_xl.progress) is a context variable
+        solving = pool.submit(contextvars.copy_context().run, solve_plan_within_limit, data, solver=solver,
+                              time_limit=time_limit)
+        try:
+            prepare(_PLAN_COMMAND_SHEETS + tuple(getattr(book, "staged", ())))
+        except Exception:  # only a head start: save() opens the file again and reports what is wrong
+            pass
+        return solving.result()
 
 
 def _safety_stock_note(data) -> pd.DataFrame | None:

@@ -18,9 +18,10 @@ from .review_inputs import (DEMAND_SHEETS, currency, has_sheet, plan_of_record, 
 
 
 def run_scenarios(book: WorkbookAdapter, *, progress: Progress = SILENT, promote: str | None = None,
-                  solver: str | None = None) -> StageResult:
+                  solver: str | None = None, n_jobs: int | None = 1, backend: str | None = None) -> StageResult:
     """Plan every scenario of the Scenarios sheet next to the base plan; `promote` makes one the plan
-    of record (its plan replaces SupplyPlan, Capacity, WorkforcePlan, PlanCost and PlanRun)."""
+    of record (its plan replaces SupplyPlan, Capacity, WorkforcePlan, PlanCost and PlanRun). `n_jobs` or a
+    joblib `backend` fans the scenarios out (off by default: see `sop_xl.scenarios.run_scenarios`)."""
     from ..scenarios import BASE, PlanInputs, comparison_table, parse_scenarios, run_scenarios as run_all
     from .plan import _read_inputs
 
@@ -49,7 +50,8 @@ def run_scenarios(book: WorkbookAdapter, *, progress: Progress = SILENT, promote
                   sheet=SCENARIOS.name, value=promote)
         raise InputError(list(log))
     progress.start("Scenarios", len(scenarios) + 1)
-    outcomes = run_all(base, scenarios, solver=solver, on_done=lambda o: _done(progress, o))
+    outcomes = run_all(base, scenarios, solver=solver, on_done=lambda o: _done(progress, o), n_jobs=n_jobs,
+                       backend=backend)
     progress.finish()
     issues = list(log)
     for o in outcomes:  # a scenario without a plan is a finding, not a reason to stop the cycle
@@ -71,7 +73,7 @@ def run_scenarios(book: WorkbookAdapter, *, progress: Progress = SILENT, promote
     comparison = comparison_table(outcomes, plan_of_record=record, period_type=pt)
     book.write_table(SCENARIO_COMPARISON, comparison, period_type=pt, charts=comparison_charts(comparison))
     return StageResult(stage="scenarios", summary=_summary(comparison, record, currency(settings)), issues=issues,
-                       sheets=written, data={"comparison": comparison, "outcomes": outcomes})
+                       sheets=written, data={"comparison": comparison, "outcomes": outcomes, "inputs": base})
 
 
 def _done(progress: Progress, outcome) -> None:

@@ -134,6 +134,7 @@ class FileWorkbook:
         self._calamine = None
         self._overlay = MemoryWorkbook(name=self.name)
         self._staged: dict[str, tuple[Sheet, pd.DataFrame, tuple[ChartSpec, ...], str]] = {}
+        self._prepared: tuple | None = None  # prepare_save: (sheet names, light file, workbook, held sheets)
         self._sheet_names: list[str] = [] if self._new else self._read_sheet_names()
 
     # ------------------------------------------------------------------ reading
@@ -246,6 +247,33 @@ class FileWorkbook:
     def staged(self) -> list[str]:
         return list(self._staged)
 
+    def prepare_save(self, names: Iterable[str]) -> None:
+        """Open the file for writing ahead of `save()`, as if exactly the sheets `names` were staged (the
+        plan command does it while HiGHS solves on the other core). `save()` uses it when the staged
+        sheets are those, and otherwise opens the file itself; either way the file it writes is the same."""
+        self._forget_prepared()
+        if self._new:
+            return
+        target = real_target(self.out)
+        fd, light_name = tempfile.mkstemp(prefix=f".~sop_xl-{target.stem}-", suffix=f"-light{target.suffix}",
+                                          dir=target.parent)
+        os.close(fd)
+        light = Path(light_name)
+        safety.register_temp(light)
+        written = {n.lower() for n in names}
+        try:
+            with gc_paused():
+                wb, held = self._open_for_writing(light, self.path.suffix.lower() == ".xlsm", written)
+        except BaseException:
+            safety.forget_temp(light)
+            raise
+        self._prepared = (written, light, wb, held)
+
+    def _forget_prepared(self) -> None:
+        if self._prepared is not None:
+            safety.forget_temp(self._prepared[1])
+            self._prepared = None
+
     def save(self) -> Path:
         """Apply every staged table and replace the file atomically; returns the path written."""
         with gc_paused():  # openpyxl's cells all stay alive until the end: collections free nothing
@@ -267,9 +295,15 @@ class FileWorkbook:
             os.close(fd)
             tmp = Path(tmp_name)
             safety.register_temp(tmp)
-            light = tmp.with_name(f"{tmp.stem}-light{tmp.suffix}")
-            safety.register_temp(light)
-            wb, held = self._open_for_writing(light, keep_vba)
+            prepared, self._prepared = self._prepared, None
+            if prepared is not None and prepared[0] == {name.lower() for name in self._staged}:
+                _, light, wb, held = prepared
+            else:
+                if prepared is not None:
+                    safety.forget_temp(prepared[1])
+                light = tmp.with_name(f"{tmp.stem}-light{tmp.suffix}")
+                safety.register_temp(light)
+                wb, held = self._open_for_writing(light, keep_vba)
             deferred = apply_tables(wb, list(self._staged.values()), WORKBOOK)
             if not wb.sheetnames:
                 wb.create_sheet("Sheet1")
@@ -302,10 +336,11 @@ class FileWorkbook:
         self._sheet_names = self._read_sheet_names()
         return target
 
-    def _open_for_writing(self, light: Path, keep_vba: bool):
+    def _open_for_writing(self, light: Path, keep_vba: bool, written: set[str] | None = None):
         """(the openpyxl workbook to write into, the untouched sheets set aside): a new workbook, or
-        the file with the sheets no stage wrote set aside into `light` (kept byte for byte) and the
-        previous tables of the sheets being rewritten left out (the writer blanks them anyway)."""
+        the file with the sheets no stage wrote (`written`, lower case; default: the staged ones) set
+        aside into `light` (kept byte for byte) and the previous tables of the staged sheets being rewritten
+        left out (the writer blanks them anyway)."""
         from .passthrough import lighten
         from openpyxl import Workbook, load_workbook
 
@@ -313,11 +348,12 @@ class FileWorkbook:
             wb = Workbook()
             wb.remove(wb.active)
             return wb, {}
-        written = {name.lower() for name in self._staged}
+        if written is None:
+            written = {name.lower() for name in self._staged}
         untouched = {n for n in self._sheet_names if n.lower() not in written}
         actual = {n.lower(): n for n in self._sheet_names}
         rewritten = {actual[n.lower()]: block.sheet.table for n, (block, _) in self._staged.items()
-                     if n.lower() in actual}
+                     if n.lower() in actual and n.lower() in written}
         held, lightened = lighten(self.path, untouched, rewritten, light)
         try:
             wb = load_workbook(light if lightened else self.path, keep_vba=keep_vba, keep_links=True)

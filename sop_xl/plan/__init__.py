@@ -12,9 +12,10 @@ Steps, each usable alone: `build_plan_data` (validate, freeze) -> `rough_cut` or
 `build_plan_model` -> `solve_model` -> `plan_tables`; `solve_plan` runs the last three and
 explains an infeasible plan with `explain_infeasible`.
 
-Settings ``solver``: ``highs`` (default: interior point + crossover for LPs, branch-and-cut for
-MIPs), ``highs-simplex``, ``highs-ipm``, ``cbc``, or any name `pulp.listSolvers()` gives. A missing
-or crashing HiGHS falls back to CBC, and the run record says so.
+Settings ``solver``: ``highs`` (default: the model's arrays handed to HiGHS in one call; dual simplex for
+planning LPs, interior point + crossover above 250,000 columns, branch-and-cut for MIPs),
+``highs-simplex``, ``highs-ipm``, ``cbc``, or any name `pulp.listSolvers()` gives (the model is then
+built as a pulp problem). A missing or crashing HiGHS falls back to CBC, and the run record says so.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from .model import COST_TYPES, PlanModel, build_plan_model
 from .results import PlanResult, plan_tables
 from .roughcut import rough_cut
 from .settings import PlanSettings
-from .solve import HAS_PLAN, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveResult, solve_model
+from .solve import (HAS_PLAN, INFEASIBLE, NO_SOLUTION, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveResult, WarmHighs,
+                    solve_model)
 
 __all__ = [
-    "PlanData", "PlanSettings", "PlanModel", "PlanResult", "SolveResult", "COST_TYPES",
+    "PlanData", "PlanSettings", "PlanModel", "PlanResult", "SolveResult", "WarmHighs", "COST_TYPES",
     "build_plan_data", "build_plan_model", "solve_model", "solve_plan", "solve_plan_within_limit", "disaggregate",
     "family_data", "estimated_columns", "plan", "rough_cut", "roughcut",
     "explain_infeasible", "plan_tables",
@@ -45,13 +47,16 @@ __all__ = [
 
 
 def solve_plan(data: PlanData, *, solver: str | None = None, time_limit: float | None = None,
-               mip_gap: float | None = None, crossover: bool = True, fallback: bool = True) -> PlanResult:
+               mip_gap: float | None = None, crossover: bool = True, fallback: bool = True,
+               warm: WarmHighs | None = None) -> PlanResult:
     """Build, solve and tabulate; an infeasible plan comes back with its explanation. With `fallback`, an SKU
-    model too big for the time limit is planned by family and disaggregated (`solve_plan_within_limit`)."""
+    model too big for the time limit is planned by family and disaggregated (`solve_plan_within_limit`).
+    `warm` (scenarios): HiGHS re-solves from the basis of the previous plan when the model has the same shape."""
     if fallback and _too_big(data, time_limit):
-        return solve_plan_within_limit(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+        return solve_plan_within_limit(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, warm=warm)
     with gc_paused():  # the model's objects all stay alive: collections would only slow the build
-        return _solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
+        return _solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover,
+                           warm=warm)
 
 
 # An SKU model estimated above this many columns per second of Settings time_limit is planned at family
@@ -72,15 +77,15 @@ def _too_big(data: PlanData, time_limit: float | None) -> bool:
 
 
 def solve_plan_within_limit(data: PlanData, *, solver: str | None = None, time_limit: float | None = None,
-                            mip_gap: float | None = None) -> PlanResult:
+                            mip_gap: float | None = None, warm: WarmHighs | None = None) -> PlanResult:
     """`solve_plan`, or - when the SKU model is too big for the time limit - the family plan (S&OP's own
     level) disaggregated back to SKUs, saying so in PlanRun and as a warning."""
     limit = data.settings.time_limit if time_limit is None else time_limit
     columns = estimated_columns(data)
     if not _too_big(data, time_limit):
-        return solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False)
+        return solve_plan(data, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False, warm=warm)
     fam = family_data(data)
-    result = solve_plan(fam, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False)
+    result = solve_plan(fam, solver=solver, time_limit=time_limit, mip_gap=mip_gap, fallback=False, warm=warm)
     why = (f"planned at family level: {len(data.items):,} SKUs x {len(data.labels)} periods would need about "
            f"{columns:,} columns, too many for the time limit of {limit:g} s; SKU quantities are each family's "
            "split by the SKU's share of the family's demand in the period")
@@ -130,7 +135,7 @@ def disaggregate(family_plan: pd.DataFrame, sku_data: PlanData) -> pd.DataFrame:
 
 
 def _solve_plan(data: PlanData, *, solver: str | None, time_limit: float | None, mip_gap: float | None,
-                crossover: bool) -> PlanResult:
+                crossover: bool, warm: WarmHighs | None = None) -> PlanResult:
     s = data.settings
     solver = solver or s.solver
     time_limit = s.time_limit if time_limit is None else time_limit
@@ -139,7 +144,8 @@ def _solve_plan(data: PlanData, *, solver: str | None, time_limit: float | None,
     model = build_plan_model(data)
     built = time.perf_counter() - start
     try:
-        solved = solve_model(model.problem, solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
+        solve = solve_model if warm is None else warm.solve
+        solved = solve(model.lp, solver, time_limit=time_limit, mip_gap=mip_gap, crossover=crossover)
     except ValueError as exc:  # unknown or missing solver named in Settings
         raise InputError([Issue(Severity.ERROR, IssueCode.NOT_ALLOWED, str(exc),
                                 "Use highs, cbc, or a solver pulp lists as available.", sheet="Settings",

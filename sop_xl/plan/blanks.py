@@ -33,6 +33,8 @@ def apply_blanks(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
     """The frame with every contract column present and each blank read as its column declares.
     (`blank_rows` on the frame as read tells which cells were blank.)"""
     frame = pd.DataFrame(columns=sheet.column_names()) if frame is None else frame.copy()
+    # pandas deep-copies attrs (the reader's cell letters) into every column taken below: set them aside
+    attrs, frame.attrs = frame.attrs, {}
     frame.columns = [str(c) for c in frame.columns]
     for col in sheet.columns:
         if col.name not in frame.columns:
@@ -47,6 +49,7 @@ def apply_blanks(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
         elif col.kind is Kind.TEXT and col.name in sheet.key + ("item", "resource", "sku", "family"):
             values = values.map(lambda v: None if _missing(v) else str(v).strip())
         frame[col.name] = values
+    frame.attrs = attrs
     return frame
 
 

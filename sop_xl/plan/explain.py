@@ -10,11 +10,10 @@ slightly higher weight on earlier periods makes the violation land as late as po
 from __future__ import annotations
 
 import pandas as pd
-import pulp
 
 from ..issues import Issue, IssueCode, Severity
 from .data import PlanData
-from .model import PlanModel, Slack, build_plan_model
+from .model import PlanModel, Slack, build_plan_model, has
 from .solve import solve_model
 
 _EPS = 1e-6
@@ -25,7 +24,7 @@ def explain_infeasible(data: PlanData, *, solver: str = "highs", time_limit: flo
     """The violated requirements of an infeasible plan as a table (PlanExplain) and as Issues."""
     model = build_plan_model(data, elastic=True)
     _weight(model)
-    solved = solve_model(model.problem, solver, time_limit=time_limit, mip_gap=0.0)
+    solved = solve_model(model.lp, solver, time_limit=time_limit, mip_gap=0.0)
     if not solved.has_plan:
         message = ("The plan is infeasible and even relaxing capacity, end targets, end backlog, demand and storage does "
                    f"not make it feasible (elastic model: {solved.status}).")
@@ -34,7 +33,7 @@ def explain_infeasible(data: PlanData, *, solver: str = "highs", time_limit: flo
         return _frame([]), [issue]
     rows = []
     for slack in model.slacks:
-        amount = float(slack.var.varValue or 0.0)
+        amount = model.lp.value(slack.var)
         if amount > _EPS * max(1.0, _scale(model, slack)):
             rows.append(_describe(data, slack, amount))
     issues = [Issue(Severity.ERROR, IssueCode.PLAN_INFEASIBLE, r["message"], r["hint"], sheet=r["sheet"],
@@ -51,7 +50,7 @@ def _weight(m: PlanModel) -> None:
         t = index.get(slack.key[-1], periods - 1)
         lateness = 1.0 + 1e-3 * (periods - 1 - t) / max(periods, 1)
         terms[slack.var] = lateness * _firmness(m, slack) / max(_scale(m, slack), 1e-9)
-    m.problem.setObjective(pulp.LpAffineExpression(terms))
+    m.lp.set_objective(list(terms), list(terms.values()))
 
 
 def _firmness(m: PlanModel, slack: Slack) -> float:
@@ -166,9 +165,9 @@ def explain_layoffs(m: PlanModel, capacity: pd.DataFrame, workforce: pd.DataFram
         peak = float(price.max())
         total = float(fired["layoffs"].sum())
         others = []
-        if m.sub:
+        if has(m.sub):
             others.append("subcontracting")
-        if m.back:
+        if has(m.back):
             others.append("backorders")
         others += ["stock built earlier", "overtime"]
         reason = (f"keeping one more worker from {first['period']} to the end of the horizon costs "

@@ -22,8 +22,11 @@ Notation (i item, t period, r resource, p labour pool; all variables >= 0):
     storage      inv[i,t] <= max stock; sum_i inv[i,t] <= storage capacity
     lot sizing   min_lot setup[i,t] <= make[i,t] <= big_m setup[i,t]
 
-Every row is named from business keys, e.g. ``capacity[Line2,2027-03]``; `PlanModel.rows`
-maps those names to the pulp constraints (pulp itself replaces ``-[] `` in names).
+Every row is named from business keys, e.g. ``capacity[Line2,2027-03]``. A variable family is a grid of
+column indices of a `LinearProgram` (lp.py), items (resources, pools) x periods, ABSENT where the model
+has no such variable; a constraint family is one block of rows written with those grids, so the model
+is built without a Python object per variable or row. The program goes to HiGHS as arrays, and to pulp
+(`PlanModel.lp.to_pulp()`) only when CBC or another pulp solver is asked for.
 
 With ``elastic=True`` the hard requirements (capacity, end target, no backlog at the end,
 demand under meet_all, storage) get a slack each and the objective becomes the total slack: the explanation of
@@ -32,19 +35,15 @@ an infeasible plan (see `explain.py`).
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-import pulp
 
 from .data import PlanData
 from .horizon import post_horizon_demand
-from .pulp_internals import constraints
+from .lp import ABSENT, EQ, GE, LE, LinearProgram
 
-Key = tuple
-Terms = dict  # pulp variable -> coefficient
+Grid = np.ndarray  # column indices, items (resources, pools) x periods; ABSENT where there is no variable
 
 COST_TYPES = ("material", "regular_time", "overtime", "wages", "hiring", "layoffs", "subcontract", "holding",
               "backlog", "lost_sales", "setup", "safety_stock")
@@ -56,100 +55,159 @@ class Slack:
 
     family: str
     key: tuple[str, ...]
-    var: pulp.LpVariable
+    var: int
     unit: str
+
+
+@dataclass
+class CostTerms:
+    """sum coef * x[col], booked in period t (arrays of one shape)."""
+
+    t: np.ndarray
+    cols: np.ndarray
+    coefs: np.ndarray
 
 
 @dataclass
 class PlanModel:
     data: PlanData
-    problem: pulp.LpProblem
+    lp: LinearProgram
     elastic: bool = False
-    make: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    inv: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    back: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    lost: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    sub: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    short: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    pipeline: dict[Key, pulp.LpVariable] = field(default_factory=dict)  # post-horizon demand not started
-    setup: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    ot: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    workers: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    hire: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    fire: dict[Key, pulp.LpVariable] = field(default_factory=dict)
-    rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)
-    capacity_rows: dict[Key, str] = field(default_factory=dict)
-    load: dict[Key, Terms] = field(default_factory=dict)  # hours used per (resource, t)
-    # cost type -> period index -> terms and constant, for the PlanCost breakdown
-    costs: dict[str, dict[int, Terms]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(float))))
-    revenue: dict[int, Terms] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
-    revenue_constant: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    # items x periods
+    make: Grid = None
+    inv: Grid = None
+    back: Grid = None
+    lost: Grid = None
+    sub: Grid = None
+    short: Grid = None
+    pipeline: Grid = None  # post-horizon demand not started
+    setup: Grid = None
+    ot: Grid = None        # resources x periods
+    workers: Grid = None   # pools x periods
+    hire: Grid = None
+    fire: Grid = None
+    capacity_rows: np.ndarray = None  # resources x periods: row index of capacity[r,t]
+    # resource -> (columns, hours), periods x terms: the hours used
+    load: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # cost type -> terms, for the PlanCost breakdown
+    costs: dict[str, list[CostTerms]] = field(default_factory=dict)
+    revenue: list[CostTerms] = field(default_factory=list)
+    revenue_constant: np.ndarray = None
     slacks: list[Slack] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        # pandas scalar access is slow in loops: the model reads plain arrays and dicts
-        self.demand = self.data.demand.to_numpy(float)
-        self.safety = self.data.safety_stock.to_numpy(float)
-        self.receipts = (np.zeros_like(self.demand) if self.data.receipts is None
-                         else self.data.receipts.reindex(index=self.data.items.index).fillna(0.0).to_numpy(float))
-        self.item_rows = self.data.items.to_dict("index")
+        # pandas scalar access is slow in loops: the model reads plain arrays
+        d = self.data
+        self.demand = d.demand.to_numpy(float)
+        self.safety = d.safety_stock.to_numpy(float)
+        self.receipts = (np.zeros_like(self.demand) if d.receipts is None
+                         else d.receipts.reindex(index=d.items.index).fillna(0.0).to_numpy(float))
+        self.labels = np.asarray(d.labels, dtype=object)
+        n_items, n_periods = self.demand.shape
+        for name in ("make", "inv", "back", "lost", "sub", "short", "pipeline", "setup"):
+            setattr(self, name, np.full((n_items, n_periods), ABSENT))
+        self.ot = np.full((len(d.resources), n_periods), ABSENT)
+        for name in ("workers", "hire", "fire"):
+            setattr(self, name, np.full((len(d.workforce), n_periods), ABSENT))
+        self.capacity_rows = np.full((len(d.resources), n_periods), ABSENT)
+        self.revenue_constant = np.zeros(n_periods)
+
+    def item(self, column: str) -> np.ndarray:
+        """An Items column as a float array, one value per item."""
+        return self.data.items[column].to_numpy(float)
 
     # -------------------------------------------------------------------------- helpers
-    def var(self, name: str, low: float | None = 0.0, up: float | None = None, integer: bool = False):
-        return self.problem.add_variable(name, low, up, pulp.LpInteger if integer else pulp.LpContinuous)
+    def variables(self, family: str, names, mask, lower=0.0, upper=None, integer: bool = False) -> Grid:
+        """Columns named ``family[name,period]`` where `mask` (names x periods) holds; bounds broadcast
+        to names x periods."""
+        mask = np.broadcast_to(np.asarray(mask, bool), (len(names), len(self.labels)))
+        rows, periods = np.nonzero(mask)
+        keys = (np.asarray(names, dtype=object)[rows], self.labels[periods])
+        cols = self.lp.add_columns(family, keys, _at(lower, mask), _at(upper, mask), integer=integer)
+        grid = np.full(mask.shape, ABSENT)
+        grid[mask] = cols
+        return grid
 
-    def row(self, name: str, terms: Terms, sense: int, rhs: float) -> pulp.LpConstraint:
-        expr = pulp.LpAffineExpression()
-        dict.update(expr, terms)  # a dict copy keeps the keys' hashes: no Python __hash__ call per term
-        unique = name.translate(_PULP_TRANS)  # pulp mangles "-[] " itself; names must stay unique after that
-        while unique in constraints(self.problem):
-            unique += "'"
-        constraint = pulp.LpConstraint(expr, sense, unique, float(rhs))
-        self.problem.addConstraint(constraint)
-        self.rows[name] = constraint
-        return constraint
+    def rows(self, family: str, names, mask, terms: list[tuple[np.ndarray, object]], sense: str, rhs) -> np.ndarray:
+        """Rows named ``family[name,period]`` where `mask` (names x periods) holds. A term is (grid,
+        coefficient): the grid names x periods (or names x periods x k for k terms a row), the coefficient
+        a number or an array that broadcasts to the grid."""
+        mask = np.broadcast_to(np.asarray(mask, bool), (len(names), len(self.labels)))
+        rows, periods = np.nonzero(mask)
+        keys = (np.asarray(names, dtype=object)[rows], self.labels[periods])
+        picked = [(grid[mask], coef if np.ndim(coef) == 0 else np.broadcast_to(coef, np.shape(grid))[mask])
+                  for grid, coef in terms]
+        index = np.full(mask.shape, ABSENT)
+        index[mask] = self.lp.add_rows(family, keys, picked, sense, _at(rhs, mask))
+        return index
 
-    def slack(self, family: str, key: tuple[str, ...], unit: str) -> pulp.LpVariable | None:
+    def slacks_for(self, family: str, keys: tuple, unit: str) -> np.ndarray:
+        """Elastic model: one slack column per key (its violation, in `unit`); otherwise ABSENT."""
+        n = len(keys[0])
         if not self.elastic:
-            return None
-        v = self.var(f"slack_{family}[{','.join(key)}]")
-        self.slacks.append(Slack(family, key, v, unit))
-        return v
+            return np.full(n, ABSENT)
+        cols = self.lp.add_columns(f"slack_{family}", keys)
+        self.slacks.extend(Slack(family, tuple(map(str, key)), int(c), unit) for key, c in zip(zip(*keys), cols))
+        return cols
 
-    def cost(self, kind: str, t: int, var: pulp.LpVariable, coef: float) -> None:
-        if coef:
-            self.costs[kind][t][var] += coef
+    def slack_grid(self, family: str, names, unit: str) -> Grid:
+        """`slacks_for` every name and period, as a grid."""
+        n, n_periods = len(names), len(self.labels)
+        keys = (np.repeat(np.asarray(names, dtype=object), n_periods), np.tile(self.labels, n))
+        return self.slacks_for(family, keys, unit).reshape(n, n_periods)
+
+    def cost(self, kind: str, cols: np.ndarray, coef, t=None) -> None:
+        """Book coef * x[col] as cost `kind` in period t (default: the grid's last axis is the period)."""
+        cols = np.asarray(cols)
+        coef = np.broadcast_to(np.asarray(coef, float), cols.shape)
+        t = np.broadcast_to(np.arange(cols.shape[-1]) if t is None else t, cols.shape)
+        keep = (cols != ABSENT) & (coef != 0.0)
+        if keep.any():
+            self.costs.setdefault(kind, []).append(CostTerms(t[keep], cols[keep], coef[keep]))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.demand.shape
 
     @property
     def n_variables(self) -> int:
-        groups = (self.make, self.inv, self.back, self.lost, self.sub, self.short, self.pipeline, self.setup, self.ot,
-                  self.workers, self.hire, self.fire)
-        return sum(len(g) for g in groups) + len(self.slacks)
+        return self.lp.n_cols
 
     @property
     def n_integer_variables(self) -> int:
-        whole = self.data.settings.whole_headcount
-        return len(self.setup) + (len(self.workers) + len(self.hire) + len(self.fire) if whole else 0)
+        return len(self.lp.integers)
 
     @property
     def is_mip(self) -> bool:
-        return bool(self.setup) or (self.data.settings.whole_headcount and bool(self.workers))
+        return self.lp.is_mip
 
 
-_PULP_TRANS = str.maketrans("-+[] ->/", "________")
+def has(grid: Grid) -> bool:
+    """The model has at least one variable of this family."""
+    return bool((grid != ABSENT).any())
 
 
-def _name(family: str, *keys) -> str:
-    return f"{family}[{','.join(map(str, keys))}]"
+def previous(grid: Grid) -> Grid:
+    """grid[., t-1] at t (ABSENT at the first period)."""
+    out = np.full(grid.shape, ABSENT)
+    out[:, 1:] = grid[:, :-1]
+    return out
+
+
+def _at(value, mask: np.ndarray):
+    """A bound or right-hand side (number, per name, or per name and period) at the cells of `mask`."""
+    if value is None or np.ndim(value) == 0:
+        return value
+    return np.broadcast_to(np.asarray(value, float), mask.shape)[mask]
 
 
 # ------------------------------------------------------------------------------ build
 
 def build_plan_model(data: PlanData, *, elastic: bool = False) -> PlanModel:
     s = data.settings
-    sense = pulp.LpMaximize if (s.objective == "max_margin" and not elastic) else pulp.LpMinimize
-    model = PlanModel(data, pulp.LpProblem("supply_plan_elastic" if elastic else "supply_plan", sense), elastic)
+    lp = LinearProgram("supply_plan_elastic" if elastic else "supply_plan",
+                       maximize=s.objective == "max_margin" and not elastic)
+    model = PlanModel(data, lp, elastic)
     add_item_variables(model)
     add_workforce(model)
     add_inventory_balance(model)
@@ -168,165 +226,139 @@ def build_plan_model(data: PlanData, *, elastic: bool = False) -> PlanModel:
 
 def add_item_variables(m: PlanModel) -> None:
     d, s = m.data, m.data.settings
-    routed = set(d.routing["item"])
-    lots = s.lot_sizing
-    for i, item in enumerate(d.items.index):
-        row = m.item_rows[item]
-        need_lost = s.lost_sales  # Settings demand_policy: never under meet_all
-        has_sub = not math.isnan(row["subcontract_cost"])
-        has_setup = lots and item in routed and (row["min_lot"] > 0 or row["setup_cost"] > 0
-                                                  or row["setup_hours"] > 0 or not math.isnan(row["max_lot"]))
-        for t, lab in enumerate(d.labels):
-            k = (item, t)
-            if item in routed:
-                m.make[k] = m.var(_name("make", item, lab))
-                m.cost("material", t, m.make[k], row["unit_cost"])
-            m.inv[k] = m.var(_name("inv", item, lab))
-            m.cost("holding", t, m.inv[k], row["holding_cost"])
-            if s.backorders:
-                m.back[k] = m.var(_name("back", item, lab))
-                m.cost("backlog", t, m.back[k], row["backorder_cost"])
-            if need_lost:
-                m.lost[k] = m.var(_name("lost", item, lab), 0.0, float(m.demand[i, t]))
-                m.cost("lost_sales", t, m.lost[k], row["lost_sales_cost"])
-            if has_sub:
-                m.sub[k] = m.var(_name("sub", item, lab))
-                m.cost("subcontract", t, m.sub[k], row["subcontract_cost"])
-            if m.safety[i, t] > 0:
-                m.short[k] = m.var(_name("short", item, lab))
-                penalty = s.safety_stock_penalty or row["backorder_cost"] or row["holding_cost"]
-                m.cost("safety_stock", t, m.short[k], penalty)
-            if has_setup:
-                m.setup[k] = m.var(_name("setup", item, lab), 0, 1, integer=True)
-                m.cost("setup", t, m.setup[k], row["setup_cost"])
+    items = d.items.index
+    every = np.ones(m.shape, bool)
+    routed = items.isin(set(d.routing["item"]))[:, None]
+    m.make = m.variables("make", items, routed & every)
+    m.cost("material", m.make, m.item("unit_cost")[:, None])
+    m.inv = m.variables("inv", items, every)
+    m.cost("holding", m.inv, m.item("holding_cost")[:, None])
+    if s.backorders:
+        m.back = m.variables("back", items, every)
+        m.cost("backlog", m.back, m.item("backorder_cost")[:, None])
+    if s.lost_sales:  # Settings demand_policy: never under meet_all
+        upper = m.demand.copy()
+        if not s.backorders:
+            # without backlog the opening backlog must be shipped now or lost with period 1's demand
+            opening = m.item("opening_backlog")
+            upper[:, 0] += np.where(opening > 0, opening, 0.0)
+        m.lost = m.variables("lost", items, every, upper=upper)
+        m.cost("lost_sales", m.lost, m.item("lost_sales_cost")[:, None])
+    m.sub = m.variables("sub", items, ~np.isnan(m.item("subcontract_cost"))[:, None] & every)
+    m.cost("subcontract", m.sub, m.item("subcontract_cost")[:, None])
+    m.short = m.variables("short", items, m.safety > 0)
+    backorder, holding = m.item("backorder_cost"), m.item("holding_cost")
+    penalty = s.safety_stock_penalty or np.where(backorder != 0, backorder, holding)[:, None]
+    m.cost("safety_stock", m.short, penalty)
+    if s.lot_sizing:
+        has_setup = routed[:, 0] & ((m.item("min_lot") > 0) | (m.item("setup_cost") > 0)
+                                    | (m.item("setup_hours") > 0) | ~np.isnan(m.item("max_lot")))
+        m.setup = m.variables("setup", items, has_setup[:, None] & every, 0, 1, integer=True)
+        m.cost("setup", m.setup, m.item("setup_cost")[:, None])
 
 
 def add_workforce(m: PlanModel) -> None:
     """workers[p,t] = workers[p,t-1] + hire[p,t] - fire[p,t], within min/max headcount."""
     d, whole = m.data, m.data.settings.whole_headcount
-    for pool, w in d.workforce.iterrows():
-        hi = None if math.isnan(w["max_headcount"]) else float(w["max_headcount"])
-        for t, lab in enumerate(d.labels):
-            k = (pool, t)
-            m.workers[k] = m.var(_name("workers", pool, lab), float(w["min_headcount"]), hi, integer=whole)
-            m.hire[k] = m.var(_name("hire", pool, lab), integer=whole)
-            m.fire[k] = m.var(_name("fire", pool, lab), integer=whole)
-            terms = {m.workers[k]: 1.0, m.hire[k]: -1.0, m.fire[k]: 1.0}
-            if t == 0:
-                rhs = float(w["initial_headcount"])
-            else:
-                terms[m.workers[(pool, t - 1)]] = -1.0
-                rhs = 0.0
-            m.row(_name("workforce", pool, lab), terms, pulp.LpConstraintEQ, rhs)
-            m.cost("wages", t, m.workers[k], w["wage"])
-            m.cost("hiring", t, m.hire[k], w["hire_cost"])
-            m.cost("layoffs", t, m.fire[k], w["layoff_cost"])
+    w = d.workforce
+    if w.empty:
+        return
+    pools = w.index
+    col = {c: w[c].to_numpy(float)[:, None] for c in ("min_headcount", "max_headcount", "initial_headcount",
+                                                       "wage", "hire_cost", "layoff_cost")}
+    upper = np.where(np.isnan(col["max_headcount"]), np.inf, col["max_headcount"])
+    m.workers = m.variables("workers", pools, True, col["min_headcount"], upper, integer=whole)
+    m.hire = m.variables("hire", pools, True, integer=whole)
+    m.fire = m.variables("fire", pools, True, integer=whole)
+    rhs = np.zeros(m.workers.shape)
+    rhs[:, 0] = col["initial_headcount"][:, 0]
+    m.rows("workforce", pools, True, [(m.workers, 1.0), (m.hire, -1.0), (m.fire, 1.0), (previous(m.workers), -1.0)],
+           EQ, rhs)
+    m.cost("wages", m.workers, col["wage"])
+    m.cost("hiring", m.hire, col["hire_cost"])
+    m.cost("layoffs", m.fire, col["layoff_cost"])
 
 
 def add_inventory_balance(m: PlanModel) -> None:
-    """inv[t] - back[t] - inv[t-1] + back[t-1] - make[t-lead] - sub[t] - lost[t] = opening - demand."""
-    d = m.data
-    for i, item in enumerate(d.items.index):
-        row = m.item_rows[item]
-        lead = int(row["lead_time"] or 0)
-        for t, lab in enumerate(d.labels):
-            terms: Terms = {m.inv[(item, t)]: 1.0}
-            rhs = float(m.receipts[i, t]) - float(m.demand[i, t])  # units already on order arrive as supply
-            if (item, t) in m.back:
-                terms[m.back[(item, t)]] = -1.0
-            if t == 0:
-                rhs += float(row["opening_stock"]) - float(row["opening_backlog"])
-            else:
-                terms[m.inv[(item, t - 1)]] = -1.0
-                if (item, t - 1) in m.back:
-                    terms[m.back[(item, t - 1)]] = 1.0
-            if (item, t - lead) in m.make and t - lead >= 0:
-                terms[m.make[(item, t - lead)]] = -1.0
-            if (item, t) in m.sub:
-                terms[m.sub[(item, t)]] = -1.0
-            if (item, t) in m.lost:
-                terms[m.lost[(item, t)]] = -1.0
-            elif not d.settings.backorders:
-                # meet_all without backorders: demand is a hard requirement; the elastic model may leave some unmet
-                unmet = m.slack("unmet_demand", (item, lab), "units")
-                if unmet is not None:
-                    terms[unmet] = -1.0
-            m.row(_name("balance", item, lab), terms, pulp.LpConstraintEQ, rhs)
-        if (item, 0) in m.lost and not d.settings.backorders and float(row["opening_backlog"]) > 0:
-            # without backlog the opening backlog must be shipped now or lost with period 1's demand
-            m.lost[(item, 0)].upBound = float(m.demand[i, 0]) + float(row["opening_backlog"])
+    """inv[t] - back[t] - inv[t-1] + back[t-1] - make[t-lead] - sub[t] - lost[t] = opening + receipts - demand."""
+    d, s = m.data, m.data.settings
+    n_items, n_periods = m.shape
+    lead = d.items["lead_time"].fillna(0).to_numpy().astype(int)
+    start = np.arange(n_periods)[None, :] - lead[:, None]  # production started then arrives now
+    made = np.where(start >= 0, m.make[np.arange(n_items)[:, None], np.maximum(start, 0)], ABSENT)
+    rhs = m.receipts - m.demand  # units already on order arrive as supply
+    rhs[:, 0] += m.item("opening_stock") - m.item("opening_backlog")
+    terms = [(m.inv, 1.0), (m.back, -1.0), (previous(m.inv), -1.0), (previous(m.back), 1.0), (made, -1.0),
+             (m.sub, -1.0), (m.lost, -1.0)]
+    if not s.lost_sales and not s.backorders:
+        # meet_all without backorders: demand is a hard requirement; the elastic model may leave some unmet
+        terms.append((m.slack_grid("unmet_demand", d.items.index, "units"), -1.0))
+    m.rows("balance", d.items.index, True, terms, EQ, rhs)
 
 
 def add_capacity(m: PlanModel) -> None:
     """Hours used <= regular hours + overtime, per resource and period."""
     d = m.data
-    setup_hours = d.items["setup_hours"].to_dict()
-    by_resource = {r: list(zip(g["item"], g["hours_per_unit"])) for r, g in d.routing.groupby("resource")}
+    n_periods = len(d.labels)
+    position = {item: i for i, item in enumerate(d.items.index)}
+    setup_hours = m.item("setup_hours")
+    routing = d.routing.groupby(["resource", "item"], sort=False)["hours_per_unit"].sum()
+    by_resource = {r: g.droplevel(0) for r, g in routing.groupby(level=0, sort=False)}
     calendar = {r: g.droplevel(0) for r, g in d.capacity.groupby(level=0, sort=False)}  # one .loc each is slow
-    for resource, res in d.resources.iterrows():
-        labour = bool(res["is_labour"])
-        regular_cost = float(res["regular_cost"])
-        if labour:
-            pool = d.workforce.loc[resource]
-            hours_per_worker, ot_cost = float(pool["hours_per_worker"]), float(pool["overtime_cost"])
-        else:
-            ot_cost = float(res["overtime_cost"])
+    resources = d.resources
+    labour = resources["is_labour"].astype(bool).to_numpy()
+    regular = np.zeros((len(resources), n_periods))  # labour pools: hours come from workers[p,t]
+    ot_cap = np.full((len(resources), n_periods), np.inf)  # labour pools: limited per worker by add_overtime
+    for r, resource in enumerate(resources.index):
+        if not labour[r]:
             cap = calendar[resource].reindex(d.periods)
-            regular, overtime = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
-        for t, lab in enumerate(d.labels):
-            load: Terms = defaultdict(float)
-            for item, hours in by_resource.get(resource, ()):
-                load[m.make[(item, t)]] += float(hours)
-                if (item, t) in m.setup and setup_hours[item] > 0:
-                    load[m.setup[(item, t)]] += float(setup_hours[item])
-            m.load[(resource, t)] = load
-            if labour:
-                ot_cap = None  # limited per worker by add_overtime
-                regular_rhs = 0.0
-            else:
-                ot_cap, regular_rhs = float(overtime[t]), float(regular[t])
-            ot = m.var(_name("ot", resource, lab), 0.0, ot_cap)
-            m.ot[(resource, t)] = ot
-            terms: Terms = dict(load)
-            terms[ot] = terms.get(ot, 0.0) - 1.0
-            if labour:
-                terms[m.workers[(resource, t)]] = -hours_per_worker
-            extra = m.slack("capacity", (resource, lab), "h")
-            if extra is not None:
-                terms[extra] = -1.0
-            name = _name("capacity", resource, lab)
-            m.row(name, terms, pulp.LpConstraintLE, regular_rhs)
-            m.capacity_rows[(resource, t)] = name
-            # regular hours are paid per hour used (wages of labour pools are paid per worker)
-            for v, hours in load.items():
-                m.cost("regular_time", t, v, regular_cost * hours)
-            m.cost("regular_time", t, ot, -regular_cost)
-            m.cost("overtime", t, ot, ot_cost)
+            regular[r], ot_cap[r] = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
+    m.ot = m.variables("ot", resources.index, True, 0.0, ot_cap)
+    extra = m.slack_grid("capacity", resources.index, "h")
+    pools = {p: k for k, p in enumerate(d.workforce.index)}
+    for r, resource in enumerate(resources.index):
+        routed = by_resource.get(resource)
+        items = np.array([position[i] for i in routed.index], np.int64) if routed is not None else np.zeros(0, int)
+        hours = routed.to_numpy(float) if routed is not None else np.zeros(0)
+        # periods x terms: hours_per_unit x make[i,t] and setup_hours x setup[i,t]
+        cols = np.concatenate([m.make[items].T, m.setup[items].T], axis=1)
+        coefs = np.broadcast_to(np.concatenate([hours, setup_hours[items]]), cols.shape)
+        m.load[resource] = (cols, coefs)
+        terms = [(cols[None], coefs[None]), (m.ot[r:r + 1], -1.0), (extra[r:r + 1], -1.0)]
+        if labour[r]:
+            pool = d.workforce.loc[resource]
+            terms.append((m.workers[pools[resource]][None], -float(pool["hours_per_worker"])))
+            ot_cost = float(pool["overtime_cost"])
+        else:
+            ot_cost = float(resources.at[resource, "overtime_cost"])
+        m.capacity_rows[r] = m.rows("capacity", [resource], True, terms, LE, regular[r:r + 1])[0]
+        # regular hours are paid per hour used (wages of labour pools are paid per worker)
+        regular_cost = float(resources.at[resource, "regular_cost"])
+        m.cost("regular_time", cols, regular_cost * coefs, np.arange(n_periods)[:, None])
+        m.cost("regular_time", m.ot[r], -regular_cost)
+        m.cost("overtime", m.ot[r], ot_cost)
 
 
 def add_overtime(m: PlanModel) -> None:
     """Labour pools: ot[p,t] <= overtime hours per worker x workers[p,t] (machines: a bound on ot)."""
     d = m.data
-    for pool, w in d.workforce.iterrows():
-        for t, lab in enumerate(d.labels):
-            terms = {m.ot[(pool, t)]: 1.0, m.workers[(pool, t)]: -float(w["overtime_hours_per_worker"])}
-            m.row(_name("overtime", pool, lab), terms, pulp.LpConstraintLE, 0.0)
+    w = d.workforce
+    if w.empty:
+        return
+    res = [d.resources.index.get_loc(p) for p in w.index]
+    per_worker = w["overtime_hours_per_worker"].to_numpy(float)[:, None]
+    m.rows("overtime", w.index, True, [(m.ot[res], 1.0), (m.workers, -per_worker)], LE, 0.0)
 
 
 def add_subcontract(m: PlanModel) -> None:
     """sub[i,t] <= subcontract limit per period."""
     d = m.data
+    limit = m.item("subcontract_limit")[:, None]
     caps = d.subcontract_cap
-    for i, (item, limit) in enumerate(d.items["subcontract_limit"].items()):
-        if (item, 0) not in m.sub:
-            continue
-        per_period = caps.loc[item].to_numpy(float) if caps is not None and item in caps.index else None
-        for t, lab in enumerate(d.labels):
-            cap = float(limit)
-            if per_period is not None and not math.isnan(per_period[t]):
-                cap = per_period[t] if math.isnan(cap) else min(cap, per_period[t])
-            if not math.isnan(cap):
-                m.row(_name("subcontract", item, lab), {m.sub[(item, t)]: 1.0}, pulp.LpConstraintLE, cap)
+    per_period = (np.full(m.shape, np.nan) if caps is None
+                  else caps.reindex(index=d.items.index).to_numpy(float))
+    cap = np.where(np.isnan(limit), per_period, np.where(np.isnan(per_period), limit, np.minimum(limit, per_period)))
+    m.rows("subcontract", d.items.index, (m.sub != ABSENT) & ~np.isnan(cap), [(m.sub, 1.0)], LE, cap)
 
 
 def add_backlog_rules(m: PlanModel) -> None:
@@ -335,113 +367,78 @@ def add_backlog_rules(m: PlanModel) -> None:
     d = m.data
     if not d.settings.clear_backlog_at_end:
         return
-    last, lab = len(d.labels) - 1, d.labels[-1]
-    for item in d.items.index:
-        terms: Terms = {m.back[(item, last)]: 1.0}
-        left = m.slack("no_backlog_at_end", (item, lab), "units")
-        if left is not None:
-            terms[left] = -1.0
-        m.row(_name("no_backlog_at_end", item), terms, pulp.LpConstraintLE, 0.0)
+    items = d.items.index.to_numpy(dtype=object)
+    left = m.slacks_for("no_backlog_at_end", (items, np.full(len(items), d.labels[-1], dtype=object)), "units")
+    m.lp.add_rows("no_backlog_at_end", (items,), [(m.back[:, -1], 1.0), (left, -1.0)], LE, 0.0)
 
 
 def add_safety_stock(m: PlanModel) -> None:
     """inv[i,t] - back[i,t] + short[i,t] >= safety stock (soft: short is penalised, never forbidden)."""
-    d = m.data
-    for i, item in enumerate(d.items.index):
-        for t, lab in enumerate(d.labels):
-            if (item, t) in m.short:
-                # on net stock: units held while orders wait do not count as safety stock
-                terms = {m.inv[(item, t)]: 1.0, m.short[(item, t)]: 1.0}
-                if (item, t) in m.back:
-                    terms[m.back[(item, t)]] = -1.0
-                m.row(_name("safety_stock", item, lab), terms, pulp.LpConstraintGE, float(m.safety[i, t]))
+    # on net stock: units held while orders wait do not count as safety stock
+    m.rows("safety_stock", m.data.items.index, m.short != ABSENT,
+           [(m.inv, 1.0), (m.short, 1.0), (m.back, -1.0)], GE, m.safety)
 
 
 def add_pipeline(m: PlanModel) -> None:
     """make[i,t] + pipeline[i,t] >= post-horizon demand, for the last lead-time periods (soft: a unit not
     started costs what a lost sale costs; in max_margin, the price as well)."""
     d = m.data
-    if not m.make:
+    if not has(m.make):
         return
-    lead = d.items["lead_time"].fillna(0).to_numpy(float)
-    need = post_horizon_demand(m.demand, lead)
-    rows = np.argwhere(need > 1e-9)
-    for i, t in rows:
-        item = d.items.index[i]
-        if (item, t) not in m.make:
-            continue
-        row = m.item_rows[item]
-        lab = d.labels[t]
-        v = m.var(_name("pipeline_short", item, lab))
-        m.pipeline[(item, t)] = v
-        penalty = float(row["lost_sales_cost"] or 0.0)
-        if d.settings.objective == "max_margin":
-            penalty += float(row["price"] or 0.0)
-        if penalty <= 0:
-            penalty = float(row["unit_cost"] or 0.0) + float(row["backorder_cost"] or 0.0) + 1.0
-        m.cost("safety_stock", t, v, penalty)
-        m.row(_name("pipeline", item, lab), {m.make[(item, t)]: 1.0, v: 1.0}, pulp.LpConstraintGE,
-              float(need[i, t]))
+    need = post_horizon_demand(m.demand, d.items["lead_time"].fillna(0).to_numpy(float))
+    where = (need > 1e-9) & (m.make != ABSENT)
+    m.pipeline = m.variables("pipeline_short", d.items.index, where)
+    penalty = m.item("lost_sales_cost")
+    if d.settings.objective == "max_margin":
+        penalty = penalty + m.item("price")
+    penalty = np.where(penalty <= 0, m.item("unit_cost") + m.item("backorder_cost") + 1.0, penalty)
+    m.cost("safety_stock", m.pipeline, penalty[:, None])
+    m.rows("pipeline", d.items.index, where, [(m.make, 1.0), (m.pipeline, 1.0)], GE, need)
 
 
 def add_end_targets(m: PlanModel) -> None:
     """inv[i,T] - back[i,T] >= target end stock."""
     d = m.data
-    last, lab = len(d.labels) - 1, d.labels[-1]
-    for item, target in d.items["target_end_stock"].items():
-        if math.isnan(target) or target <= 0:
-            continue
-        terms: Terms = {m.inv[(item, last)]: 1.0}
-        if (item, last) in m.back:  # net stock: a target is not met by stock held against open orders
-            terms[m.back[(item, last)]] = -1.0
-        missing = m.slack("end_stock", (item, lab), "units")
-        if missing is not None:
-            terms[missing] = 1.0
-        m.row(_name("end_stock", item), terms, pulp.LpConstraintGE, float(target))
+    target = m.item("target_end_stock")
+    wanted = ~np.isnan(target) & (target > 0)
+    if not wanted.any():
+        return
+    items = d.items.index.to_numpy(dtype=object)[wanted]
+    missing = m.slacks_for("end_stock", (items, np.full(len(items), d.labels[-1], dtype=object)), "units")
+    # net stock: a target is not met by stock held against open orders
+    m.lp.add_rows("end_stock", (items,), [(m.inv[wanted, -1], 1.0), (m.back[wanted, -1], -1.0), (missing, 1.0)],
+                  GE, target[wanted])
 
 
 def add_storage(m: PlanModel) -> None:
     """inv[i,t] <= max stock of the item; sum_i inv[i,t] <= Settings storage_capacity."""
     d = m.data
-    for item, cap in d.items["max_stock"].items():
-        if math.isnan(cap):
-            continue
-        for t, lab in enumerate(d.labels):
-            terms: Terms = {m.inv[(item, t)]: 1.0}
-            excess = m.slack("max_stock", (item, lab), "units")
-            if excess is not None:
-                terms[excess] = -1.0
-            m.row(_name("max_stock", item, lab), terms, pulp.LpConstraintLE, float(cap))
+    cap = m.item("max_stock")
+    limited = ~np.isnan(cap)
+    if limited.any():
+        items = d.items.index[limited]
+        excess = m.slack_grid("max_stock", items, "units")
+        m.rows("max_stock", items, True, [(m.inv[limited], 1.0), (excess, -1.0)], LE, cap[limited][:, None])
     total = d.settings.storage_capacity
-    if total is None or math.isnan(total):
+    if total is None or np.isnan(total):
         return
-    for t, lab in enumerate(d.labels):
-        terms = {m.inv[(item, t)]: 1.0 for item in d.items.index}
-        excess = m.slack("storage", (lab,), "units")
-        if excess is not None:
-            terms[excess] = -1.0
-        m.row(_name("storage", lab), terms, pulp.LpConstraintLE, float(total))
+    excess = m.slacks_for("storage", (m.labels,), "units")
+    m.lp.add_rows("storage", (m.labels,), [(m.inv.T, 1.0), (excess, -1.0)], LE, float(total))
 
 
 def add_lot_sizing(m: PlanModel) -> None:
     """min_lot setup[i,t] <= make[i,t] <= big_m setup[i,t] (big_m: max lot, else what could ever be needed)."""
     d = m.data
-    if not m.setup:
+    if not has(m.setup):
         return
-    remaining = d.demand.to_numpy()[:, ::-1].cumsum(axis=1)[:, ::-1]  # demand from t to the end
-    for i, item in enumerate(d.items.index):
-        if (item, 0) not in m.setup:
-            continue
-        row = m.item_rows[item]
-        need = remaining[i] + float(row["opening_backlog"]) + np.nan_to_num(float(row["target_end_stock"] or 0)) \
-            + float(m.safety[i].max())
-        for t, lab in enumerate(d.labels):
-            big_m = float(row["max_lot"]) if not math.isnan(row["max_lot"]) else max(float(need[t]), 1.0)
-            make, setup = m.make[(item, t)], m.setup[(item, t)]
-            m.row(_name("lot_max", item, lab), {make: 1.0, setup: -big_m}, pulp.LpConstraintLE, 0.0)
-            if row["min_lot"] > 0:
-                m.row(_name("lot_min", item, lab), {make: 1.0, setup: -float(row["min_lot"])},
-                      pulp.LpConstraintGE, 0.0)
+    remaining = m.demand[:, ::-1].cumsum(axis=1)[:, ::-1]  # demand from t to the end
+    need = (remaining + m.item("opening_backlog")[:, None] + np.nan_to_num(m.item("target_end_stock"))[:, None]
+            + m.safety.max(axis=1)[:, None])
+    max_lot, min_lot = m.item("max_lot")[:, None], m.item("min_lot")[:, None]
+    big_m = np.where(np.isnan(max_lot), np.maximum(need, 1.0), max_lot)
+    lots = m.setup != ABSENT
+    m.rows("lot_max", d.items.index, lots, [(m.make, 1.0), (m.setup, -big_m)], LE, 0.0)
+    m.rows("lot_min", d.items.index, lots & (min_lot > 0), [(m.make, 1.0), (m.setup, -min_lot)], GE, 0.0)
 
 
 def set_objective(m: PlanModel) -> None:
@@ -450,35 +447,27 @@ def set_objective(m: PlanModel) -> None:
     The elastic model minimises the total violation of the hard requirements instead.
     """
     if m.elastic:
-        m.problem.setObjective(pulp.LpAffineExpression({s.var: 1.0 for s in m.slacks}))
+        m.lp.set_objective([s.var for s in m.slacks], 1.0)
         return
-    total: Terms = defaultdict(float)
-    for per_period in m.costs.values():
-        for terms in per_period.values():
-            for v, c in terms.items():
-                total[v] += c
+    terms = [c for per_kind in m.costs.values() for c in per_kind]
+    cols = np.concatenate([c.cols for c in terms]) if terms else np.zeros(0, np.int64)
+    coefs = np.concatenate([c.coefs for c in terms]) if terms else np.zeros(0)
     constant = 0.0
     if m.data.settings.objective == "max_margin":
         # revenue of the units shipped within the horizon: demand (and opening backlog) less what is
         # lost, less what is still backordered at the end
-        d = m.data
-        price = d.items["price"].to_numpy(float)
-        last = len(d.labels) - 1
-        for i, item in enumerate(d.items.index):
-            if not price[i]:
-                continue
-            m.revenue_constant[0] += price[i] * float(d.items.at[item, "opening_backlog"])
-            for t in range(len(d.labels)):
-                m.revenue_constant[t] += price[i] * float(m.demand[i, t])
-                if (item, t) in m.lost:
-                    m.revenue[t][m.lost[(item, t)]] -= price[i]
-            if (item, last) in m.back:
-                m.revenue[last][m.back[(item, last)]] -= price[i]
-        total = {v: -c for v, c in total.items()}
-        for t, terms in m.revenue.items():
-            for v, c in terms.items():
-                total[v] = total.get(v, 0.0) + c
-        constant = sum(m.revenue_constant.values())
-    objective = pulp.LpAffineExpression(constant=constant)
-    dict.update(objective, total)  # keeps the keys' hashes, as in PlanModel.row
-    m.problem.setObjective(objective)
+        price = m.item("price")
+        sold = price != 0
+        m.revenue_constant = (price[sold, None] * m.demand[sold]).sum(axis=0)
+        m.revenue_constant[0] += float((price[sold] * m.item("opening_backlog")[sold]).sum())
+        last = np.zeros(m.shape, bool)
+        last[:, -1] = True
+        for grid, where in ((m.lost, True), (m.back, last)):
+            keep = (grid != ABSENT) & where & sold[:, None]
+            if keep.any():
+                m.revenue.append(CostTerms(np.nonzero(keep)[1], grid[keep],
+                                           -np.broadcast_to(price[:, None], m.shape)[keep]))
+        cols = np.concatenate([cols, *(r.cols for r in m.revenue)])
+        coefs = np.concatenate([-coefs, *(r.coefs for r in m.revenue)])
+        constant = float(m.revenue_constant.sum())
+    m.lp.set_objective(cols, coefs, constant)

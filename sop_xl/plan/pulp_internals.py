@@ -2,13 +2,12 @@
 
 Checked against pulp 3.3.2 and highspy 1.16.0 (pyproject pins pulp>=3.3,<4, highspy>=1.7): `FastHiGHS`
 replaces pulp.HiGHS's model hand-over (bulk numpy arrays instead of one call per column and row) and reads
-every HiGHS status itself (pulp 3.x maps a time-out to "Optimal"); the model reads and names rows through
-pulp's private `LpProblem._constraints` dict.
+every HiGHS status itself (pulp 3.x maps a time-out to "Optimal"). The plan model itself needs none of
+this (lp.py hands its arrays to highspy's public `passModel`); FastHiGHS serves pulp problems given to
+`solve_model` as they are.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pulp
@@ -27,7 +26,8 @@ PULP_PRIVATE = {
     "LpVariable": ("varValue", "dj", "modified", "lowBound", "upBound", "cat"),
 }
 HIGHSPY_API = ("addCols", "addRows", "changeObjectiveOffset", "changeColsIntegrality", "getSolution", "getInfo",
-               "getModelStatus", "setOptionValue", "run")
+               "getModelStatus", "setOptionValue", "run", "passModel", "changeColsCost", "changeColsBounds",
+               "changeRowsBounds", "changeCoeff")
 
 
 def constraints(problem: pulp.LpProblem) -> dict:
@@ -78,11 +78,8 @@ class FastHiGHS(pulp.HiGHS):
                 h.setOptionValue("run_crossover", "on" if self.crossover else "off")
 
     def callSolver(self, lp):
-        from .solve import watched
-        start = time.perf_counter()
-        with watched(lp.solverModel, sign=-1.0 if lp.sense == C.LpMaximize else 1.0):
-            lp.solverModel.run()
-        self.run_seconds = time.perf_counter() - start
+        from .solve import run_highs
+        self.run_seconds = run_highs(lp.solverModel, sign=-1.0 if lp.sense == C.LpMaximize else 1.0)
 
     def buildSolverModel(self, lp):
         import highspy

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pulp
 
-from .model import COST_TYPES, PlanModel
-from .pulp_internals import n_constraints
+from .lp import ABSENT
+from .model import COST_TYPES, CostTerms, PlanModel
 from .solve import OPTIMAL, SolveResult
 
 _TINY = 1e-7
@@ -37,67 +36,71 @@ class PlanResult:
         return self.run["objective"]
 
 
-def _v(var: pulp.LpVariable | None) -> float:
-    if var is None or var.varValue is None:
-        return 0.0
-    x = float(var.varValue)
-    return 0.0 if abs(x) < _TINY else x
+def _values(m: PlanModel) -> np.ndarray:
+    """The answer's column values, with solver noise below _TINY read as 0."""
+    x = m.lp.x
+    return np.where(np.abs(x) < _TINY, 0.0, x)
 
 
-def _terms_value(terms: dict) -> float:
-    return float(sum(c * _v(v) for v, c in terms.items()))
+def _grid(x: np.ndarray, grid: np.ndarray, fill: float = 0.0) -> np.ndarray:
+    """Values of a grid of columns (`fill` where the model has no such variable)."""
+    return np.where(grid == ABSENT, fill, x[np.maximum(grid, 0)])
+
+
+def _per_period(x: np.ndarray, terms: list[CostTerms], n_periods: int) -> np.ndarray:
+    out = np.zeros(n_periods)
+    for c in terms:
+        out += np.bincount(c.t, weights=c.coefs * x[c.cols], minlength=n_periods)
+    return out
 
 
 def supply_plan_table(m: PlanModel) -> pd.DataFrame:
     d = m.data
-    rows = []
-    families = d.items["family"].tolist()
-    for i, item in enumerate(d.items.index):
-        family = families[i]
-        for t, lab in enumerate(d.labels):
-            k = (item, t)
-            rows.append((item, family, lab, float(m.demand[i, t]), float(m.receipts[i, t]), _v(m.make.get(k)),
-                         _v(m.sub.get(k)),
-                         _v(m.inv[k]), _v(m.back.get(k)), _v(m.lost.get(k)), float(m.safety[i, t]),
-                         _v(m.short.get(k)), _v(m.setup.get(k)) if k in m.setup else np.nan))
-    return pd.DataFrame(rows, columns=["item", "family", "period", "demand", "scheduled_receipts", "production",
-                                       "subcontract", "inventory",
-                                       "backlog", "lost_sales", "safety_stock", "safety_stock_shortfall", "setups"])
+    x = _values(m)
+    n_items, n_periods = len(d.items), len(d.labels)
+    frame = pd.DataFrame({
+        "item": np.repeat(d.items.index.to_numpy(), n_periods),
+        "family": np.repeat(d.items["family"].to_numpy(), n_periods),
+        "period": np.tile(np.asarray(d.labels, dtype=object), n_items),
+        "demand": m.demand.ravel(), "scheduled_receipts": m.receipts.ravel()})
+    for column, grid in (("production", m.make), ("subcontract", m.sub), ("inventory", m.inv),
+                         ("backlog", m.back), ("lost_sales", m.lost)):
+        frame[column] = _grid(x, grid).ravel()
+    frame["safety_stock"] = m.safety.ravel()
+    frame["safety_stock_shortfall"] = _grid(x, m.short).ravel()
+    frame["setups"] = _grid(x, m.setup, np.nan).ravel()
+    return frame
 
 
-def capacity_duals(m: PlanModel) -> dict:
-    """pi of each capacity row, read from the LP just solved."""
-    return {key: m.rows[name].pi for key, name in m.capacity_rows.items()}
+def capacity_duals(m: PlanModel, lp=None) -> np.ndarray | None:
+    """pi of each capacity row (resources x periods), read from the LP just solved (`lp`: another program
+    with the same rows)."""
+    lp = m.lp if lp is None else lp
+    return lp.duals(m.capacity_rows)
 
 
-def duals_with_integers_fixed(m: PlanModel) -> dict | None:
+def duals_with_integers_fixed(m: PlanModel) -> np.ndarray | None:
     """Shadow prices of a whole-number plan: the LP left when every integer variable is fixed at its value.
 
-    They say what an hour is worth given the plan's setups and headcount. The plan's own values are put
-    back afterwards (the LP may pick another of several equally good continuous solutions).
+    They say what an hour is worth given the plan's setups and headcount. The plan's own values stay (the
+    fixed LP, a copy sharing the rows, may pick another of several equally good continuous solutions).
     """
     from .solve import solve_model
 
-    variables = m.problem.variables()
-    kept = [(v, v.lowBound, v.upBound, v.cat, v.varValue) for v in variables]
-    try:
-        for v in variables:
-            if v.cat == pulp.LpInteger:
-                x = float(round(v.varValue or 0.0))
-                v.lowBound, v.upBound, v.cat = x, x, pulp.LpContinuous
-        solved = solve_model(m.problem, "highs-simplex", time_limit=60.0)
-        return capacity_duals(m) if solved.status == OPTIMAL else None
-    finally:
-        for v, lo, up, cat, value in kept:
-            v.lowBound, v.upBound, v.cat, v.varValue = lo, up, cat, value
+    fixed = m.lp.with_integers_fixed()
+    solved = solve_model(fixed, "highs-simplex", time_limit=60.0)
+    return capacity_duals(m, fixed) if solved.status == OPTIMAL else None
 
 
-def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
+def capacity_table(m: PlanModel, duals: np.ndarray | None) -> pd.DataFrame:
     """Hours per resource and period; shadow price from `duals` (None: left blank)."""
     d = m.data
     worth_sign = 1.0 if d.settings.objective == "max_margin" else -1.0  # one more hour lowers cost / raises margin
+    x = _values(m)
     rows = []
-    for resource, res in d.resources.iterrows():
+    for r, (resource, res) in enumerate(d.resources.iterrows()):
+        cols, hours = m.load[resource]
+        used_hours = (_grid(x, cols) * hours).sum(axis=1)
         labour = bool(res["is_labour"])
         if labour:
             pool = d.workforce.loc[resource]
@@ -106,17 +109,17 @@ def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
             regular_cap, overtime_caps = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
         for t, lab in enumerate(d.labels):
             if labour:
-                workers = _v(m.workers[(resource, t)])
+                workers = float(x[m.workers[d.workforce.index.get_loc(resource), t]])
                 regular = workers * float(pool["hours_per_worker"])
                 overtime_cap = workers * float(pool["overtime_hours_per_worker"])
             else:
                 regular, overtime_cap = float(regular_cap[t]), float(overtime_caps[t])
-            used = _terms_value(m.load[(resource, t)])
-            ot = _v(m.ot[(resource, t)])
+            used = float(used_hours[t])
+            ot = float(x[m.ot[r, t]])
             price = np.nan
             if duals is not None:
-                pi = duals.get((resource, t))
-                price = 0.0 if pi is None or abs(pi) < 1e-9 else worth_sign * float(pi)
+                pi = duals[r, t]
+                price = 0.0 if np.isnan(pi) or abs(pi) < 1e-9 else worth_sign * float(pi)
             rows.append((resource, res["kind"], lab, regular, overtime_cap, used, ot,
                          used / regular if regular > 0 else (np.nan if used == 0 else np.inf), price))
     frame = pd.DataFrame(rows, columns=["resource", "kind", "period", "regular_capacity", "overtime_capacity",
@@ -127,13 +130,15 @@ def capacity_table(m: PlanModel, duals: dict | None) -> pd.DataFrame:
 
 def workforce_table(m: PlanModel) -> pd.DataFrame:
     d = m.data
+    x = _values(m)
     rows = []
-    for pool, w in d.workforce.iterrows():
+    for p, (pool, w) in enumerate(d.workforce.iterrows()):
+        r = d.resources.index.get_loc(pool)
         for t, lab in enumerate(d.labels):
-            k = (pool, t)
-            headcount = _v(m.workers[k])
-            rows.append((pool, lab, headcount, _v(m.hire[k]), _v(m.fire[k]), headcount * float(w["hours_per_worker"]),
-                         _v(m.ot[k])))
+            k = (p, t)
+            headcount = float(x[m.workers[k]])
+            rows.append((pool, lab, headcount, float(x[m.hire[k]]), float(x[m.fire[k]]),
+                         headcount * float(w["hours_per_worker"]), float(x[m.ot[r, t]])))
     return pd.DataFrame(rows, columns=["pool", "period", "headcount", "hires", "layoffs", "regular_hours",
                                        "overtime_hours"])
 
@@ -141,17 +146,18 @@ def workforce_table(m: PlanModel) -> pd.DataFrame:
 def cost_table(m: PlanModel) -> pd.DataFrame:
     """Long table cost_type x period (plus revenue and margin when maximising margin)."""
     d = m.data
+    x = _values(m)
     rows = []
     for kind in COST_TYPES:
-        per_period = m.costs.get(kind, {})
-        for t, lab in enumerate(d.labels):
-            rows.append((kind, lab, _terms_value(per_period.get(t, {}))))
+        amounts = _per_period(x, m.costs.get(kind, []), len(d.labels))
+        rows.extend((kind, lab, float(amounts[t])) for t, lab in enumerate(d.labels))
     frame = pd.DataFrame(rows, columns=["cost_type", "period", "amount"])
     totals = frame.groupby("period", sort=False)["amount"].sum()
     extra = [("total_cost", lab, float(totals[lab])) for lab in d.labels]
     if d.settings.objective == "max_margin":
+        revenues = m.revenue_constant + _per_period(x, m.revenue, len(d.labels))
         for t, lab in enumerate(d.labels):
-            revenue = m.revenue_constant.get(t, 0.0) + _terms_value(m.revenue.get(t, {}))
+            revenue = float(revenues[t])
             extra.append(("revenue", lab, revenue))
             extra.append(("margin", lab, revenue - float(totals[lab])))
     frame = pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
@@ -167,7 +173,6 @@ def demand_policy_text(settings) -> str:
 
 
 def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: int = 0) -> dict:
-    problem = m.problem
     return {
         "time": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC"),
         "objective_type": m.data.settings.objective,
@@ -181,9 +186,10 @@ def run_record(m: PlanModel, solved: SolveResult, build_seconds: float, issues: 
         "build_seconds": round(build_seconds, 3),
         "solve_seconds": round(solved.seconds, 3),
         "solver_seconds": None if solved.solver_seconds is None else round(solved.solver_seconds, 3),
+        "warm_start": solved.warm_start,
         "variables": m.n_variables,
         "integer_variables": m.n_integer_variables,
-        "constraints": n_constraints(problem),
+        "constraints": m.lp.n_rows,
         "items": len(m.data.items),
         "periods": len(m.data.labels),
         "resources": len(m.data.resources),

@@ -2,8 +2,9 @@
 whole-number plan (lot sizing, whole headcount) the best plan found so far, the best bound and the gap.
 
 Nothing is said unless a front end listens (`sop_xl.progress.notes_to`, set around every stage by
-commands/base.py); `solve.watched(h)` wraps each `highspy.Highs.run()` in `watch(h)` (today called from
-pulp_internals.FastHiGHS.callSolver, where the run happens). The listener is found, not
+commands/base.py); `solve.run_highs(h)`, through which every HiGHS run of the plan goes, wraps `h.run()`
+in `watch(h)`. The listener is found (a context variable: a worker thread is started in a copy of the
+caller's context), not
 passed down, so the plan, the scenarios, the infeasibility explanation and the dual re-solve all report
 alike, and the core stays free of I/O (it calls whatever the front end gave).
 

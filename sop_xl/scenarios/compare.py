@@ -1,7 +1,9 @@
 """Run the plan once per scenario and compare the outcomes side by side.
 
 Every scenario goes through the ordinary plan core (`build_plan_data` + `solve_plan`) with
-its modified inputs, so it obeys the same constraints and costs as the plan of record.
+its modified inputs, so it obeys the same constraints and costs as the plan of record. HiGHS keeps
+one model across the scenarios (`WarmHighs`): a scenario that changes only numbers (demand, capacity,
+costs, prices) is a few coefficient changes and a re-solve from the previous optimal basis.
 """
 
 from __future__ import annotations
@@ -34,28 +36,75 @@ class Outcome:
     financials: pd.DataFrame | None = None   # the scenario's Financials table
 
 
-def solve_scenario(inputs: PlanInputs, scenario: Scenario, *, solver: str | None = None) -> Outcome:
+def solve_scenario(inputs: PlanInputs, scenario: Scenario, *, solver: str | None = None, warm=None) -> Outcome:
+    """One scenario through the plan core. `warm` (a `WarmHighs`): HiGHS keeps the previous scenario's model
+    and basis, and only the numbers this scenario changes are changed before it re-solves (same plan as a
+    fresh solve; a scenario that changes the model's shape is solved afresh)."""
     from ..plan import build_plan_data, solve_plan
 
     changed = apply_scenario(inputs, scenario)
     data, issues = build_plan_data(**changed.frames, settings=changed.settings, demand_sheet=changed.demand_sheet)
     if data is None:
         return Outcome(scenario, None, None, _empty_kpis("invalid input"), issues)
-    result = solve_plan(data, solver=solver)
+    result = solve_plan(data, solver=solver, warm=warm)
     fin = scenario_financials(result, data, changed)
     return Outcome(scenario, result, data, plan_kpis(result, data, fin), issues + result.issues, fin)
 
 
 def run_scenarios(inputs: PlanInputs, scenarios: list[Scenario], *, solver: str | None = None,
-                  on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """The base plan (no change) first, then each scenario."""
+                  on_done: Callable[[Outcome], None] | None = None, warm: bool = True, n_jobs: int | None = 1,
+                  backend: str | None = None) -> list[Outcome]:
+    """The base plan (no change) first, then each scenario; with `warm`, each re-solved from the base's basis
+    where the model's shape allows. `n_jobs` (or a joblib `backend` such as "dask", as for forecasting) fans
+    the scenarios out in contiguous chunks, each chunk warm from its own first plan. Off by default: on 2 cores
+    the warm sequence was faster (bench/plan_bench.py prints both)."""
+    everything = [Scenario(BASE), *scenarios]
+    workers = _workers(n_jobs, backend, len(everything))
+    if workers == 1:
+        return _run_chunk(inputs, everything, solver, warm, on_done)
+    from joblib import Parallel, delayed, parallel_config
+
+    size = -(-len(everything) // workers)
+    chunks = [everything[k:k + size] for k in range(0, len(everything), size)]
+    with parallel_config(backend=backend) if backend else _no_config():
+        parts = Parallel(n_jobs=-1 if backend == "dask" else workers, return_as="generator")(
+            delayed(_run_chunk)(inputs, chunk, solver, warm) for chunk in chunks)
+        outcomes = []
+        for part in parts:
+            for outcome in part:
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+    return outcomes
+
+
+def _run_chunk(inputs: PlanInputs, scenarios: list[Scenario], solver: str | None, warm: bool,
+               on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    from ..plan import WarmHighs
+
+    session = WarmHighs() if warm else None
     outcomes = []
-    for scenario in [Scenario(BASE), *scenarios]:
-        outcome = solve_scenario(inputs, scenario, solver=solver)
+    for scenario in scenarios:
+        outcome = solve_scenario(inputs, scenario, solver=solver, warm=session)
         outcomes.append(outcome)
         if on_done:
             on_done(outcome)
     return outcomes
+
+
+def _workers(n_jobs: int | None, backend: str | None, plans: int) -> int:
+    import os
+
+    if backend:
+        return min(2, plans)
+    if n_jobs is None or n_jobs == 1:
+        return 1
+    return max(1, min(plans, (os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs)))
+
+
+def _no_config():
+    from contextlib import nullcontext
+    return nullcontext()
 
 
 def _empty_kpis(status: str) -> dict:

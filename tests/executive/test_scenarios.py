@@ -240,3 +240,25 @@ def test_financials_of_a_promoted_scenario_use_its_demand_and_prices():
     assert fa["demand_units"].sum() == pytest.approx(75.0)  # half of 40 + 50 + 60
     assert fa["unconstrained_revenue"].sum() == pytest.approx(75 * 33.0)
     assert fa["shipped_units"].sum() == pytest.approx(fa["demand_units"].sum())  # plan and demand agree
+
+
+def test_warm_scenarios_plan_what_fresh_ones_do():
+    # issue 12.8: HiGHS keeps the model across scenarios and re-solves from the previous basis; the
+    # comparison must be the one fresh solves give
+    scenarios = [Scenario("Double", (Lever("demand", value=2.0),)),
+                 Scenario("Cut", (Lever("capacity", "M", FEB, FEB, 0.5),)),
+                 Scenario("Dear", (Lever("cost", value=1.3),)), Scenario("Price", (Lever("price", "FA", value=1.1),))]
+    columns = ["scenario", "status", "total_cost", "revenue", "contribution", "fill_rate"]
+    warm = comparison_table(run_scenarios(plan_inputs(allow_backlog=False), scenarios))[columns]
+    fresh = comparison_table(run_scenarios(plan_inputs(allow_backlog=False), scenarios, warm=False))[columns]
+    pd.testing.assert_frame_equal(warm, fresh, rtol=1e-9)
+
+
+def test_scenarios_fanned_out_plan_what_one_process_does():
+    # issue 14.6: the scenarios can go to joblib workers like forecasting; same comparison, same order
+    scenarios = [Scenario("Double", (Lever("demand", value=2.0),)), Scenario("Dear", (Lever("cost", value=1.3),)),
+                 Scenario("Price", (Lever("price", "FA", value=1.1),))]
+    columns = ["scenario", "status", "total_cost", "revenue", "contribution"]
+    one = comparison_table(run_scenarios(plan_inputs(), scenarios))[columns]
+    two = comparison_table(run_scenarios(plan_inputs(), scenarios, n_jobs=2))[columns]
+    pd.testing.assert_frame_equal(one, two, rtol=1e-9)

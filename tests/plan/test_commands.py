@@ -20,9 +20,10 @@ MONTHS = [f"2027-{m:02d}" for m in range(1, 7)]
 RED_TOMATO = [1600, 3000, 3200, 3800, 2200, 2200]
 
 
-def red_tomato_book(**settings) -> MemoryWorkbook:
-    """Chopra & Meindl's Red Tomato Tools (see test_textbook.py) typed into the workbook contract."""
-    book = MemoryWorkbook()
+def red_tomato_book(book=None, **settings) -> MemoryWorkbook:
+    """Chopra & Meindl's Red Tomato Tools (see test_textbook.py) typed into the workbook contract (into
+    `book`, by default a new MemoryWorkbook)."""
+    book = MemoryWorkbook() if book is None else book
     settings.setdefault("whole_headcount", "no")  # the published LP optimum
     book.write_table(SETTINGS, settings_frame({"first_forecast_period": pd.Timestamp("2027-01-01"), "horizon": 6,
                                                **settings}))
@@ -200,3 +201,33 @@ def test_plan_reads_only_the_forecast_interval_columns_it_uses():
     sigma = forecast_error_std(book, "month", log)
     assert not log.has_errors, [str(i) for i in log]
     assert sigma["A"] == pytest.approx(3.0 / np.sqrt(2)) and sigma["B"] == pytest.approx(4.0)
+
+
+def test_the_plan_command_opens_the_file_for_saving_while_it_solves(tmp_path, monkeypatch):
+    # issue 12.8: the second core opens the workbook for writing while HiGHS runs; the file written is the
+    # one a plain save writes
+    from sop_xl.io.file import FileWorkbook
+
+    path = tmp_path / "red_tomato.xlsx"
+    red_tomato_book(FileWorkbook(path, create=True, backup=False)).save()
+    opened = []
+    real = FileWorkbook._open_for_writing
+    monkeypatch.setattr(FileWorkbook, "_open_for_writing",
+                        lambda self, *args: opened.append(args) or real(self, *args))
+    execute(FileWorkbook(path, backup=False, out=tmp_path / "overlapped.xlsx"), ["plan"])
+    assert len(opened) == 1 and len(opened[0]) == 3  # once, by prepare_save; save() used what it opened
+    monkeypatch.setattr(FileWorkbook, "prepare_save", None)  # an adapter without it: solve, then open
+    execute(FileWorkbook(path, backup=False, out=tmp_path / "serial.xlsx"), ["plan"])
+    assert len(opened) == 2 and len(opened[1]) == 2
+    overlapped, serial = FileWorkbook(tmp_path / "overlapped.xlsx"), FileWorkbook(tmp_path / "serial.xlsx")
+    assert overlapped.sheet_names() == serial.sheet_names()
+    for name in ("SupplyPlan", "Capacity", "WorkforcePlan", "PlanCost", "Issues", "Items", "Demand"):
+        assert overlapped.read_grid(name) == serial.read_grid(name), name
+    assert read_table_value(overlapped, "PlanRun") == read_table_value(serial, "PlanRun") == 422_275
+
+
+def read_table_value(book, sheet: str) -> float:
+    """The objective on PlanRun (its other cells hold times)."""
+    from sop_xl.issues import IssueLog
+    from sop_xl.io.tables import read_table
+    return round(float(read_table(book, PLAN_RUN, IssueLog())["objective"].iloc[0]))

@@ -28,7 +28,8 @@ def test_receipts_serve_the_periods_a_lead_time_cannot_reach():
     assert result.status == OPTIMAL
     assert column(result, "supply_plan", "scheduled_receipts") == [50, 50, 0, 0]
     assert column(result, "supply_plan", "lost_sales") == [0, 0, 0, 0]
-    assert column(result, "supply_plan", "production")[:2] == [50, 50]  # for months 3 and 4
+    # for months 3 and 4; holding costs nothing here, so when in months 1-2 it starts is a tie the solver breaks
+    assert sum(column(result, "supply_plan", "production")[:2]) == pytest.approx(100)
 
 
 def test_receipts_take_load_off_the_rough_cut():

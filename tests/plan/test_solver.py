@@ -29,9 +29,9 @@ def test_highs_unavailable_falls_back_to_cbc(monkeypatch):
 
 
 def test_highs_failure_falls_back_to_cbc(monkeypatch):
-    def broken(self, lp):
+    def broken(h, **_):
         raise RuntimeError("simulated crash")
-    monkeypatch.setattr(solve_module.FastHiGHS, "callSolver", broken)
+    monkeypatch.setattr(solve_module, "run_highs", broken)  # every HiGHS run goes through it
     result = solved("highs", **overtime_case())
     assert result.run["solver"] == "CBC" and result.objective == pytest.approx(1750)
     assert "simulated crash" in result.run["message"]

@@ -44,7 +44,7 @@ def test_a_long_mip_reports_best_plan_bound_and_gap():
     model = build_plan_model(data)
     notes = Notes()
     with notes_to(notes):
-        solved = solve_model(model.problem, "highs", time_limit=8.0, mip_gap=0.01)
+        solved = solve_model(model.lp, "highs", time_limit=8.0, mip_gap=0.01)
     assert solved.has_plan
     assert solved.seconds > 0.5, "the case is too easy to show progress on this machine"
     mip = [line for line in notes.lines if "gap" in line]
