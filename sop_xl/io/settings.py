@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .. import periods
 from ..contract import SETTINGS
 from ..contract.schema import Kind, Setting
 from ..issues import IssueCode, IssueLog
@@ -169,8 +170,8 @@ def settings_frame(values: dict[str, Any] | None = None) -> pd.DataFrame:
     rows = []
     for s in SETTINGS.settings:
         value = values.get(s.key, s.default)
-        if isinstance(value, pd.Timestamp):
-            value = f"{value.year:04d}-{value.month:02d}"
+        if isinstance(value, pd.Timestamp):  # a period, labelled in the workbook's own period type
+            value = periods.label(value, values.get("period_type") or periods.MONTH)
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         elif isinstance(value, (tuple, list)):
