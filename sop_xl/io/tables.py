@@ -481,7 +481,9 @@ def _read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_typ
             frame["cell"] = [f"{letters.get(value_name, 'C')}{r}" for r in frame.index]
             frame = frame.reset_index(drop=True)[out_columns]
             if grain:
-                where = {ds: c for ds, c in zip(frame["ds"], frame["cell"])}
+                where: dict[pd.Timestamp, str] = {}
+                for ds, at in zip(frame["ds"], frame["cell"]):
+                    where.setdefault(ds, at)  # a period's first row
                 frame = _sum_finer(sheet, frame, keys, value_name, grain, period_type, where, log, rows=True)
             return frame
     header = find_header(grid, sheet.columns, period_type=period_type)
@@ -533,7 +535,14 @@ def _finer_rows(frame: pd.DataFrame, grid, letter: str | None, period_type: str)
     if letter is None or frame.empty:
         return None
     c = column_index_from_string(letter) - 1
-    fine = [periods.fine_stamp(grid[r - 1][c]) if c < len(grid[r - 1]) else None for r in frame.index]
+    memo: dict[tuple[type, Any], pd.Timestamp | None] = {}  # a long history repeats each period per SKU
+    fine = []
+    for r in frame.index:
+        raw = grid[r - 1][c] if c < len(grid[r - 1]) else None
+        k = (raw.__class__, raw)
+        if k not in memo:
+            memo[k] = periods.fine_stamp(raw)
+        fine.append(memo[k])
     grain = _finer_grain([f for f in fine if f is not None], list(frame["period"].dropna()), period_type)
     if grain is not None:
         frame["period"] = pd.to_datetime([None if f is None else periods.period_start(f, grain) for f in fine])
