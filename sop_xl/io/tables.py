@@ -523,7 +523,7 @@ def _finer_columns(grid, header: Header, period_type: str) -> tuple[str, dict[in
     """(grain, grid column -> period at that grain) when the period headers are finer than the
     workbook's period (several of them fall in one period); None when each header is one period."""
     fine = {c: periods.fine_stamp(grid[header.row][c]) for c in header.periods}
-    grain = _finer_grain(list(fine.values()), list(header.periods.values()), period_type)
+    grain = _finer_grain(list(fine.values()), len(set(header.periods.values())), period_type)
     if grain is None:
         return None
     return grain, {c: periods.period_start(ts, grain) for c, ts in fine.items()}
@@ -535,24 +535,20 @@ def _finer_rows(frame: pd.DataFrame, grid, letter: str | None, period_type: str)
     if letter is None or frame.empty:
         return None
     c = column_index_from_string(letter) - 1
-    memo: dict[tuple[type, Any], pd.Timestamp | None] = {}  # a long history repeats each period per SKU
-    fine = []
-    for r in frame.index:
-        raw = grid[r - 1][c] if c < len(grid[r - 1]) else None
-        k = (raw.__class__, raw)
-        if k not in memo:
-            memo[k] = periods.fine_stamp(raw)
-        fine.append(memo[k])
-    grain = _finer_grain([f for f in fine if f is not None], list(frame["period"].dropna()), period_type)
+    raw = [grid[r - 1][c] if c < len(grid[r - 1]) else None for r in frame.index]
+    # a long history repeats each period once per SKU: each distinct cell value is parsed once
+    fine = {v: periods.fine_stamp(v) for v in set(raw)}
+    grain = _finer_grain([f for f in fine.values() if f is not None], frame["period"].nunique(), period_type)
     if grain is not None:
-        frame["period"] = pd.to_datetime([None if f is None else periods.period_start(f, grain) for f in fine])
+        at_grain = {v: None if f is None else periods.period_start(f, grain) for v, f in fine.items()}
+        frame["period"] = pd.to_datetime([at_grain[v] for v in raw])
     return grain
 
 
-def _finer_grain(fine: list[pd.Timestamp], stamps: list[pd.Timestamp], period_type: str) -> str | None:
-    """The history's grain when distinct finer periods share a workbook period, else None."""
+def _finer_grain(fine: list[pd.Timestamp], n_periods: int, period_type: str) -> str | None:
+    """The history's grain when distinct finer periods share the `n_periods` workbook periods, else None."""
     distinct = set(fine)
-    if len(distinct) <= len(set(stamps)):
+    if len(distinct) <= n_periods:
         return None
     grain = periods.grain_of(list(distinct))
     return grain if periods.finer(grain, period_type) else None
