@@ -48,9 +48,9 @@ def days_per_period(period_type: str) -> float:
     return DAYS_PER_PERIOD.get(period_type, DAYS_PER_PERIOD[MONTH])
 
 
-def example(period_type: str) -> str:
-    """A period label of this type, as a message shows how to type one."""
-    return EXAMPLE.get(period_type, EXAMPLE[MONTH])
+def example(period_type: str, year: int = 2027) -> str:
+    """A period label of this type (in `year`), as a message shows how to type one."""
+    return EXAMPLE.get(period_type, EXAMPLE[MONTH]).replace("2027", f"{year:04d}")
 
 
 # what finer history is summed from: its grain (a day is no planning period, only a grain of history)

@@ -106,7 +106,8 @@ def _setting_value(spec: Setting, raw: Any, log: IssueLog, where: dict, period_t
             hint = "Fix the formula (or type the value), save the workbook in Excel, or clear it for the default."
         elif kind is Kind.PERIOD and "years" in got.problem:
             code = IssueCode.OUT_OF_RANGE
-            hint = "Correct the year (e.g. 2027-01), or clear it to start after the last history period."
+            hint = (f"Correct the year (e.g. {periods.example(period_type)}), or clear it to start after the last "
+                    "history period.")
         log.error(code, f"Setting {spec.label}: {got.problem}.", hint, **where)
         return None
     value = got.value

@@ -490,12 +490,14 @@ def _read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_typ
     if header is not None:
         for c, (text, why) in sorted(header.bad_periods.items()):
             log.error(IssueCode.OUT_OF_RANGE, f"Period header {text!r}: {why}; its column is not read.",
-                      "Correct the year in this header cell (e.g. 2026-01, not 1926-01).",
+                      f"Correct the year in this header cell (e.g. {periods.example(period_type, 2026)}, not "
+                      f"{periods.example(period_type, 1926)}).",
                       sheet=sheet.name, cell=cell(header.row, c), value=shown(text))
     if header is None or not header.periods:
+        first_two = periods.labels(periods.period_range(pd.Timestamp("2025-01-01"), 2, period_type), period_type)
         log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of {sheet.name}.",
                   f"Put a header row with {', '.join(c.header for c in sheet.columns if c.required)} "
-                  f"followed by one column per period (e.g. 2025-01, 2025-02, ...), or use the long layout "
+                  f"followed by one column per period (e.g. {', '.join(first_two)}, ...), or use the long layout "
                   f"{', '.join(c.header for c in sheet.long_columns)}.", sheet=sheet.name,
                   cell=cell(header.row, 0) if header is not None else f"A{sheet.header_row}")
         return pd.DataFrame(columns=out_columns)

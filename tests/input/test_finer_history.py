@@ -207,3 +207,28 @@ def test_sop_xl_forecast_on_a_quarterly_workbook_with_monthly_history(tmp_path, 
     issues = pd.read_excel(path, sheet_name="Issues", header=WORKBOOK.sheet("Issues").header_row - 1)
     assert issues.astype(str).apply(lambda r: "36 monthly columns summed into 12 quarters" in " ".join(r),
                                     axis=1).any()
+
+
+def test_period_header_hints_show_the_workbooks_period_type(tmp_path):
+    path = wide_book(tmp_path / "q.xlsx", "quarter", [dict(sku="A", **{"2025-Q1": 1.0, "1925-Q2": 2.0})])
+    _, issues = read(path)
+    [error] = [i for i in issues if i.code == IssueCode.OUT_OF_RANGE]
+    assert error.hint == "Correct the year in this header cell (e.g. 2026-Q1, not 1926-Q1)."
+    wb = openpyxl.load_workbook(path)
+    for ref in ("B3", "C3"):
+        wb["DemandHistory"][ref] = "no period"
+    wb.save(path)
+    _, issues = read(path)
+    [error] = [i for i in issues if i.code == IssueCode.MISSING_TABLE]
+    assert "one column per period (e.g. 2025-Q1, 2025-Q2, ...)" in error.hint
+
+
+def test_a_first_forecast_period_out_of_range_hint_shows_a_quarter(tmp_path):
+    path = long_book(tmp_path / "s.xlsx", "quarter", [("A", "2025-Q1", 1.0)])
+    wb = openpyxl.load_workbook(path)
+    wb["Settings"].append(["First forecast period", "1925-Q1"])
+    wb.save(path)
+    log = IssueLog()
+    read_settings(FileWorkbook(path), log)
+    [error] = [i for i in log if i.code == IssueCode.OUT_OF_RANGE]
+    assert error.hint.startswith("Correct the year (e.g. 2027-Q1)")
