@@ -193,7 +193,8 @@ def test_settings_frame_writes_a_period_setting_in_the_workbooks_period_type(tmp
 
 
 def test_sop_xl_forecast_on_a_quarterly_workbook_with_monthly_history(tmp_path, capsys):
-    path = wide_book(tmp_path / "cli.xlsx", "quarter", [dict(sku="Boat", **monthly())],
+    # three years of months and January 2027: the partial 2027-Q1 is left out, so the forecast starts there
+    path = wide_book(tmp_path / "cli.xlsx", "quarter", [dict(sku="Boat", **monthly(), **{"2027-01": 10.0})],
                      horizon=4, backtest_windows=2)
     book = FileWorkbook(path)
     items = pd.DataFrame([dict(sku="Boat", family="Boats", price=1000.0, unit_cost=400.0)])
@@ -205,8 +206,9 @@ def test_sop_xl_forecast_on_a_quarterly_workbook_with_monthly_history(tmp_path, 
     assert [c for c in forecast.columns if str(c).startswith("2027")] == quarters
     assert forecast[quarters].iloc[0].tolist() == pytest.approx(QUARTER_TOTALS, rel=0.05)  # the summed pattern
     issues = pd.read_excel(path, sheet_name="Issues", header=WORKBOOK.sheet("Issues").header_row - 1)
-    assert issues.astype(str).apply(lambda r: "36 monthly columns summed into 12 quarters" in " ".join(r),
-                                    axis=1).any()
+    text = issues.astype(str).agg(" ".join, axis=1)
+    assert text.str.contains("36 monthly columns summed into 12 quarters").sum() == 1
+    assert text.str.contains("Only 1 of the 3 months of 2027-Q1 are in DemandHistory").sum() == 1
 
 
 def test_period_header_hints_show_the_workbooks_period_type(tmp_path):
@@ -232,3 +234,21 @@ def test_a_first_forecast_period_out_of_range_hint_shows_a_quarter(tmp_path):
     read_settings(FileWorkbook(path), log)
     [error] = [i for i in log if i.code == IssueCode.OUT_OF_RANGE]
     assert error.hint.startswith("Correct the year (e.g. 2027-Q1)")
+
+
+def test_the_number_of_finer_periods_in_a_period_is_counted_as_a_calendar_would():
+    for start in pd.date_range("2023-01-01", "2026-12-01", freq="MS"):
+        end = start + pd.offsets.MonthBegin(1)
+        mondays = len(pd.date_range(start, end - pd.Timedelta(days=1), freq="W-MON"))
+        assert periods.grains_in(start, periods.WEEK, periods.MONTH) == mondays
+        assert periods.grains_in(start, periods.DAY, periods.MONTH) == start.days_in_month
+    assert periods.grains_in(pd.Timestamp("2024-05-01"), periods.MONTH, periods.QUARTER) == 3
+    assert periods.grains_in(pd.Timestamp("2024-01-01"), periods.DAY, periods.QUARTER) == 91  # a leap year
+
+
+@pytest.mark.parametrize("headers, grain", [
+    (["2024-01", "2024-02"], "month"), ([pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")], "month"),
+    (["2024-W01", "2024-W02"], "week"), ([pd.Timestamp("2024-01-07"), pd.Timestamp("2024-01-14")], "week"),
+    (["2024-01-01", "2024-01-02"], "day"), (["2024-Q1", "2024-Q2"], "quarter")])
+def test_the_grain_of_history_is_read_from_its_headers(headers, grain):
+    assert periods.grain_of([periods.fine_stamp(h) for h in headers]) == grain
