@@ -566,7 +566,9 @@ def _sum_finer(sheet: Sheet, long: pd.DataFrame, keys: list[str], value: str, gr
     unit = periods.GRAIN_NAMES[period_type][1][:-1]
     starts = {ts: periods.period_start(ts, period_type) for ts in long["ds"].dropna().unique()}
     long = long.assign(bucket=long["ds"].map(starts))
-    present = long.groupby("bucket")["ds"].agg(lambda d: sorted(set(d)))
+    present: dict[pd.Timestamp, list[pd.Timestamp]] = {}  # the finer periods the sheet has, per period
+    for ts in sorted(starts):
+        present.setdefault(starts[ts], []).append(ts)
     partial = []
     for bucket, fine in present.items():
         need = periods.grains_in(bucket, grain, period_type)
