@@ -40,6 +40,7 @@ class IssueCode(str, enum.Enum):
     FORMULA_ERROR = "formula_error"
     PERIOD_GAP = "period_gap"
     IGNORED_COLUMN = "ignored_column"
+    SUMMED_PERIODS = "summed_periods"  # finer history (months in a quarterly workbook) summed into periods
     # writing
     WORKBOOK_LOCKED = "workbook_locked"
     WORKBOOK_READ_ONLY = "workbook_read_only"

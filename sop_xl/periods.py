@@ -48,9 +48,55 @@ def days_per_period(period_type: str) -> float:
     return DAYS_PER_PERIOD.get(period_type, DAYS_PER_PERIOD[MONTH])
 
 
-def example(period_type: str) -> str:
-    """A period label of this type, as a message shows how to type one."""
-    return EXAMPLE.get(period_type, EXAMPLE[MONTH])
+def example(period_type: str, year: int = 2027) -> str:
+    """A period label of this type (in `year`), as a message shows how to type one."""
+    return EXAMPLE.get(period_type, EXAMPLE[MONTH]).replace("2027", f"{year:04d}")
+
+
+# what finer history is summed from: its grain (a day is no planning period, only a grain of history)
+DAY = "day"
+GRAIN_NAMES = {DAY: ("daily", "days"), WEEK: ("weekly", "weeks"), MONTH: ("monthly", "months"),
+               QUARTER: ("quarterly", "quarters")}
+
+
+def fine_stamp(value: Any) -> pd.Timestamp | None:
+    """The period a header or cell names at its own precision: a date's day, a week's Monday, a month's
+    first day, a quarter's first day (None when it is not a period)."""
+    ts = parse_period(value, DAY)
+    return ts if ts is not None else parse_period(value, QUARTER)
+
+
+def grain_of(stamps: list[pd.Timestamp]) -> str:
+    """The grain of history whose distinct periods start on `stamps`, read from their spacing: days
+    apart is daily, whole weeks weekly, about a month monthly, else quarterly (week-ending or month-end
+    dates are weeks and months too)."""
+    days = sorted({pd.Timestamp(s).normalize() for s in stamps})
+    gaps = {(b - a).days for a, b in zip(days, days[1:])}
+    if not gaps:
+        return MONTH
+    if all(g % 7 == 0 for g in gaps) and min(gaps) < 28:
+        return WEEK
+    if min(gaps) < 28:
+        return DAY
+    return MONTH if min(gaps) < 80 else QUARTER
+
+
+def finer(grain: str, period_type: str) -> bool:
+    """Is history of this grain finer than the workbook's period (so several of it make one period)?"""
+    order = {DAY: 0, WEEK: 1, MONTH: 2, QUARTER: 3}
+    return order[grain] < order.get(period_type, 2)
+
+
+def grains_in(period: pd.Timestamp, grain: str, period_type: str) -> int:
+    """How many periods of `grain` make up this workbook period (a week counts in the period of its Monday)."""
+    start = period_start(period, period_type)
+    end = shift(start, 1, period_type)
+    if grain == MONTH:
+        return periods_between(start, end, MONTH)
+    if grain == DAY:
+        return (end - start).days
+    first_monday = start + pd.Timedelta(days=(7 - start.weekday()) % 7)
+    return len(pd.date_range(first_monday, end - pd.Timedelta(days=1), freq="7D"))
 
 
 def type_of_label(text: Any) -> str:
@@ -71,6 +117,8 @@ def period_start(ts: pd.Timestamp, period_type: str) -> pd.Timestamp:
         return ts.replace(day=1)
     if period_type == QUARTER:
         return ts.replace(month=3 * ((ts.month - 1) // 3) + 1, day=1)
+    if period_type == DAY:
+        return ts
     return ts - pd.Timedelta(days=ts.weekday())
 
 
@@ -80,6 +128,8 @@ def label(ts: pd.Timestamp, period_type: str) -> str:
         return f"{ts.year:04d}-{ts.month:02d}"
     if period_type == QUARTER:
         return f"{ts.year:04d}-Q{(ts.month - 1) // 3 + 1}"
+    if period_type == DAY:
+        return f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}"
     iso = ts.isocalendar()
     return f"{iso.year:04d}-W{iso.week:02d}"
 

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .. import periods
 from ..contract import SETTINGS
 from ..contract.schema import Kind, Setting
 from ..issues import IssueCode, IssueLog
@@ -105,7 +106,8 @@ def _setting_value(spec: Setting, raw: Any, log: IssueLog, where: dict, period_t
             hint = "Fix the formula (or type the value), save the workbook in Excel, or clear it for the default."
         elif kind is Kind.PERIOD and "years" in got.problem:
             code = IssueCode.OUT_OF_RANGE
-            hint = "Correct the year (e.g. 2027-01), or clear it to start after the last history period."
+            hint = (f"Correct the year (e.g. {periods.example(period_type)}), or clear it to start after the last "
+                    "history period.")
         log.error(code, f"Setting {spec.label}: {got.problem}.", hint, **where)
         return None
     value = got.value
@@ -169,8 +171,8 @@ def settings_frame(values: dict[str, Any] | None = None) -> pd.DataFrame:
     rows = []
     for s in SETTINGS.settings:
         value = values.get(s.key, s.default)
-        if isinstance(value, pd.Timestamp):
-            value = f"{value.year:04d}-{value.month:02d}"
+        if isinstance(value, pd.Timestamp):  # a period, labelled in the workbook's own period type
+            value = periods.label(value, values.get("period_type") or periods.MONTH)
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         elif isinstance(value, (tuple, list)):

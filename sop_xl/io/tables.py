@@ -359,22 +359,22 @@ def _value(sheet: Sheet, col: Column, raw: Any, r: int, c: int | None, log: Issu
             code = IssueCode.FORMULA_ERROR
         elif col.kind is Kind.PERIOD and "years" in got.problem:
             code = IssueCode.OUT_OF_RANGE
-        log.error(code, f"{col.header}: {got.problem}.", _hint(col, formula=got.formula_problem), **where)
+        log.error(code, f"{col.header}: {got.problem}.", _hint(col, period_type, formula=got.formula_problem), **where)
         return col.default
     value = got.value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         limit = col.magnitude_limit
         if limit is not None and abs(value) > limit:
             log.error(IssueCode.OUT_OF_RANGE, f"{col.header} is {value:.6g}, beyond the plausible {limit:,.0f} for "
-                      "this column (a typo, a unit mix-up or a broken formula?).", _hint(col), **where)
+                      "this column (a typo, a unit mix-up or a broken formula?).", _hint(col, period_type), **where)
             return col.default
         if col.minimum is not None and value < col.minimum:
             log.error(IssueCode.OUT_OF_RANGE, f"{col.header} is {value:g}, below the minimum {col.minimum:g}.",
-                      _hint(col), **where)
+                      _hint(col, period_type), **where)
             return col.default
         if col.maximum is not None and value > col.maximum:
             log.error(IssueCode.OUT_OF_RANGE, f"{col.header} is {value:g}, above the maximum {col.maximum:g}.",
-                      _hint(col), **where)
+                      _hint(col, period_type), **where)
             return col.default
     return value
 
@@ -386,7 +386,7 @@ def shown(raw: Any) -> Any:
     return raw
 
 
-def _hint(col: Column, *, formula: bool = False) -> str:
+def _hint(col: Column, period_type: str = periods.MONTH, *, formula: bool = False) -> str:
     if formula:
         return (f"Fix the formula so it shows a {col.kind.value} (or paste its value), then save the workbook "
                 "in Excel so the value is stored" + (", or clear the cell." if not col.required else "."))
@@ -394,7 +394,7 @@ def _hint(col: Column, *, formula: bool = False) -> str:
         return f"Pick one of: {', '.join(col.choices)}."
     parts = {Kind.INTEGER: "a whole number", Kind.NUMBER: "a number", Kind.MONEY: "an amount",
              Kind.PERCENT: "a percentage such as 95%", Kind.DATE: "a date such as 2027-03-31",
-             Kind.PERIOD: "a period such as 2027-03", Kind.BOOL: "yes or no", Kind.TEXT: "text"}
+             Kind.PERIOD: f"a period such as {periods.example(period_type)}", Kind.BOOL: "yes or no", Kind.TEXT: "text"}
     text = f"Enter {parts[col.kind]}"
     if col.minimum is not None and col.maximum is not None:
         text += f" between {col.minimum:g} and {col.maximum:g}"
@@ -445,18 +445,20 @@ def _show(value: Any) -> str:
 # ---------------------------------------------------------------- wide sheets
 
 def read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type: str = periods.MONTH,
-              required: bool = True) -> pd.DataFrame:
+              required: bool = True, sum_finer: bool = False) -> pd.DataFrame:
     """A WIDE sheet (keys + one column per period) or its LONG form, as a long frame:
-    key columns, `ds` (period start), the value column, and `cell` (its A1 address)."""
+    key columns, `ds` (period start), the value column, and `cell` (its A1 address).
+    `sum_finer` (quantities that add up, like history): periods finer than the workbook's (months in a
+    quarterly workbook) are summed into its periods (`_sum_finer`); without it they are duplicates."""
     assert sheet.layout is Layout.WIDE and sheet.period_values is not None
     # a 100,000-row sheet makes hundreds of thousands of row lists that all stay alive while it is
     # read: the cyclic collector's passes over them free nothing (about a tenth of the read)
     with gc_paused():
-        return _read_wide(book, sheet, log, period_type=period_type, required=required)
+        return _read_wide(book, sheet, log, period_type=period_type, required=required, sum_finer=sum_finer)
 
 
-def _read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type: str, required: bool
-               ) -> pd.DataFrame:
+def _read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_type: str, required: bool,
+               sum_finer: bool) -> pd.DataFrame:
     keys = [c.name for c in sheet.columns]
     value_name = sheet.period_values.name
     out_columns = [*keys, "ds", value_name, "cell"]
@@ -470,33 +472,137 @@ def _read_wide(book: WorkbookAdapter, sheet: Sheet, log: IssueLog, *, period_typ
             # the quantity column must be there, but a blank quantity is missing, not an error
             columns = tuple(dataclasses.replace(c, required=False) if c.name == value_name else c
                             for c in sheet.long_columns)
-            frame = parse_table(sheet, grid, log, columns=columns, period_type=period_type,
-                                key=tuple(c.name for c in sheet.long_columns if c.kind is not Kind.NUMBER))
+            key = tuple(c.name for c in sheet.long_columns if c.kind is not Kind.NUMBER)
+            frame = parse_table(sheet, grid, log, columns=columns, period_type=period_type, key=())
             letters = frame.attrs.get("letters", {})
+            grain = _finer_rows(frame, grid, letters.get("period"), period_type) if sum_finer else None
+            _check_keys(sheet, frame, log, key)  # at the grain the rows were typed in
             frame = frame.rename(columns={"period": "ds"})
             frame["cell"] = [f"{letters.get(value_name, 'C')}{r}" for r in frame.index]
-            frame = frame.reset_index(drop=True)
-            return frame[out_columns]
+            frame = frame.reset_index(drop=True)[out_columns]
+            if grain:
+                where: dict[pd.Timestamp, str] = {}
+                for ds, at in zip(frame["ds"], frame["cell"]):
+                    where.setdefault(ds, at)  # a period's first row
+                frame = _sum_finer(sheet, frame, keys, value_name, grain, period_type, where, log, rows=True)
+            return frame
     header = find_header(grid, sheet.columns, period_type=period_type)
     if header is not None:
         for c, (text, why) in sorted(header.bad_periods.items()):
             log.error(IssueCode.OUT_OF_RANGE, f"Period header {text!r}: {why}; its column is not read.",
-                      "Correct the year in this header cell (e.g. 2026-01, not 1926-01).",
+                      f"Correct the year in this header cell (e.g. {periods.example(period_type, 2026)}, not "
+                      f"{periods.example(period_type, 1926)}).",
                       sheet=sheet.name, cell=cell(header.row, c), value=shown(text))
     if header is None or not header.periods:
+        first_two = periods.labels(periods.period_range(pd.Timestamp("2025-01-01"), 2, period_type), period_type)
         log.error(IssueCode.MISSING_TABLE, f"Could not find the header row of {sheet.name}.",
                   f"Put a header row with {', '.join(c.header for c in sheet.columns if c.required)} "
-                  f"followed by one column per period (e.g. 2025-01, 2025-02, ...), or use the long layout "
+                  f"followed by one column per period (e.g. {', '.join(first_two)}, ...), or use the long layout "
                   f"{', '.join(c.header for c in sheet.long_columns)}.", sheet=sheet.name,
                   cell=cell(header.row, 0) if header is not None else f"A{sheet.header_row}")
         return pd.DataFrame(columns=out_columns)
     _report_header(sheet, header, sheet.columns, log)
     if any(c.required and c.name not in header.columns for c in sheet.columns):
         return pd.DataFrame(columns=out_columns)
-    period_cols = _check_period_header(sheet, header, log, period_type)
+    fine = _finer_columns(grid, header, period_type) if sum_finer else None
+    if fine is None:
+        period_cols = _check_period_header(sheet, header, log, period_type)
+    else:  # read at the history's own grain, then summed (gaps show as partial periods there)
+        header = dataclasses.replace(header, periods=fine[1])
+        period_cols = _check_period_header(sheet, header, log, fine[0], gaps=False)
     if _has_blanks(grid, header, period_cols):  # only then can an error cell hide among the blanks
         grid = mark_errors(book, _actual_name(book, sheet), grid)
-    return _wide_values(sheet, grid, header, period_cols, log, period_type, out_columns)
+    frame = _wide_values(sheet, grid, header, period_cols, log, fine[0] if fine else period_type, out_columns)
+    if fine is None:
+        return frame
+    where = {ts: cell(header.row, c) for c, ts in period_cols}
+    return _sum_finer(sheet, frame, keys, value_name, fine[0], period_type, where, log, rows=False)
+
+
+# ---------------------------------------------------------------- history finer than the workbook's period
+
+def _finer_columns(grid, header: Header, period_type: str) -> tuple[str, dict[int, pd.Timestamp]] | None:
+    """(grain, grid column -> period at that grain) when the period headers are finer than the
+    workbook's period (several of them fall in one period); None when each header is one period."""
+    fine = {c: periods.fine_stamp(grid[header.row][c]) for c in header.periods}
+    grain = _finer_grain(list(fine.values()), len(set(header.periods.values())), period_type)
+    if grain is None:
+        return None
+    return grain, {c: periods.period_start(ts, grain) for c, ts in fine.items()}
+
+
+def _finer_rows(frame: pd.DataFrame, grid, letter: str | None, period_type: str) -> str | None:
+    """The grain of a long table's Period cells when finer than the workbook's period (its `period`
+    is then set to the period at that grain); None when each row is one period."""
+    if letter is None or frame.empty:
+        return None
+    c = column_index_from_string(letter) - 1
+    raw = [grid[r - 1][c] if c < len(grid[r - 1]) else None for r in frame.index]
+    # a long history repeats each period once per SKU: each distinct cell value is parsed once
+    fine = {v: periods.fine_stamp(v) for v in set(raw)}
+    grain = _finer_grain([f for f in fine.values() if f is not None], frame["period"].nunique(), period_type)
+    if grain is not None:
+        at_grain = {v: None if f is None else periods.period_start(f, grain) for v, f in fine.items()}
+        frame["period"] = pd.to_datetime([at_grain[v] for v in raw])
+    return grain
+
+
+def _finer_grain(fine: list[pd.Timestamp], n_periods: int, period_type: str) -> str | None:
+    """The history's grain when distinct finer periods share the `n_periods` workbook periods, else None."""
+    distinct = set(fine)
+    if len(distinct) <= n_periods:
+        return None
+    grain = periods.grain_of(list(distinct))
+    return grain if periods.finer(grain, period_type) else None
+
+
+def _sum_finer(sheet: Sheet, long: pd.DataFrame, keys: list[str], value: str, grain: str, period_type: str,
+               where: dict[pd.Timestamp, str], log: IssueLog, *, rows: bool) -> pd.DataFrame:
+    """Finer history (`ds` at `grain`) summed into the workbook's periods. A period is summed only when
+    it is whole: every one of its finer periods is in the sheet (else it is left out, with a warning:
+    a quarter of two months would understate demand) and has a number (a blank month keeps its
+    quarter blank: blank history is never zero)."""
+    adjective, plural = periods.GRAIN_NAMES[grain]
+    unit = periods.GRAIN_NAMES[period_type][1][:-1]
+    starts = {ts: periods.period_start(ts, period_type) for ts in long["ds"].dropna().unique()}
+    long = long.assign(bucket=long["ds"].map(starts))
+    present: dict[pd.Timestamp, list[pd.Timestamp]] = {}  # the finer periods the sheet has, per period
+    for ts in sorted(starts):
+        present.setdefault(starts[ts], []).append(ts)
+    partial = []
+    for bucket, fine in present.items():
+        need = periods.grains_in(bucket, grain, period_type)
+        if len(fine) < need:
+            partial.append(bucket)
+            shown = ", ".join(periods.label(f, grain) for f in fine)
+            cells = ", ".join(where[f] for f in fine if f in where)
+            log.warning(IssueCode.PERIOD_GAP,
+                        f"Only {len(fine)} of the {need} {plural} of {periods.label(bucket, period_type)} are in "
+                        f"{sheet.name} ({shown}, at {cells}): {periods.label(bucket, period_type)} is left out of "
+                        f"the history rather than understated.",
+                        f"Add the missing {plural} of {periods.label(bucket, period_type)}, or delete its "
+                        f"{'rows' if rows else 'columns'} to silence this.",
+                        sheet=sheet.name, cell=where.get(fine[0], ""), value=periods.label(bucket, period_type))
+    whole = long[~long["bucket"].isin(partial)]
+    grouped = whole.groupby([*keys, "bucket"], sort=True, dropna=False)
+    out = grouped.agg(total=(value, "sum"), n=(value, "count"), cell=("cell", "first")).reset_index()
+    need = out["bucket"].map({b: periods.grains_in(b, grain, period_type) for b in out["bucket"].unique()})
+    blank = out["n"] < need
+    out[value] = out["total"].where(~blank)
+    out = out.rename(columns={"bucket": "ds"})[[*keys, "ds", value, "cell"]]
+    n_fine, n_periods = whole["ds"].nunique(), out["ds"].nunique()
+    message = (f"{len(whole) if rows else n_fine} {adjective} {'rows' if rows else 'columns'} summed into "
+               f"{n_periods} {unit}s" + (f" ({len(out)} values)" if rows else "") + ".")
+    if grain == periods.WEEK:
+        message += f" A week counts in the {unit} of its Monday."
+    if blank.any():
+        message += (f" {int(blank.sum())} {unit}(s) with a blank {grain} stay blank: blank history is not zero.")
+    log.info(IssueCode.SUMMED_PERIODS, message,
+             f"Nothing to do if that is what you meant; to plan in {plural}, set Period type to {grain} in Settings."
+             if grain != periods.DAY else "Nothing to do if that is what you meant.",
+             sheet=sheet.name, cell=where.get(min(where), "") if where else "")
+    out.attrs["sorted"] = True
+    return out
 
 
 def _actual_name(book: WorkbookAdapter, sheet: Sheet) -> str:
@@ -515,7 +621,7 @@ def _has_blanks(grid: list[list[Any]], header: Header, period_cols) -> bool:
     return False
 
 
-def _check_period_header(sheet: Sheet, header: Header, log: IssueLog, period_type: str
+def _check_period_header(sheet: Sheet, header: Header, log: IssueLog, period_type: str, *, gaps: bool = True
                          ) -> list[tuple[int, pd.Timestamp]]:
     seen: dict[pd.Timestamp, int] = {}
     kept: list[tuple[int, pd.Timestamp]] = []
@@ -529,7 +635,7 @@ def _check_period_header(sheet: Sheet, header: Header, log: IssueLog, period_typ
             continue
         seen[ts] = c
         kept.append((c, ts))
-    stamps = sorted(seen)
+    stamps = sorted(seen) if gaps else []
     for a, b in zip(stamps, stamps[1:]):
         gap = periods.periods_between(a, b, period_type)
         if gap > 1:
@@ -755,7 +861,7 @@ def read_history(book: WorkbookAdapter, settings: Settings, log: IssueLog, *, re
     unless the setting Returns net demand says such history is expected.
     """
     long = read_wide(book, _HISTORY_READ, log, period_type=settings.period_type,
-                     required=required)
+                     required=required, sum_finer=True)
     if not settings.get("returns_net_demand", False):
         _warn_negative(long, settings.period_type, log)
     frame = long.rename(columns={"sku": "unique_id", "quantity": "y"}, copy=False)
