@@ -19,6 +19,7 @@ import argparse
 import os
 import threading
 import time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Sequence
 
@@ -151,12 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, workbook=False)
     p.add_argument("--wait", type=float, default=None, metavar="SECONDS", help="with --write: see `run --help`")
 
+    def fan_out(p: argparse.ArgumentParser) -> None:
+        # forecasting and scenarios fan out through joblib: processes here, or a Dask cluster
+        p.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="worker processes for the forecast and the scenarios (-1: every core; default: one "
+                            "process, the fastest on 2 cores)")
+        p.add_argument("--dask", default=None, metavar="ADDRESS",
+                       help="fan the forecast and the scenarios out to the dask.distributed scheduler at ADDRESS "
+                            "(e.g. tcp://10.0.0.5:8786), or 'local' for a cluster of this machine's cores")
+
     for name in ("forecast", "accuracy", "roughcut", "plan"):
         p = sub.add_parser(name, help=STAGE_HELP[name])
         common(p)
+        if name == "forecast":
+            fan_out(p)
 
     p = sub.add_parser("run", help="run the whole cycle (every stage available) on a workbook")
     common(p)
+    fan_out(p)
 
     p = sub.add_parser("send-review", help="write one review copy per department (Settings departments)")
     common(p)
@@ -172,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="plan every what-if of the Scenarios sheet and compare them with the base plan")
     common(p)
     p.add_argument("--promote", metavar="NAME", help="make this scenario's plan the plan of record")
+    fan_out(p)
     p = sub.add_parser("export-pdf", help="the Dashboard and ActionPlan as a PDF for the meeting (LibreOffice)")
     p.add_argument("workbook", type=Path, help="the .xlsx or .xlsm workbook")
     p.add_argument("--pdf", type=Path, default=None, help="where (default: WORKBOOK with .pdf)")
@@ -350,7 +364,6 @@ def _docs(args, out, err) -> int:
 
 def _stages(args, out, err, progress, *, quiet: bool) -> int:
     """`run` or one stage command: lock the workbook (and --out), run, save."""
-    from contextlib import ExitStack
 
     from .commands.base import CYCLE, StageUnavailable, available_stages, cycle_for
     from .io.file import FileWorkbook
@@ -359,7 +372,17 @@ def _stages(args, out, err, progress, *, quiet: bool) -> int:
     options = {"send-review": {"to_dir": getattr(args, "to", None)},
                "merge": {"returns": getattr(args, "returns", None)},
                "scenarios": {"promote": getattr(args, "promote", None)}}.get(args.command)
+    options = {args.command: options} if options else {}
+    fan_out = _fan_out(args)
+    for stage in ("forecast", "scenarios") if fan_out else ():
+        options.setdefault(stage, {}).update(fan_out)
     with ExitStack() as stack:
+        if getattr(args, "dask", None):
+            try:
+                stack.enter_context(_dask_client(args.dask))
+            except _NoCluster as exc:
+                err.print(f"[bold red]error:[/] {_escape(exc)}")
+                return EXIT_UNAVAILABLE
         # the lock is taken before the workbook is read, so a run never works on what another run
         # is about to replace; with --out the target is locked too
         targets = sorted({str(Path(args.workbook).absolute()), str(Path(args.out or args.workbook).absolute())})
@@ -371,11 +394,43 @@ def _stages(args, out, err, progress, *, quiet: bool) -> int:
                 stages, skipped = cycle_for(book, stages)
                 for line in skipped if not quiet else ():
                     out.print(line)
-            return _run(book, stages, out, err, progress, quiet=quiet,
-                        options={args.command: options} if options else None)
+            return _run(book, stages, out, err, progress, quiet=quiet, options=options or None)
         except StageUnavailable as exc:
             err.print(f"[bold red]error:[/] {_escape(exc)}")
             return EXIT_UNAVAILABLE
+
+
+def _fan_out(args) -> dict:
+    """The forecast's and the scenarios' fan-out options of --jobs and --dask (empty: one process)."""
+    if getattr(args, "dask", None):
+        return {"backend": "dask"}
+    jobs = getattr(args, "jobs", None)
+    return {"n_jobs": jobs} if jobs not in (None, 1) else {}
+
+
+class _NoCluster(Exception):
+    """--dask named a cluster that cannot be used."""
+
+
+@contextmanager
+def _dask_client(address: str):
+    """A dask.distributed Client joblib's "dask" backend sends the work to: the scheduler at `address`, or
+    a cluster of this machine's cores for 'local'. Closed (and a local cluster stopped) with the command."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise _NoCluster("--dask needs dask.distributed: python3 -m pip install \"dask[distributed]\"") from None
+    with ExitStack() as stack:
+        try:
+            if address.lower() == "local":
+                cluster = stack.enter_context(LocalCluster(processes=True, dashboard_address=None))
+                stack.enter_context(Client(cluster))
+            else:
+                stack.enter_context(Client(address, timeout="10s"))
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise _NoCluster(f"no Dask scheduler could be reached at {address} ({type(exc).__name__}: {exc}); "
+                             "start one (`dask scheduler`) or leave --dask out to run here") from None
+        yield
 
 
 def _demo(args, out, err, progress, *, quiet: bool) -> int:

@@ -33,7 +33,8 @@ CHART_HISTORY = 36     # history periods shown before the forecast on the charts
 DEFAULT_JOBS = 1
 
 
-def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: int | None = None) -> StageResult:
+def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: int | None = None,
+                 backend: str | None = None) -> StageResult:
     log = IssueLog()
     settings, items, history, options = read_demand_inputs(book, log, purpose="to forecast from")
 
@@ -50,7 +51,7 @@ def run_forecast(book: WorkbookAdapter, *, progress: Progress = SILENT, n_jobs: 
                   outlier_threshold=settings.outlier_threshold)
 
     res = forecast_result(history[["unique_id", "ds", "y"]], fit_h, method=options["method"], n_jobs=jobs,
-                          progress=progress, discontinued=dropped, **common)
+                          backend=backend, progress=progress, discontinued=dropped, **common)
     # families and the total from the cleansed SKU history (discontinued SKUs sell no more)
     fam_hist = aggregate(res.history, family_of)
     fam = forecast_result(fam_hist, fit_h, **common)
