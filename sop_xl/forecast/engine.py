@@ -301,9 +301,10 @@ def _calibrate(series: list[_Series], h: int, levels):
               for s in with_bt]
     scales = np.array([intervals.series_scale(e, s.outcome.scale) for e, s in zip(errors, with_bt)])
     pools = [kind_of(s.profile) for s in with_bt]
+    origins = [s.outcome.origins for s in with_bt]
     with np.errstate(over="ignore", invalid="ignore"):  # astronomically large series stay finite where they can
-        bands, coverage = intervals.calibrate(errors, scales, pools, levels)
-        profiles = intervals.lead_error_profile(errors, scales, pools, h)
+        bands, coverage = intervals.calibrate(errors, scales, pools, levels, origins)
+        profiles = intervals.lead_error_profile(errors, scales, pools, h, origins)
     return bands, coverage, profiles, {id(s): sc for s, sc in zip(with_bt, scales)}
 
 

@@ -6,8 +6,8 @@ selection picks on the left-out window is kept (`select.select_block`, `Outcome.
 intervals price in the chance of picking the wrong method, as the final forecast does.
 
 For each pool of similar series (plain / seasonal / sparse / sparse seasonal) the signed errors
-(actual - forecast) are divided by the series' own nested MAE measured on its OTHER windows (so
-the scale is as uncertain as it will be on new data) and by k^p, where k is the step ahead and p
+(actual - forecast) are divided by the series' own nested MAE measured on its OTHER windows, over
+periods the window does not forecast itself (so the scale is as uncertain as it will be on new data) and by k^p, where k is the step ahead and p
 (0..1) is fitted to how the median error grows with k. The band at level L for a series is then
 
     forecast + q_lo(L) * MAE_series * k^p  ..  forecast + q_hi(L) * MAE_series * k^p
@@ -46,23 +46,42 @@ def series_scale(errors: np.ndarray | None, fallback: float) -> float:
     return s if s > 0 else fallback
 
 
-def _points(errors: list, scales: np.ndarray):
-    """(normalised signed error, step k, series number) of every backtest cell; each window's errors
-    are scaled by the MAE of the series' other windows."""
+def window_scales(e: np.ndarray, origins, fallback: float) -> np.ndarray:
+    """The scale each backtest window's errors are divided by: the MAE of the series' OTHER windows,
+    over the periods window j does not forecast (windows overlap by half a horizon; a period both
+    forecast shares its surprise, so counting it would make the scale follow the error it scales
+    and the normalised errors look tighter than new data will be). `fallback` when fewer than 3
+    such cells or a zero mean. Without origins, periods are not known and every other cell counts."""
+    a = np.abs(e)
+    w, hb = e.shape
+    periods = (np.asarray(origins, float)[:w, None] + np.arange(hb)) if origins is not None and len(origins) >= w \
+        else None
+    out = np.full(w, float(fallback))
+    for j in range(w):
+        keep = np.ones((w, hb), bool)
+        keep[j] = False
+        if periods is not None:
+            keep &= ~np.isin(periods, periods[j])
+        others = a[keep]
+        others = others[np.isfinite(others)]
+        if others.size >= 3 and others.mean() > 0:
+            out[j] = float(others.mean())
+    return out
+
+
+def _points(errors: list, scales: np.ndarray, origins: list | None = None):
+    """(normalised signed error, step k, series number) of every backtest cell, each window's errors
+    divided by its `window_scales`."""
     z, k, sid = [], [], []
     for i, e in enumerate(errors):
         if e is None:
             continue
         e = np.atleast_2d(np.asarray(e, float))
         w, hb = e.shape
-        a = np.abs(e)
-        for j in range(w):
-            others = np.delete(a, j, axis=0)
-            others = others[np.isfinite(others)]
-            s = float(others.mean()) if others.size >= 3 and others.mean() > 0 else scales[i]
-            z.append(e[j] / s)
-            k.append(np.arange(1, hb + 1))
-            sid.append(np.full(hb, i))
+        s = window_scales(e, origins[i] if origins is not None else None, scales[i])
+        z.append((e / s[:, None]).ravel())
+        k.append(np.tile(np.arange(1, hb + 1), w))
+        sid.append(np.full(w * hb, i))
     if not z:
         return (np.zeros(0),) * 3
     z, k, sid = (np.concatenate(x) for x in (z, k, sid))
@@ -89,10 +108,11 @@ def fit_band(z: np.ndarray, k: np.ndarray, levels) -> Band:
     return Band(power, q)
 
 
-def calibrate(errors: list, scales: np.ndarray, pools: list[str], levels) -> tuple[dict[str, Band], pd.DataFrame]:
+def calibrate(errors: list, scales: np.ndarray, pools: list[str], levels,
+              origins: list | None = None) -> tuple[dict[str, Band], pd.DataFrame]:
     """Bands per pool from signed nested errors (actual - forecast), and the coverage per pool and
-    level cross-validated over series."""
-    z, k, sid = _points(errors, scales)
+    level cross-validated over series. origins: per series, the backtest windows' start periods."""
+    z, k, sid = _points(errors, scales, origins)
     pools = np.asarray(pools, dtype=object)
     everyone = fit_band(z, k, levels) if len(z) else default_band(levels)
     bands, rows = {}, []
@@ -148,10 +168,11 @@ SAFETY_STOCK_FORMULA = (
     "forecast errors over the replenishment lead time, not of demand")
 
 
-def lead_error_profile(errors: list, scales: np.ndarray, pools: list[str], h: int) -> dict[str, np.ndarray]:
+def lead_error_profile(errors: list, scales: np.ndarray, pools: list[str], h: int,
+                       origins: list | None = None) -> dict[str, np.ndarray]:
     """Per pool, (2, h): row 0 the RMS of the k-step error, row 1 the RMS of the error summed over
     steps 1..k, both in units of a series' nested MAE: sqrt(sum of squared errors / sum of squared
-    scales) over the pool, the scale of a window being the MAE of the series' other windows (a ratio
+    scales) over the pool, the scale of a window being its `window_scales` (a ratio
     of sums, so a series with a tiny scale cannot blow the pool up). Steps beyond the backtest are
     extrapolated with the growth fitted on the steps measured."""
     rows: dict[str, list[tuple[np.ndarray, float]]] = {}
@@ -159,12 +180,8 @@ def lead_error_profile(errors: list, scales: np.ndarray, pools: list[str], h: in
         if e is None:
             continue
         e = np.atleast_2d(np.asarray(e, float))
-        a = np.abs(e)
-        for j in range(e.shape[0]):
-            others = np.delete(a, j, axis=0)
-            others = others[np.isfinite(others)]
-            s = float(others.mean()) if others.size >= 3 and others.mean() > 0 else scales[i]
-            rows.setdefault(pools[i], []).append((e[j], s))
+        for row, s in zip(e, window_scales(e, origins[i] if origins is not None else None, scales[i])):
+            rows.setdefault(pools[i], []).append((row, s))
     everyone = [r for rs in rows.values() for r in rs]
     out = {}
     for pool in set(pools) | {"*"}:
