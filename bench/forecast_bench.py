@@ -250,7 +250,7 @@ def peers_for(key: str) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ tuning on training windows only
 
-TUNE_GRID = (1, 2, 3, 5)
+TUNE_GRID = (1, 2, 3, 4, 5)
 
 
 def tune(keys, n_jobs=1) -> dict:
