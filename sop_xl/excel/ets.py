@@ -150,8 +150,6 @@ def steps_ahead(target, tl: Timeline) -> float:
     return k
 
 
-
-
 # ---------------------------------------------------------------- season length
 
 def detect_season(y: np.ndarray) -> int:
