@@ -1,12 +1,18 @@
-"""Excel's FORECAST.ETS family on top of the forecast core: the Excel-shaped parts only.
+"""Excel's FORECAST.ETS family on top of the forecast core: the Excel-shaped parts.
 
-FORECAST.ETS fits additive error, additive trend, additive season exponential smoothing
-(AAA ETS) on a regular timeline. Here: the timeline rules (a constant step, calendar
-months recognised, duplicates aggregated, up to 30 % missing points completed), season
-length detection, and the statistics and confidence interval Excel reports. The model is
-the core's: `HoltWinters(m, "add", "add")`, or `Holt()` without a season; the one-step
-fitted values behind the statistics come from the core's own recursion `ets_filter` with the
-core's start states (`seasonal_start`, `fit_linear_start`): one copy of Holt-Winters.
+Microsoft documents FORECAST.ETS (additive error, trend and season exponential smoothing, "AAA",
+on a regular timeline) but publishes neither its algorithm nor worked numbers. The one open,
+reproducible implementation of the same function is LibreOffice Calc's (Excel's FORECAST.ETS opens
+there as FORECAST.ETS.ADD; sc/source/core/tool/interpr8.cxx, `ScETSForecastCalculation`), whose help
+pages publish worked values. This module follows that implementation step by step so a workbook
+gives the same numbers in Excel-compatible spreadsheets: the timeline rules (a constant step,
+calendar months recognised, duplicates aggregated, up to 30 % missing points completed with the
+mean of their neighbours), the season length search, the NIST start states (Engineering Statistics
+Handbook 6.4.3.5, seasons corrected for trend), the nested bisection of alpha, beta and gamma on the
+one-step mean squared error, and Excel's statistics. One deliberate difference: the reference
+starts the additive level at y0 / s0 (a division meant for the multiplicative model), which gives
+#NUM! on clean trend-plus-season data; here it is y0 - s0. The confidence interval is the analytic
+ETS(A,A,A) one (the reference simulates 1,000 random paths, so it is not repeatable).
 """
 
 from __future__ import annotations
@@ -19,8 +25,6 @@ from statistics import NormalDist
 import numpy as np
 
 from ..forecast import accuracy
-from ..forecast.models import Holt, HoltWinters, ets_filter, fit_linear_start, seasonal_start
-from ..forecast.seasonality import acf, is_seasonal
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 MAX_SEASON = 8760
@@ -97,11 +101,18 @@ def regular_series(values: list, timeline: list, *, data_completion: int = 1, ag
     y = np.full(slots[-1] + 1, np.nan)
     y[slots] = agg
     missing = np.isnan(y)
-    if missing.mean() > MAX_MISSING:
+    if missing.sum() > MAX_MISSING * len(keys):
         raise ExcelError("#NUM!", "more than 30% of the timeline points are missing")
     if missing.any():
-        idx = np.arange(len(y))
-        y = np.interp(idx, idx[~missing], y[~missing]) if data_completion == 1 else np.where(missing, 0.0, y)
+        # a gap takes the mean of the two points around it (Microsoft: "the average of the
+        # neighboring points"), or zero
+        n, idx = len(y), np.arange(len(y))
+        before = np.maximum.accumulate(np.where(missing, -1, idx))
+        after = np.minimum.accumulate(np.where(missing, n, idx)[::-1])[::-1]
+        left = np.where(before >= 0, y[np.maximum(before, 0)], np.nan)
+        right = np.where(after < n, y[np.minimum(after, n - 1)], np.nan)
+        gap = np.where(np.isnan(left), right, np.where(np.isnan(right), left, (left + right) / 2))
+        y = np.where(missing, gap if data_completion == 1 else 0.0, y)
     return Timeline(y=y, last=float(positions[-1]), step=step, monthly=monthly)
 
 
@@ -142,24 +153,21 @@ def steps_ahead(target, tl: Timeline) -> float:
 # ---------------------------------------------------------------- season length
 
 def detect_season(y: np.ndarray) -> int:
-    """The season length Excel's auto-detection would find: the lag with the strongest
-    significant autocorrelation of the detrended series (0 when there is none)."""
+    """The season length the reference finds (`CalcPeriodLen`): for every length p from n/2 down to
+    1, the mean absolute difference between each step (y[i] - y[i-1]) and the step one season
+    later, over the most recent whole seasons; the smallest mean wins, ties to the shorter length.
+    1 means no season (returned as 0)."""
+    y = np.asarray(y, float)
     n = len(y)
-    if n < 6:
-        return 0
-    x = np.arange(n)
-    resid = y - np.polyval(np.polyfit(x, y, 1), x)
-    if np.ptp(resid) <= 1e-9 * max(1.0, float(np.abs(y).max())):
-        return 0  # a straight line: nothing left to repeat
-    best, best_r = 0, 0.0
-    max_lag = min(n // 3, MAX_SEASON)
-    if max_lag < 2:
-        return 0
-    r = acf(resid, max_lag)
-    for m in range(2, max_lag + 1):
-        if r[m - 1] > best_r + 1e-12 and is_seasonal(resid, m):
-            best, best_r = m, r[m - 1]
-    return best
+    steps = np.diff(y)                      # steps[i - 1] = y[i] - y[i - 1]
+    best, best_error = n, math.inf
+    for p in range(n // 2, 0, -1):
+        periods = n // p
+        i = np.arange(n - periods * p + 1, n - p)
+        error = float(np.abs(steps[i - 1] - steps[p + i - 1]).sum()) / max(1, (periods - 1) * p - 1)
+        if error <= best_error or error == 0.0:
+            best, best_error = p, error
+    return 0 if best == 1 else best
 
 
 def season_length(y: np.ndarray, seasonality: int) -> int:
@@ -176,72 +184,126 @@ def season_length(y: np.ndarray, seasonality: int) -> int:
 
 # ---------------------------------------------------------------- the AAA fit
 
+RESOLUTION = 0.001   # the reference stops bisecting a smoothing constant below this step
+
+
 @dataclass(frozen=True)
 class EtsFit:
-    m: int                  # season length (0: none)
-    alpha: float
-    beta: float
-    gamma: float
-    fitted: np.ndarray      # one-step-ahead fitted values
+    m: int                  # season length (0: none, Holt's linear trend)
+    alpha: float            # level
+    beta: float             # trend
+    gamma: float            # season
+    fitted: np.ndarray      # one-step-ahead fitted values (fitted[0] = y[0])
     level: float            # final states
     trend: float
-    seasons: np.ndarray     # seasons[k] belongs to the period k+1 steps ahead
-    forecast: np.ndarray    # the core model's forecasts, 1..horizon steps
+    seasons: np.ndarray     # seasons[k % m] is added k steps ahead
     y_: np.ndarray          # the regular history the model was fitted on
 
+    def at(self, k: int) -> float:
+        """The forecast k whole steps after the last point (k = 0: the smoothed last point)."""
+        return self.level + k * self.trend + (float(self.seasons[k % self.m]) if self.m else 0.0)
 
-def fit_aaa(y: np.ndarray, m: int, horizon: int) -> EtsFit:
+
+class _Smoother:
+    """The reference's recursion and search, state for state. Its seasonal array doubles as the start
+    seasons: the first season's cells are overwritten by each trial and the next trial starts from
+    them (and cell m is read before it is written); kept, because the published values depend on it."""
+
+    def __init__(self, y: np.ndarray, m: int):
+        self.y, self.m, n = [float(v) for v in y], m, len(y)
+        self.base, self.trend, self.season, self.fc = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
+        self.fc[0] = self.y[0]
+        if m:
+            self.trend[0] = sum(self.y[i + m] - self.y[i] for i in range(m)) / (m * m)
+            periods = n // m
+            means = [sum(self.y[i * m:(i + 1) * m]) / m for i in range(periods)]
+            for j in range(m):
+                offset = (j - 0.5 * (m - 1)) * self.trend[0]
+                self.season[j] = sum(self.y[i * m + j] - (means[i] + offset) for i in range(periods)) / periods
+            self.base[0] = self.y[0] - self.season[0]
+        else:
+            self.trend[0] = (self.y[-1] - self.y[0]) / (n - 1)
+            self.base[0] = self.y[0]
+        self.alpha = self.beta = self.gamma = 0.0
+        self.mse = math.inf
+
+    def refill(self) -> None:
+        y, m, a, b, g = self.y, self.m, self.alpha, self.gamma, self.beta   # b: season, g: trend
+        base, trend, season, fc = self.base, self.trend, self.season, self.fc
+        sse = 0.0
+        for i in range(1, len(y)):
+            last = base[i - 1] + trend[i - 1]
+            if m:
+                k = i - m if i > m else i
+                base[i] = a * (y[i] - season[k]) + (1 - a) * last
+                season[i] = b * (y[i] - base[i]) + (1 - b) * season[k]
+                fc[i] = last + season[k]
+            else:
+                base[i] = a * y[i] + (1 - a) * last
+                fc[i] = last
+            trend[i] = g * (base[i] - base[i - 1]) + (1 - g) * trend[i - 1]
+            sse += (fc[i] - y[i]) ** 2
+        self.mse = sse / (len(y) - 1)
+
+    def search(self, name: str, inner) -> None:
+        """Bisection of one constant on [0, 1], `inner` re-fitting the others for each trial."""
+        def trial(v):
+            setattr(self, name, v)
+            inner()
+            return self.mse
+        f0, f2, f1 = 0.0, 1.0, 0.5
+        e0, e2, e1 = trial(f0), trial(f2), trial(f1)
+        if e0 == e1 == e2:
+            trial(0.0)
+            return
+        while f2 - f1 > RESOLUTION:
+            if e2 > e0:
+                f2, e2, f1 = f1, e1, (f0 + f1) / 2
+            else:
+                f0, e0, f1 = f1, e1, (f1 + f2) / 2
+            e1 = trial(f1)
+        if e2 > e0:
+            if e0 < e1:
+                trial(f0)
+        elif e2 < e1:
+            trial(f2)
+
+    def fit(self) -> None:
+        fit_trend = lambda: self.search("beta", self.refill)  # noqa: E731
+        fit_season = (lambda: self.search("gamma", fit_trend)) if self.m else fit_trend
+        self.search("alpha", fit_season)
+
+
+def fit_aaa(y: np.ndarray, m: int) -> EtsFit:
     y = np.asarray(y, float)
-    if m >= 2:
-        model = HoltWinters(m, "add", "add").fit(y)
-        alpha, beta, gamma = float(model.alpha_[0]), float(model.beta_[0]), float(model.gamma_[0])
-        level0, trend0, season0 = seasonal_start(y[None, :], m, "add")
-        level0, trend0, season0 = float(level0[0, 0]), float(trend0[0, 0]), season0[0, 0].copy()
-    else:
-        model = Holt().fit(y)
-        alpha, beta, gamma = float(model.alpha_[0]), float(model.beta_[0]), 0.0
-        _, l0, b0 = fit_linear_start(y[None, :], np.array([[alpha]]), np.array([[beta]]), np.array([[1.0]]),
-                                     trend=True)
-        level0, trend0, season0 = float(l0[0, 0]), float(b0[0, 0]), np.zeros(1)
-    fitted, level, trend, seasons = smooth(y, alpha, beta, gamma, max(m, 1), level0, trend0, season0)
-    forecast = np.asarray(model.predict(horizon), float)
-    return EtsFit(m=m, alpha=alpha, beta=beta, gamma=gamma, fitted=fitted, level=level, trend=trend,
-                  seasons=seasons, forecast=forecast, y_=y)
-
-
-def smooth(y, alpha, beta, gamma, m, level0, trend0, season0):
-    """The core's additive recursion (`ets_filter`) for one series, keeping its one-step-ahead
-    fitted values. Returns (fitted, final level, final trend, seasons aligned to the next periods)."""
-    y = np.asarray(y, float)
-    fitted = np.empty((1, 1, len(y)))
-    seasonal = m >= 2
-    _, level, trend, seasons = ets_filter(
-        y[None, :], np.array([[alpha]]), np.array([[beta]]), np.array([[gamma]]), np.ones((1, 1)), trend=True,
-        season="add" if seasonal else "none", m=max(m, 1), level0=np.array([[level0]]), trend0=np.array([[trend0]]),
-        season0=np.asarray(season0, float).reshape(1, 1, -1) if seasonal else None, fitted=fitted)
-    return (fitted[0, 0], float(level[0, 0]), float(trend[0, 0]),
-            seasons[0, 0] if seasonal else np.zeros(1))
+    s = _Smoother(y, m)
+    s.fit()
+    n = len(y)
+    seasons = np.array([s.season[n - 1 - m + r] for r in range(m)]) if m else np.zeros(0)
+    return EtsFit(m=m, alpha=s.alpha, beta=s.beta, gamma=s.gamma, fitted=np.array(s.fc), level=s.base[-1],
+                  trend=s.trend[-1], seasons=seasons, y_=y)
 
 
 def point_forecast(fit: EtsFit, k: float) -> float:
-    """Forecast k steps ahead; between two steps Excel interpolates linearly."""
-    lo, hi = math.floor(k), math.ceil(k)
-    at = lambda j: float(fit.y_[-1]) if j == 0 else float(fit.forecast[j - 1])  # noqa: E731
-    if lo == hi:
-        return at(lo)
-    return at(lo) + (k - lo) * (at(hi) - at(lo))
+    """Forecast k steps ahead; between two steps the reference interpolates linearly."""
+    lo = math.floor(k)
+    value = fit.at(lo)
+    if k - lo >= RESOLUTION:
+        value += (k - lo) * (fit.at(lo + 1) - value)
+    return value
 
 
 def confint(fit: EtsFit, k: float, level: float) -> float:
-    """Half-width of the prediction interval: z * sigma * sqrt(1 + sum c_j^2) for ETS(A,A,A),
-    c_j = alpha + alpha*beta*j + gamma*[j is a multiple of m] (Hyndman et al. 2008, table 6.1)."""
+    """Half-width of the prediction interval: z * sigma * sqrt(1 + sum c_j^2) for ETS(A,A,A) in
+    state-space form (Hyndman et al. 2008, table 6.1), c_j = a + a*b*j + g(1-a)*[j a multiple of m],
+    with the smoothing constants above mapped to that form; sigma is the one-step RMSE."""
     if not 0 < level < 1:
         raise ExcelError("#NUM!", "confidence_level is between 0 and 1")
     errors = (fit.y_ - fit.fitted)[1:]
     sigma = float(np.sqrt(np.mean(errors ** 2))) if len(errors) else 0.0
     h = max(1, math.ceil(k))
     j = np.arange(1, h)
-    c = fit.alpha + fit.alpha * fit.beta * j + (fit.gamma * (j % fit.m == 0) if fit.m >= 2 else 0.0)
+    c = fit.alpha * (1 + fit.beta * j) + (fit.gamma * (1 - fit.alpha) * (j % fit.m == 0) if fit.m else 0.0)
     z = NormalDist().inv_cdf(0.5 + level / 2)
     return z * sigma * math.sqrt(1 + float(np.sum(c ** 2)))
 
@@ -251,8 +313,8 @@ STATISTICS = {1: "alpha", 2: "beta", 3: "gamma", 4: "mase", 5: "smape", 6: "mae"
 
 
 def statistic(fit: EtsFit, tl: Timeline, code: int) -> float:
-    """Excel's statistic codes 1-8 (SMAPE in %, as the core reports it), plus 9 WAPE %, 10 bias %,
-    11 the season length used. Error measures are over the one-step-ahead in-sample fit."""
+    """Excel's statistic codes 1-8 as the reference computes them over the one-step fit (SMAPE as a
+    fraction, MASE scaled by the mean absolute step), plus 9 WAPE %, 10 bias %, 11 the season length."""
     name = STATISTICS.get(code)
     if name is None:
         raise ExcelError("#NUM!", "statistic_type is 1..11")
@@ -262,7 +324,18 @@ def statistic(fit: EtsFit, tl: Timeline, code: int) -> float:
         return tl.step
     if name == "season":
         return float(fit.m)
-    actual, fitted = fit.y_[1:][None, :], fit.fitted[1:][None, :]
+    actual, fitted = fit.y_[1:], fit.fitted[1:]
+    error = np.abs(fitted - actual)
     if name == "mase":
-        return float(accuracy.mase(actual, fitted, accuracy.seasonal_naive_scale(fit.y_, 1))[0])
-    return float(accuracy.metric(name, actual, fitted)[0])
+        scale = float(np.abs(np.diff(actual)).mean()) if len(actual) > 1 else 0.0
+        if scale == 0:
+            raise ExcelError("#DIV/0!", "the history never changes, so MASE has no scale")
+        return float(error.mean()) / scale
+    if name == "smape":
+        both = np.abs(fitted) + np.abs(actual)
+        return float(2 * np.mean(np.divide(error, both, out=np.zeros_like(error), where=both > 0)))
+    if name == "mae":
+        return float(error.mean())
+    if name == "rmse":
+        return float(np.sqrt(np.mean(error ** 2)))
+    return float(accuracy.metric(name, actual[None, :], fitted[None, :])[0])

@@ -112,10 +112,8 @@ def _sop_forecast(values: tuple, horizon: Any, season_length: Any, method: Any) 
 # ---------------------------------------------------------------- SOP_FORECAST_ETS family
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _ets_fit(values: tuple, timeline: tuple, seasonality: Any, data_completion: Any, aggregation: Any,
-             horizon: int):
-    tl = ets.regular_series(list(values), list(timeline),
-                            data_completion=_int_arg(data_completion, "data_completion", 0, 1, 1),
+def _ets_fit(values: tuple, timeline: tuple, seasonality: Any, data_completion: Any, aggregation: Any):
+    tl = ets.regular_series(list(values), list(timeline), data_completion=_completion(data_completion),
                             aggregation=_int_arg(aggregation, "aggregation", 1, 7, 1))
     season = seasonality if seasonality not in (None, "") else 1
     if isinstance(season, bool) or not isinstance(season, (int, float)):
@@ -125,7 +123,12 @@ def _ets_fit(values: tuple, timeline: tuple, seasonality: Any, data_completion: 
         m = 0
     if len(tl.y) < 4:
         raise ExcelError("#NUM!", "at least 4 regular points are needed")
-    return tl, ets.fit_aaa(tl.y, m, horizon)
+    return tl, ets.fit_aaa(tl.y, m)
+
+
+def _completion(value: Any) -> int:
+    """data_completion is a flag: TRUE/FALSE count as 1/0, as in the spreadsheet."""
+    return _int_arg(int(value) if isinstance(value, bool) else value, "data_completion", 0, 1, 1)
 
 
 def _target_shape(target_date: Any) -> tuple[tuple, int | None]:
@@ -143,13 +146,10 @@ def _target_shape(target_date: Any) -> tuple[tuple, int | None]:
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _ets_results(what: str, targets: tuple, width: int | None, values: tuple, timeline: tuple, seasonality: Any,
                  data_completion: Any, aggregation: Any, level: Any):
-    probe = ets.regular_series(list(values), list(timeline),
-                               data_completion=_int_arg(data_completion, "data_completion", 0, 1, 1),
+    probe = ets.regular_series(list(values), list(timeline), data_completion=_completion(data_completion),
                                aggregation=_int_arg(aggregation, "aggregation", 1, 7, 1))
     ks = [ets.steps_ahead(t, probe) for t in targets]
-    # forecasts are made in blocks of 24 steps, so targets close to each other share one fit
-    horizon = 24 * math.ceil(max(1, math.ceil(max(ks))) / 24)
-    _, fit = _ets_fit(values, timeline, seasonality, data_completion, aggregation, horizon)
+    _, fit = _ets_fit(values, timeline, seasonality, data_completion, aggregation)
     if what == "confint":
         out = [ets.confint(fit, k, float(level)) for k in ks]
     else:
@@ -181,14 +181,14 @@ def sop_forecast_ets_confint(target_date, values, timeline, confidence_level=0.9
 
 @excel_errors
 def sop_forecast_ets_seasonality(values, timeline, data_completion=1, aggregation=1):
-    tl, fit = _ets_fit(flat(values), flat(timeline), 1, data_completion, aggregation, 24)
+    tl, fit = _ets_fit(flat(values), flat(timeline), 1, data_completion, aggregation)
     return fit.m
 
 
 @excel_errors
 def sop_forecast_ets_stat(values, timeline, statistic_type, seasonality=1, data_completion=1, aggregation=1):
     code = _int_arg(statistic_type, "statistic_type", 1, max(ets.STATISTICS))
-    tl, fit = _ets_fit(flat(values), flat(timeline), seasonality, data_completion, aggregation, 24)
+    tl, fit = _ets_fit(flat(values), flat(timeline), seasonality, data_completion, aggregation)
     return ets.statistic(fit, tl, code)
 
 

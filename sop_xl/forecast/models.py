@@ -141,7 +141,7 @@ class MovingAverage(Model):
 def ets_filter(y, alpha, beta, gamma, phi, *, trend: bool, season: str, m: int, level0, trend0, season0,
                fitted: np.ndarray | None = None):
     """Holt-Winters recursions (statsmodels' form) for all series and parameter sets at once: the
-    one home of this recursion (the Excel FORECAST.ETS functions call it too).
+    one home of this recursion for the forecast core.
 
     y: (n, t). Parameters and start states broadcast to (n, g) (start seasons (n, g, m)).
     Returns (sse (n, g), level (n, g), trend (n, g), seasons (n, g, m) aligned so that

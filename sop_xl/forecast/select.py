@@ -69,7 +69,7 @@ LABELS = {
 # candidates of the auto-selection by kind of series, robust ones first (they win ties)
 AUTO = {
     "seasonal": ("combo", "theta_ds", "holt_damped_ds", "ses_ds", "hw_add_damped", "hw_mul_damped",
-                 "seasonal_naive"),
+                 "seasonal_naive", "hw_mul", "hw_add"),
     "plain": ("combo", "theta", "holt_damped", "ses", "holt", "moving_average", "naive"),
     "sparse": ("tsb", "sba", "croston", "ses", "moving_average"),
     "sparse_seasonal": ("ses_ds", "tsb", "sba", "hw_add_damped", "seasonal_naive", "theta_ds", "ses"),
