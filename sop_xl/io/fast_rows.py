@@ -151,6 +151,12 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
         # cell XML is made a column at a time: one type test per column, not per cell
         chunk = block.rows[lo - first:hi - first + 1]
         numbers = range(lo, hi + 1)
+        if i == len(theirs_rows) or theirs_rows[i] > hi:  # none of the user's rows among these
+            rows = _rows_by_template(letters, style_attr, numbers, chunk)
+            if rows is not None:
+                pieces.append(rows)
+                yield "".join(pieces)
+                continue
         by_column = [_column_xml(letters[c], style_attr[c], numbers, column) for c, column in enumerate(zip(*chunk))]
         for r, cells in zip(numbers, zip(*by_column)):
             while i < len(theirs_rows) and theirs_rows[i] < r:
@@ -161,6 +167,30 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
             pieces.append(_row_xml(r, existing, [x for x in cells if x is not None], n))
         yield "".join(pieces)
     yield "".join(_row_xml(r, existing, None, n) for r in theirs_rows[i:]) + "</sheetData>" + after
+
+
+def _rows_by_template(letters: list[str], style_attr: list[str], numbers: range, chunk: list[list]) -> str | None:
+    """The rows of `chunk` as `_column_xml` and `_row_xml` write them, one `str.format` per row, when every
+    column is all numbers, all text or all blank; None otherwise (the caller goes cell by cell)."""
+    parts, columns = [], []
+    for c, column in enumerate(zip(*chunk)):
+        kinds = {v.__class__ for v in column}
+        head = f'<c r="{letters[c]}{{0}}"{style_attr[c]}'
+        if kinds == {type(None)}:
+            continue  # a blank column writes no cells
+        if kinds <= {float, int}:
+            parts.append(head + f'><v>{{{len(columns) + 1}!r}}</v></c>')
+            columns.append(column)
+        elif kinds == {str}:
+            texts = {v: escape(_ILLEGAL.sub("", v)) for v in set(column)}
+            parts.append(head + f' t="inlineStr"><is><t xml:space="preserve">{{{len(columns) + 1}}}</t></is></c>')
+            columns.append([texts[v] for v in column])
+        else:
+            return None
+    if not parts:
+        return None  # rows without cells are written `<row r="n"/>`
+    template = '<row r="{0}">' + "".join(parts) + "</row>"
+    return "".join([template.format(r, *values) for r, values in zip(numbers, zip(*columns))])
 
 
 def _row_xml(r: int, existing: dict, ours: list[str] | None, n: int) -> str:
