@@ -19,12 +19,13 @@ import shutil
 import zipfile
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
+from ..contract.schema import Layout
 from .layout import TableBlock
 from .openpyxl_internals import fast_paths_allowed
 
@@ -40,8 +41,24 @@ _STYLE = re.compile(r'\ss="(\d+)"')
 _RNUM = re.compile(r'\br="(\d+)"')
 
 
+# once a save splices one big table it rewrites the package anyway: tables above this many cells join
+# the splice, which writes a cell several times faster than openpyxl (a 500-SKU plan's Capacity sheet)
+ALONG_CELLS = 2_000
+
+
 def is_big(block: TableBlock) -> bool:
     return len(block.rows) * block.n_columns > FAST_CELLS and fast_paths_allowed()
+
+
+def spliced(blocks: Sequence[TableBlock]) -> list[bool]:
+    """Per block, whether its rows after the first are spliced into the saved XML: the big ones, and
+    when there is one, the others above `ALONG_CELLS` (not a Settings sheet: its value cells get their
+    own formats after the rows are written, which a splice copying the first row's styles would lose)."""
+    big = [is_big(b) for b in blocks]
+    if not any(big):
+        return big
+    return [b or (len(block.rows) * block.n_columns > ALONG_CELLS and block.sheet.layout is not Layout.SETTINGS)
+            for b, block in zip(big, blocks)]
 
 
 def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:

@@ -70,3 +70,19 @@ def test_rows_by_template_write_what_the_cell_by_cell_path_writes():
     assert fast_rows._rows_by_template(letters, styles, range(5, 7), [["a", None], ["b", 1.0]]) is None
     assert fast_rows._rows_by_template(letters, styles, range(5, 6), [[dt.date(2027, 1, 1)]]) is None
 
+
+def test_tables_above_along_cells_join_a_splice_that_happens_anyway():
+    from sop_xl.contract import SETTINGS
+    from sop_xl.io.layout import TableBlock
+
+    def block(sheet, n_rows, n_cols=10):
+        return TableBlock(sheet=sheet, title="", subtitle="", header=[f"h{c}" for c in range(n_cols)],
+                          rows=[[1.0] * n_cols for _ in range(n_rows)], formats=[""] * n_cols, widths=[10.0] * n_cols)
+
+    big, mid, small = (block(ITEMS, n) for n in (fast_rows.FAST_CELLS // 10 + 1, fast_rows.ALONG_CELLS // 10 + 1,
+                                                  fast_rows.ALONG_CELLS // 10))
+    settings = block(SETTINGS, fast_rows.ALONG_CELLS // 10 + 1)
+    if not fast_rows.fast_paths_allowed():
+        pytest.skip("openpyxl version without the fast paths")
+    assert fast_rows.spliced([big, mid, small, settings]) == [True, True, False, False]
+    assert fast_rows.spliced([mid, small]) == [False, False]   # no big table: openpyxl writes them all
