@@ -437,15 +437,46 @@ def _keep_identity(tmp: Path, original: os.stat_result) -> None:
 
 
 def _save_openpyxl(wb, path: Path, *, compress: bool) -> None:
-    """`wb.save(path)`, with the members stored uncompressed when the package is rewritten anyway."""
+    """`wb.save(path)`, with the members stored uncompressed when the package is rewritten anyway (and then
+    each sheet serialised in memory where the openpyxl version is checked: P6 in openpyxl_internals)."""
     if compress:
         wb.save(path)
         return
     import datetime
     import zipfile
 
-    from openpyxl.writer.excel import ExcelWriter
-
     # what openpyxl's save_workbook does, with ZIP_STORED instead of ZIP_DEFLATED
     wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
-    ExcelWriter(wb, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
+    _writer_class()(wb, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
+
+
+def _writer_class():
+    """openpyxl's ExcelWriter; on a checked version, one that writes each sheet's XML into memory instead of
+    a temporary file it copies into the package and deletes (a plan save has 16 sheets: 16 files made and
+    removed, slow where a virus scanner watches the temp folder)."""
+    from io import BytesIO
+
+    from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+    from openpyxl.worksheet._writer import WorksheetWriter
+    from openpyxl.writer.excel import ExcelWriter
+
+    from .openpyxl_internals import fast_paths_allowed
+
+    if not fast_paths_allowed():
+        return ExcelWriter
+
+    class InMemoryWriter(ExcelWriter):
+        def write_worksheet(self, ws):
+            if self.workbook.write_only:
+                return super().write_worksheet(ws)
+            # ExcelWriter.write_worksheet of openpyxl 3.1, with the sheet written to a BytesIO
+            ws._drawing = SpreadsheetDrawing()
+            ws._drawing.charts = ws._charts
+            ws._drawing.images = ws._images
+            writer = WorksheetWriter(ws, out=BytesIO())
+            writer.write()
+            ws._rels = writer._rels
+            self._archive.writestr(ws.path[1:], writer.read())
+            self.manifest.append(ws)
+
+    return InMemoryWriter
