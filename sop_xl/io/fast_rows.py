@@ -17,6 +17,7 @@ import datetime as dt
 import re
 import shutil
 import zipfile
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -103,7 +104,10 @@ def rewrite_package(path: Path, edits: dict[str, Callable[[str], str | Iterable[
     if not edits:
         return
     tmp = path.with_suffix(path.suffix + ".rows")
-    with zipfile.ZipFile(path) as z, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+    # an edited sheet's pieces are deflated in a second thread while this one makes the next piece (zlib
+    # lets go of the GIL): one piece in flight, so memory stays at two pieces
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-xl-deflate") as deflater:
         parts = sheet_parts(z)
         by_part = {parts[title]: edit for title, edit in edits.items() if title in parts}
         for info in z.infolist():
@@ -117,8 +121,18 @@ def rewrite_package(path: Path, edits: dict[str, Callable[[str], str | Iterable[
                         shutil.copyfileobj(src, dst, _CHUNK)
                     continue
                 edited = edit(z.read(info.filename).decode("utf-8"))
-                for piece in ([edited] if isinstance(edited, str) else edited):
-                    dst.write(piece.encode("utf-8"))
+                pending = None
+                try:
+                    for piece in ([edited] if isinstance(edited, str) else edited):
+                        data = piece.encode("utf-8")
+                        if pending is not None:
+                            pending.result()
+                        pending = deflater.submit(dst.write, data)
+                    if pending is not None:
+                        pending.result()
+                finally:  # the member is closed only once its last write is done
+                    if pending is not None:
+                        wait([pending])
     tmp.replace(path)
 
 

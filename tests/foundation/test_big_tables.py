@@ -86,3 +86,16 @@ def test_tables_above_along_cells_join_a_splice_that_happens_anyway():
         pytest.skip("openpyxl version without the fast paths")
     assert fast_rows.spliced([big, mid, small, settings]) == [True, True, False, False]
     assert fast_rows.spliced([mid, small]) == [False, False]   # no big table: openpyxl writes them all
+
+
+def test_an_edit_failing_midway_raises_and_leaves_the_package(demo_copy):
+    before = demo_copy.read_bytes()
+
+    def edit(xml):
+        yield xml[:100]
+        yield xml[100:200]
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fast_rows.rewrite_package(demo_copy, {"Items": edit})
+    assert demo_copy.read_bytes() == before
