@@ -17,14 +17,16 @@ import datetime as dt
 import re
 import shutil
 import zipfile
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
+from ..contract.schema import Layout
 from .layout import TableBlock
 from .openpyxl_internals import fast_paths_allowed
 
@@ -40,8 +42,24 @@ _STYLE = re.compile(r'\ss="(\d+)"')
 _RNUM = re.compile(r'\br="(\d+)"')
 
 
+# once a save splices one big table it rewrites the package anyway: tables above this many cells join
+# the splice, which writes a cell several times faster than openpyxl (a 500-SKU plan's Capacity sheet)
+ALONG_CELLS = 2_000
+
+
 def is_big(block: TableBlock) -> bool:
     return len(block.rows) * block.n_columns > FAST_CELLS and fast_paths_allowed()
+
+
+def spliced(blocks: Sequence[TableBlock]) -> list[bool]:
+    """Per block, whether its rows after the first are spliced into the saved XML: the big ones, and
+    when there is one, the others above `ALONG_CELLS` (not a Settings sheet: its value cells get their
+    own formats after the rows are written, which a splice copying the first row's styles would lose)."""
+    big = [is_big(b) for b in blocks]
+    if not any(big):
+        return big
+    return [b or (len(block.rows) * block.n_columns > ALONG_CELLS and block.sheet.layout is not Layout.SETTINGS)
+            for b, block in zip(big, blocks)]
 
 
 def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
@@ -86,7 +104,10 @@ def rewrite_package(path: Path, edits: dict[str, Callable[[str], str | Iterable[
     if not edits:
         return
     tmp = path.with_suffix(path.suffix + ".rows")
-    with zipfile.ZipFile(path) as z, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+    # an edited sheet's pieces are deflated in a second thread while this one makes the next piece (zlib
+    # lets go of the GIL): one piece in flight, so memory stays at two pieces
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-xl-deflate") as deflater:
         parts = sheet_parts(z)
         by_part = {parts[title]: edit for title, edit in edits.items() if title in parts}
         for info in z.infolist():
@@ -100,8 +121,18 @@ def rewrite_package(path: Path, edits: dict[str, Callable[[str], str | Iterable[
                         shutil.copyfileobj(src, dst, _CHUNK)
                     continue
                 edited = edit(z.read(info.filename).decode("utf-8"))
-                for piece in ([edited] if isinstance(edited, str) else edited):
-                    dst.write(piece.encode("utf-8"))
+                pending = None
+                try:
+                    for piece in ([edited] if isinstance(edited, str) else edited):
+                        data = piece.encode("utf-8")
+                        if pending is not None:
+                            pending.result()
+                        pending = deflater.submit(dst.write, data)
+                    if pending is not None:
+                        pending.result()
+                finally:  # the member is closed only once its last write is done
+                    if pending is not None:
+                        wait([pending])
     tmp.replace(path)
 
 
@@ -151,6 +182,12 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
         # cell XML is made a column at a time: one type test per column, not per cell
         chunk = block.rows[lo - first:hi - first + 1]
         numbers = range(lo, hi + 1)
+        if i == len(theirs_rows) or theirs_rows[i] > hi:  # none of the user's rows among these
+            rows = _rows_by_template(letters, style_attr, numbers, chunk)
+            if rows is not None:
+                pieces.append(rows)
+                yield "".join(pieces)
+                continue
         by_column = [_column_xml(letters[c], style_attr[c], numbers, column) for c, column in enumerate(zip(*chunk))]
         for r, cells in zip(numbers, zip(*by_column)):
             while i < len(theirs_rows) and theirs_rows[i] < r:
@@ -161,6 +198,30 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
             pieces.append(_row_xml(r, existing, [x for x in cells if x is not None], n))
         yield "".join(pieces)
     yield "".join(_row_xml(r, existing, None, n) for r in theirs_rows[i:]) + "</sheetData>" + after
+
+
+def _rows_by_template(letters: list[str], style_attr: list[str], numbers: range, chunk: list[list]) -> str | None:
+    """The rows of `chunk` as `_column_xml` and `_row_xml` write them, one `str.format` per row, when every
+    column is all numbers, all text or all blank; None otherwise (the caller goes cell by cell)."""
+    parts, columns = [], []
+    for c, column in enumerate(zip(*chunk)):
+        kinds = {v.__class__ for v in column}
+        head = f'<c r="{letters[c]}{{0}}"{style_attr[c]}'
+        if kinds == {type(None)}:
+            continue  # a blank column writes no cells
+        if kinds <= {float, int}:
+            parts.append(head + f'><v>{{{len(columns) + 1}!r}}</v></c>')
+            columns.append(column)
+        elif kinds == {str}:
+            texts = {v: escape(_ILLEGAL.sub("", v)) for v in set(column)}
+            parts.append(head + f' t="inlineStr"><is><t xml:space="preserve">{{{len(columns) + 1}}}</t></is></c>')
+            columns.append([texts[v] for v in column])
+        else:
+            return None
+    if not parts:
+        return None  # rows without cells are written `<row r="n"/>`
+    template = '<row r="{0}">' + "".join(parts) + "</row>"
+    return "".join([template.format(r, *values) for r, values in zip(numbers, zip(*columns))])
 
 
 def _row_xml(r: int, existing: dict, ours: list[str] | None, n: int) -> str:

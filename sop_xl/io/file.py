@@ -134,6 +134,7 @@ class FileWorkbook:
         self._calamine = None
         self._overlay = MemoryWorkbook(name=self.name)
         self._staged: dict[str, tuple[Sheet, pd.DataFrame, tuple[ChartSpec, ...], str]] = {}
+        self._heads: dict[str, str] | None = None  # _sheet_heads, per version of the file
         self._prepared: tuple | None = None  # prepare_save: (sheet names, light file, workbook, held sheets)
         self._sheet_names: list[str] = [] if self._new else self._read_sheet_names()
 
@@ -210,13 +211,7 @@ class FileWorkbook:
     def _check_extent(self, sheet_name: str) -> None:
         """A stray cell typed far away (e.g. XFD1048576) would make the reader allocate the whole
         sheet; Excel records the used range in <dimension> at the top of the sheet part."""
-        from .fast_rows import sheet_parts
-        try:
-            with zipfile.ZipFile(self.path) as z:
-                part = sheet_parts(z).get(sheet_name)
-                head = z.open(part).read(4096).decode("utf-8", "replace") if part else ""
-        except (KeyError, zipfile.BadZipFile, AttributeError):
-            return
+        head = self._sheet_heads().get(sheet_name, "")
         m = re.search(r'<dimension ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"', head)
         if not m:
             return
@@ -228,6 +223,24 @@ class FileWorkbook:
                 f"({rows:,} rows x {cols:,} columns), far more than a planning table.",
                 "Press Ctrl+End on that sheet to find the stray cell, delete the empty rows and columns "
                 "beyond your data, save, and run again.", self.path)
+
+    def _sheet_heads(self) -> dict[str, str]:
+        """Sheet name -> the first 4 KB of its XML, every sheet's read in one opening of the package (each
+        opening parses the zip directory again; a plan reads nine sheets)."""
+        if self._heads is None:
+            from .fast_rows import sheet_parts
+            heads: dict[str, str] = {}
+            try:
+                with zipfile.ZipFile(self.path) as z:
+                    for name, part in sheet_parts(z).items():
+                        try:
+                            heads[name] = z.open(part).read(4096).decode("utf-8", "replace")
+                        except KeyError:
+                            continue
+            except (KeyError, zipfile.BadZipFile, AttributeError):
+                pass
+            self._heads = heads
+        return self._heads
 
     # ------------------------------------------------------------------ writing
     def write_table(self, sheet: Sheet, frame: pd.DataFrame, *, charts: Sequence[ChartSpec] = (),
@@ -330,6 +343,7 @@ class FileWorkbook:
                     safety.forget_temp(leftover)
         self._staged.clear()
         self._grids.clear()
+        self._heads = None
         self._overlay = MemoryWorkbook(name=self.name)
         self.path, self._new = self.out, False
         self._close_reader()
@@ -437,15 +451,46 @@ def _keep_identity(tmp: Path, original: os.stat_result) -> None:
 
 
 def _save_openpyxl(wb, path: Path, *, compress: bool) -> None:
-    """`wb.save(path)`, with the members stored uncompressed when the package is rewritten anyway."""
+    """`wb.save(path)`, with the members stored uncompressed when the package is rewritten anyway (and then
+    each sheet serialised in memory where the openpyxl version is checked: P6 in openpyxl_internals)."""
     if compress:
         wb.save(path)
         return
     import datetime
     import zipfile
 
-    from openpyxl.writer.excel import ExcelWriter
-
     # what openpyxl's save_workbook does, with ZIP_STORED instead of ZIP_DEFLATED
     wb.properties.modified = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
-    ExcelWriter(wb, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
+    _writer_class()(wb, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
+
+
+def _writer_class():
+    """openpyxl's ExcelWriter; on a checked version, one that writes each sheet's XML into memory instead of
+    a temporary file it copies into the package and deletes (a plan save has 16 sheets: 16 files made and
+    removed, slow where a virus scanner watches the temp folder)."""
+    from io import BytesIO
+
+    from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+    from openpyxl.worksheet._writer import WorksheetWriter
+    from openpyxl.writer.excel import ExcelWriter
+
+    from .openpyxl_internals import fast_paths_allowed
+
+    if not fast_paths_allowed():
+        return ExcelWriter
+
+    class InMemoryWriter(ExcelWriter):
+        def write_worksheet(self, ws):
+            if self.workbook.write_only:
+                return super().write_worksheet(ws)
+            # ExcelWriter.write_worksheet of openpyxl 3.1, with the sheet written to a BytesIO
+            ws._drawing = SpreadsheetDrawing()
+            ws._drawing.charts = ws._charts
+            ws._drawing.images = ws._images
+            writer = WorksheetWriter(ws, out=BytesIO())
+            writer.write()
+            ws._rels = writer._rels
+            self._archive.writestr(ws.path[1:], writer.read())
+            self.manifest.append(ws)
+
+    return InMemoryWriter

@@ -123,7 +123,10 @@ def _column_values(series: pd.Series, kind: Kind, period_type: str) -> list[Any]
         return out.tolist()
     if pd.api.types.is_integer_dtype(series.dtype) and series.dtype != object and not series.isna().any():
         return series.astype("int64").tolist()
-    return [_excel_value(v, kind, period_type) for v in series.tolist()]
+    values = series.tolist()
+    if {v.__class__ for v in values} <= {str, type(None)}:  # keys and labels: only "" becomes blank
+        return [v if v else None for v in values]
+    return [_excel_value(v, kind, period_type) for v in values]
 
 
 def _excel_value(value: Any, kind: Kind, period_type: str) -> Any:

@@ -15,6 +15,8 @@ Private names used (xlsx_writer, file)
   P3  `Table._initialise_columns()` names the table's columns     (xlsx_writer)
   P4  `Worksheet._charts` is the list of charts                    (xlsx_writer: redraw)
   P5  `openpyxl.writer.excel.ExcelWriter(wb, zipfile).save()`      (file: stored, not deflated)
+  P6  `ExcelWriter.write_worksheet` as 3.1 writes it, and `WorksheetWriter(ws, out=BytesIO())`
+      (file: sheets serialised in memory, not through temporary files)
 
 `pyproject.toml` pins openpyxl >=3.1,<3.2. `tests/foundation/test_openpyxl_internals.py` runs
 `broken_assumptions()` and fails, naming the assumption, on any other version or behaviour;
@@ -105,4 +107,12 @@ def broken_assumptions() -> list[str]:
         broken.append("P3 Table._initialise_columns is gone")
     if not isinstance(getattr(ws, "_charts", None), list):
         broken.append("P4 Worksheet._charts is not a list")
+    try:
+        from .file import _writer_class
+        memory = io.BytesIO()
+        _writer_class()(wb, zipfile.ZipFile(memory, "w", zipfile.ZIP_STORED)).save()
+        if [_sheet_xml(memory.getvalue(), i) for i in (1, 2)] != [sheet, _sheet_xml(data, 2)]:
+            broken.append("P6 the in-memory sheet writer writes other sheet XML than ExcelWriter")
+    except Exception as exc:  # noqa: BLE001 - any failure of the private writer is the finding
+        broken.append(f"P6 the in-memory sheet writer failed: {type(exc).__name__}: {exc}")
     return broken

@@ -22,7 +22,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..charts import ChartSpec, Highlight
 from ..contract import Layout, Role, Sheet, Workbook
-from .fast_rows import is_big
+from .fast_rows import spliced
 from .layout import TableBlock
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -38,11 +38,10 @@ def apply_tables(wb, staged: Sequence[tuple[TableBlock, tuple[ChartSpec, ...]]],
     """Write the staged tables; returns the big ones whose rows after the first are left for
     `fast_rows.inject_rows` to add to the saved file."""
     deferred: dict[str, TableBlock] = {}
-    for block, charts in staged:
+    for (block, charts), big in zip(staged, spliced([b for b, _ in staged])):
         sheet = block.sheet
         ws = _sheet(wb, sheet, contract)
         _clear_old(ws, sheet)
-        big = is_big(block)
         _write_block(ws, block, first_row_only=big)
         if big:
             deferred[ws.title] = block

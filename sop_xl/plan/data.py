@@ -368,8 +368,8 @@ def _check_workforce(workforce: pd.DataFrame, res: pd.DataFrame, settings: PlanS
 
 def _check_routing(routing: pd.DataFrame, items: pd.DataFrame, res: pd.DataFrame, log: IssueLog) -> None:
     families = set(items["family"].dropna())
-    for idx in routing.index:
-        item, resource = routing.at[idx, "item"], routing.at[idx, "resource"]
+    # the columns as lists: a .at lookup per row was most of this check's time on a 1,000-row routing
+    for idx, item, resource in zip(routing.index, routing["item"].tolist(), routing["resource"].tolist()):
         if resource is not None and resource not in res.index:
             log.error(IssueCode.UNKNOWN_KEY, f"{item} is routed to resource {resource}, which is not on "
                       "the Resources sheet.", "Add the resource to Resources or fix the name.", sheet="Routing",

@@ -57,3 +57,45 @@ def test_libreoffice_reads_a_fast_written_table(demo_copy, tiny_threshold, libre
     back = read_table(FileWorkbook(resaved), ITEMS, IssueLog())
     assert back["sku"].tolist() == items["sku"].tolist()
     assert back["price"].tolist() == items["price"].tolist()
+
+
+def test_rows_by_template_write_what_the_cell_by_cell_path_writes():
+    rows = [["a&<b\x01", 1.5, None, 3, "x"], ["c", 2.0, None, 4, "x"], ["a&<b\x01", 1e-9, None, -1, "x"]]
+    letters, styles, numbers = ["A", "B", "C", "D", "E"], [' s="1"', "", ' s="2"', "", ""], range(5, 8)
+    by_column = [fast_rows._column_xml(letters[c], styles[c], numbers, col) for c, col in enumerate(zip(*rows))]
+    expected = "".join(fast_rows._row_xml(r, {}, [x for x in cells if x is not None], 5)
+                       for r, cells in zip(numbers, zip(*by_column)))
+    assert fast_rows._rows_by_template(letters, styles, numbers, rows) == expected
+    # a column mixing blanks and values, or dates, is left to the cell-by-cell path
+    assert fast_rows._rows_by_template(letters, styles, range(5, 7), [["a", None], ["b", 1.0]]) is None
+    assert fast_rows._rows_by_template(letters, styles, range(5, 6), [[dt.date(2027, 1, 1)]]) is None
+
+
+def test_tables_above_along_cells_join_a_splice_that_happens_anyway():
+    from sop_xl.contract import SETTINGS
+    from sop_xl.io.layout import TableBlock
+
+    def block(sheet, n_rows, n_cols=10):
+        return TableBlock(sheet=sheet, title="", subtitle="", header=[f"h{c}" for c in range(n_cols)],
+                          rows=[[1.0] * n_cols for _ in range(n_rows)], formats=[""] * n_cols, widths=[10.0] * n_cols)
+
+    big, mid, small = (block(ITEMS, n) for n in (fast_rows.FAST_CELLS // 10 + 1, fast_rows.ALONG_CELLS // 10 + 1,
+                                                  fast_rows.ALONG_CELLS // 10))
+    settings = block(SETTINGS, fast_rows.ALONG_CELLS // 10 + 1)
+    if not fast_rows.fast_paths_allowed():
+        pytest.skip("openpyxl version without the fast paths")
+    assert fast_rows.spliced([big, mid, small, settings]) == [True, True, False, False]
+    assert fast_rows.spliced([mid, small]) == [False, False]   # no big table: openpyxl writes them all
+
+
+def test_an_edit_failing_midway_raises_and_leaves_the_package(demo_copy):
+    before = demo_copy.read_bytes()
+
+    def edit(xml):
+        yield xml[:100]
+        yield xml[100:200]
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fast_rows.rewrite_package(demo_copy, {"Items": edit})
+    assert demo_copy.read_bytes() == before
