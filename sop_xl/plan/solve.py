@@ -29,6 +29,7 @@ from pulp import constants as C
 
 from .lp import LinearProgram
 from .pulp_internals import FastHiGHS
+from .solver_progress import watch
 
 OPTIMAL = "optimal"
 TIME_LIMIT = "time_limit"
@@ -201,7 +202,7 @@ def run_highs(h, *, sign: float = 1.0) -> float:
     it took. Every HiGHS solve of the plan goes through here, whichever way the model was handed over.
     `sign` -1 when HiGHS holds the negated objective of a maximisation."""
     start = time.perf_counter()
-    with watched(h, sign=sign):
+    with watch(h, sign=sign):  # elapsed time, best plan, bound and gap to whoever listens
         h.run()
     return time.perf_counter() - start
 
@@ -235,16 +236,6 @@ def _gap_and_message(h, status: str, is_mip: bool, time_limit: float) -> tuple[f
     elif status == NO_SOLUTION:
         message = f"no plan found within the time limit of {time_limit:g} s"
     return gap, message
-
-
-# ------------------------------------------------------------------------------ progress (issue 14.8)
-
-def watched(h, *, sign: float = 1.0):
-    """Context around `h.run()` of a `highspy.Highs`: elapsed time, best plan, bound and gap reported
-    while HiGHS works, to whoever listens (plan/solver_progress.py; nothing when no one does). `sign`
-    -1 when HiGHS holds the negated objective of a maximisation."""
-    from .solver_progress import watch
-    return watch(h, sign=sign)
 
 
 # ------------------------------------------------------------------------------ CBC
