@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..fanout import fan_out, workers as n_workers
 from ..progress import SILENT, Progress
 from . import accuracy, cleanse as cl, classify, frames, intervals
 from .seasonality import CANDIDATE_SEASONS
@@ -124,7 +125,7 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
                                outlier_threshold=outlier_threshold)
 
     todo = [(i, s) for i, s in enumerate(series) if s.outcome is None and s.profile is not None]
-    workers = _workers(n_jobs, backend)
+    workers = n_workers(n_jobs, backend)
     size = block_size or max(64, math.ceil(len(todo) / max(1, workers * 4)))
     jobs = []
     for idx, t, m, kind in _blocks(todo, size):
@@ -138,7 +139,7 @@ def run(history: pd.DataFrame, h: int, *, season_length: int | None = None, leve
 
     progress.start("Forecasting", len(todo))
     try:
-        for (idx, args), outs in zip(jobs, _execute([a for _, a in jobs], workers, backend)):
+        for (idx, args), outs in zip(jobs, fan_out(_run_block, [a for _, a in jobs], workers, backend)):
             t = args[0].shape[1]
             for i, o in zip(idx, outs):
                 # backtest origins count from the start of the series' own (untruncated) history
@@ -191,32 +192,6 @@ def prepare(panel: frames.Panel, first: pd.Period | None, h: int, *, season_leng
             s.outcome = zero_outcome(h, "no demand in the history: zero forecast")
         series.append(s)
     return series, log_rows
-
-
-def _workers(n_jobs, backend) -> int:
-    """Worker processes to use: n_jobs < 0 means every core; a cluster backend sizes itself."""
-    import os
-
-    if backend:
-        return 2
-    if n_jobs is None or n_jobs == 1:
-        return 1
-    return (os.cpu_count() or 1) if n_jobs < 0 else max(1, int(n_jobs))
-
-
-def _execute(args: list[tuple], workers: int, backend: str | None):
-    if workers == 1 and not backend:
-        for a in args:
-            yield _run_block(*a)
-        return
-    from joblib import Parallel, delayed, parallel_config
-
-    if backend:
-        with parallel_config(backend=backend):
-            yield from Parallel(n_jobs=-1 if backend == "dask" else workers, return_as="generator")(
-                delayed(_run_block)(*a) for a in args)
-    else:
-        yield from Parallel(n_jobs=workers, return_as="generator")(delayed(_run_block)(*a) for a in args)
 
 
 def _tabulate(series: list[_Series], h, levels, ptype, log_rows) -> ForecastResult:

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..fanout import fan_out, workers
 from ..finance.core import financials
 from ..finance.measures import plan_measures
 from ..issues import Issue
@@ -59,22 +60,17 @@ def run_scenarios(inputs: PlanInputs, scenarios: list[Scenario], *, solver: str 
     the scenarios out in contiguous chunks, each chunk warm from its own first plan. Off by default: on 2 cores
     the warm sequence was faster (bench/plan_bench.py prints both)."""
     everything = [Scenario(BASE), *scenarios]
-    workers = _workers(n_jobs, backend, len(everything))
-    if workers == 1:
+    n = workers(n_jobs, backend, len(everything))
+    if n == 1:
         return _run_chunk(inputs, everything, solver, warm, on_done)
-    from joblib import Parallel, delayed, parallel_config
-
-    size = -(-len(everything) // workers)
-    chunks = [everything[k:k + size] for k in range(0, len(everything), size)]
-    with parallel_config(backend=backend) if backend else _no_config():
-        parts = Parallel(n_jobs=-1 if backend == "dask" else workers, return_as="generator")(
-            delayed(_run_chunk)(inputs, chunk, solver, warm) for chunk in chunks)
-        outcomes = []
-        for part in parts:
-            for outcome in part:
-                outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
+    size = -(-len(everything) // n)
+    chunks = [(inputs, everything[k:k + size], solver, warm) for k in range(0, len(everything), size)]
+    outcomes = []
+    for part in fan_out(_run_chunk, chunks, n, backend):
+        for outcome in part:
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
     return outcomes
 
 
@@ -90,21 +86,6 @@ def _run_chunk(inputs: PlanInputs, scenarios: list[Scenario], solver: str | None
         if on_done:
             on_done(outcome)
     return outcomes
-
-
-def _workers(n_jobs: int | None, backend: str | None, plans: int) -> int:
-    import os
-
-    if backend:
-        return min(2, plans)
-    if n_jobs is None or n_jobs == 1:
-        return 1
-    return max(1, min(plans, (os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs)))
-
-
-def _no_config():
-    from contextlib import nullcontext
-    return nullcontext()
 
 
 def _empty_kpis(status: str) -> dict:
