@@ -17,7 +17,10 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import __version__
-from ..contract import ISSUES, RUN_LOG
+from ..contract import DEMAND_HISTORY, ISSUES, RESOURCES, ROUTING, RUN_LOG
+from ..contract.consensus import CONSENSUS
+from ..contract.forecast import FORECAST
+from ..contract.plan import DEMAND
 from ..io.protocol import WorkbookAdapter
 from ..io.tables import read_table
 from ..issues import Issue, InputError, IssueLog, Severity, issues_frame
@@ -68,11 +71,14 @@ CYCLE: tuple[str, ...] = ("validate", "forecast", "roughcut", "plan", "scenarios
 # the sheets a cycle stage cannot run without (any one of a tuple of alternatives): `sop-xl run` leaves
 # out a stage the workbook has no input for, so a plan-only workbook (Demand, no DemandHistory) plans and a
 # forecast-only one (no Resources) forecasts, instead of failing on the first missing sheet
+# demand from any of the sheets the plan reads it from (review_inputs.DEMAND_SHEETS), or history to forecast
+_PLANNING_NEEDS = ((RESOURCES.name,), (ROUTING.name,),
+                   (CONSENSUS.name, FORECAST.name, DEMAND.name, DEMAND_HISTORY.name))
 _CYCLE_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "forecast": (("DemandHistory",),),
-    "roughcut": (("Resources",), ("Routing",), ("Consensus", "Forecast", "Demand", "DemandHistory")),
-    "plan": (("Resources",), ("Routing",), ("Consensus", "Forecast", "Demand", "DemandHistory")),
-    "scenarios": (("Resources",), ("Routing",), ("Consensus", "Forecast", "Demand", "DemandHistory")),
+    "forecast": ((DEMAND_HISTORY.name,),),
+    "roughcut": _PLANNING_NEEDS,
+    "plan": _PLANNING_NEEDS,
+    "scenarios": _PLANNING_NEEDS,
 }
 
 
