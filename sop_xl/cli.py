@@ -76,7 +76,6 @@ class RichProgress:
             self._progress.update(self._task, description=f"{self._desc} - {text}")
 
 
-
 class LineProgress:
     """Progress when the output is not a terminal (a log file, CI, Excel's console): one line when a
     stage (or a long step such as the scenarios) starts, and a line with the count at most every
@@ -364,7 +363,6 @@ def _docs(args, out, err) -> int:
 
 def _stages(args, out, err, progress, *, quiet: bool) -> int:
     """`run` or one stage command: lock the workbook (and --out), run, save."""
-
     from .commands.base import CYCLE, StageUnavailable, available_stages, cycle_for
     from .io.file import FileWorkbook
 
