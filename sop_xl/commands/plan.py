@@ -8,6 +8,7 @@ sheet. Everything else is the contract's input sheets.
 from __future__ import annotations
 
 import contextvars
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -133,22 +134,31 @@ _PLAN_COMMAND_SHEETS = (SUPPLY_PLAN.name, CAPACITY.name, WORKFORCE_PLAN.name, PL
 
 def _solve_while_preparing_save(book: WorkbookAdapter, data, *, solver: str | None, time_limit: float | None):
     """`solve_plan_within_limit`, in a worker thread while this one opens the workbook for the save that
-    follows: HiGHS releases the GIL while it runs, so the second core does that meanwhile (0.1-0.2 s of a
+    follows. HiGHS releases the GIL while it runs, so once it has started (`SOLVER_STARTED`; not before:
+    the model build would wait for the GIL) the second core opens the file meanwhile (0.1-0.2 s of a
     500-SKU plan command, bench/plan_bench.py). An adapter without `prepare_save`, or a save that ends up
     writing other sheets (an infeasible plan, several stages in one run), opens the file itself as before."""
     from ..plan import solve_plan_within_limit
+    from ..plan.solve import SOLVER_STARTED
 
     prepare = getattr(book, "prepare_save", None)
     if prepare is None:
         return solve_plan_within_limit(data, solver=solver, time_limit=time_limit)
+    started = threading.Event()
+    token = SOLVER_STARTED.set(started)
+    try:  # the worker runs in a copy of this context: the progress listener (sop_xl.progress) and the event
+        context = contextvars.copy_context()
+    finally:
+        SOLVER_STARTED.reset(token)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-xl-plan") as pool:
-        # in a copy of this context: the solver's progress listener (sop_xl.progress) is a context variable
-        solving = pool.submit(contextvars.copy_context().run, solve_plan_within_limit, data, solver=solver,
-                              time_limit=time_limit)
-        try:
-            prepare(_PLAN_COMMAND_SHEETS + tuple(getattr(book, "staged", ())))
-        except Exception:  # only a head start: save() opens the file again and reports what is wrong
+        solving = pool.submit(context.run, solve_plan_within_limit, data, solver=solver, time_limit=time_limit)
+        while not started.wait(0.01) and not solving.done():
             pass
+        if not solving.done():
+            try:
+                prepare(_PLAN_COMMAND_SHEETS + tuple(getattr(book, "staged", ())))
+            except Exception:  # only a head start: save() opens the file again and reports what is wrong
+                pass
         return solving.result()
 
 

@@ -18,7 +18,7 @@ import re
 import shutil
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, wait
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
@@ -201,27 +201,57 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
 
 
 def _rows_by_template(letters: list[str], style_attr: list[str], numbers: range, chunk: list[list]) -> str | None:
-    """The rows of `chunk` as `_column_xml` and `_row_xml` write them, one `str.format` per row, when every
-    column is all numbers, all text or all blank; None otherwise (the caller goes cell by cell)."""
+    """The rows of `chunk` as `_column_xml` and `_row_xml` write them, one compiled row function call per
+    row, when every column is all numbers, all text or all blank; None otherwise (the caller goes cell by
+    cell)."""
     parts, columns = [], []
     for c, column in enumerate(zip(*chunk)):
         kinds = {v.__class__ for v in column}
-        head = f'<c r="{letters[c]}{{0}}"{style_attr[c]}'
         if kinds == {type(None)}:
             continue  # a blank column writes no cells
         if kinds <= {float, int}:
-            parts.append(head + f'><v>{{{len(columns) + 1}!r}}</v></c>')
+            parts.append((letters[c], style_attr[c], None))
             columns.append(column)
         elif kinds == {str}:
-            texts = {v: escape(_ILLEGAL.sub("", v)) for v in set(column)}
-            parts.append(head + f' t="inlineStr"><is><t xml:space="preserve">{{{len(columns) + 1}}}</t></is></c>')
+            texts = {v: _text(v) for v in set(column)}
+            parts.append((letters[c], style_attr[c], any(_needs_preserve(v) for v in texts.values())))
             columns.append([texts[v] for v in column])
         else:
             return None
     if not parts:
         return None  # rows without cells are written `<row r="n"/>`
-    template = '<row r="{0}">' + "".join(parts) + "</row>"
-    return "".join([template.format(r, *values) for r, values in zip(numbers, zip(*columns))])
+    return "".join(map(_row_function(tuple(parts)), numbers, *columns))
+
+
+@lru_cache(maxsize=64)
+def _row_function(parts: tuple[tuple[str, str, bool | None], ...]) -> Callable[..., str]:
+    """A function (row number, one value per column) -> the row's XML, compiled once per layout: an
+    f-string runs about a third faster than `str.format` of the same template (12,000 SupplyPlan rows of
+    a 500-SKU plan are most of its save). Only column letters and style ids (ours, never the user's
+    text) are in the code; the values are arguments."""
+    cells = []
+    for k, (letter, style, preserve) in enumerate(parts):
+        head = f'<c r="{letter}{{r}}"{style}'
+        if preserve is None:
+            cells.append(head + f"><v>{{v{k}!r}}</v></c>")
+        else:
+            cells.append(head + f' t="inlineStr"><is><t{_PRESERVE if preserve else ""}>{{v{k}}}</t></is></c>')
+    code = "".join(cells)
+    assert all(ch.isalnum() or ch in '<>="/{}! _:' for ch in code), code   # nothing that could escape the string
+    args = ", ".join(f"v{k}" for k in range(len(parts)))
+    return eval(f"lambda r, {args}: f'<row r=\"{{r}}\">{code}</row>'")  # noqa: S307 - code made above
+
+
+_PRESERVE = ' xml:space="preserve"'
+
+
+def _text(value: str) -> str:
+    return escape(_ILLEGAL.sub("", value))
+
+
+def _needs_preserve(text: str) -> bool:
+    """Excel drops a text's leading and trailing blanks unless the cell says to keep them."""
+    return text != text.strip()
 
 
 def _row_xml(r: int, existing: dict, ours: list[str] | None, n: int) -> str:
@@ -245,8 +275,9 @@ def _column_xml(letter: str, style: str, numbers: range, values) -> list[str | N
         return [None if v is None else f'<c r="{letter}{r}"{style}><v>{v!r}</v></c>'
                 for r, v in zip(numbers, values)]
     if kinds == {str}:  # keys repeat (an item per period): each distinct text escaped once
-        texts = {v: escape(_ILLEGAL.sub("", v)) for v in set(values)}
-        return [f'<c r="{letter}{r}"{style} t="inlineStr"><is><t xml:space="preserve">{texts[v]}</t></is></c>'
+        texts = {v: _text(v) for v in set(values)}
+        keep = _PRESERVE if any(_needs_preserve(t) for t in texts.values()) else ""
+        return [f'<c r="{letter}{r}"{style} t="inlineStr"><is><t{keep}>{texts[v]}</t></is></c>'
                 for r, v in zip(numbers, values)]
     return [None if v is None else _cell_xml(f"{letter}{r}", style, v) for r, v in zip(numbers, values)]
 
@@ -261,5 +292,6 @@ def _cell_xml(ref: str, style: str, value) -> str:
         return f'<c r="{ref}"{style}><v>{to_excel(value)!r}</v></c>'
     if isinstance(value, (int, float)):
         return f'<c r="{ref}"{style}><v>{float(value)!r}</v></c>'
-    text = escape(_ILLEGAL.sub("", str(value)))
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    text = _text(str(value))
+    keep = _PRESERVE if _needs_preserve(text) else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{keep}>{text}</t></is></c>'

@@ -451,7 +451,7 @@ def _demand_long(demand: pd.DataFrame | None) -> pd.DataFrame:
                              "demand": pd.Series(dtype=float)})
     frame = demand.rename(columns={"unique_id": "sku", "y": "demand", "period": "ds"}).copy()
     frame["sku"] = frame["sku"].astype(str).str.strip()
-    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame["ds"] = pd.to_datetime(frame["ds"], cache=False)  # the cache only pays for repeated text dates
     frame["demand"] = pd.to_numeric(frame["demand"], errors="coerce")
     return frame
 
@@ -536,7 +536,7 @@ def _receipts_matrix(receipts: pd.DataFrame | None, items: pd.DataFrame, periods
 
 def _period_starts(ds: pd.Series, period_type: str) -> pd.Series:
     """periods.period_start for a whole column at once."""
-    ds = pd.to_datetime(ds).dt.normalize()
+    ds = pd.to_datetime(ds, cache=False).dt.normalize()
     if period_type == "week":
         return ds - pd.to_timedelta(ds.dt.weekday, unit="D")
     month_start = ds - pd.to_timedelta(ds.dt.day - 1, unit="D")

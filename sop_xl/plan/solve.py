@@ -20,7 +20,9 @@ import math
 import os
 import re
 import tempfile
+import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -37,6 +39,10 @@ NO_SOLUTION = "no_solution"
 INFEASIBLE = "infeasible"
 UNBOUNDED = "unbounded"
 HAS_PLAN = (OPTIMAL, TIME_LIMIT)
+
+# An event `run_highs` sets as it hands over to HiGHS: from then on the GIL is free, so a caller that
+# solves in a worker thread (commands/plan.py) knows when its own work no longer slows the model build.
+SOLVER_STARTED: ContextVar[threading.Event | None] = ContextVar("sop_xl_solver_started", default=None)
 
 
 @dataclass(frozen=True)
@@ -201,8 +207,11 @@ def run_highs(h, *, sign: float = 1.0) -> float:
     """Run HiGHS (it releases the GIL meanwhile), its progress reported to whoever listens; the seconds
     it took. Every HiGHS solve of the plan goes through here, whichever way the model was handed over.
     `sign` -1 when HiGHS holds the negated objective of a maximisation."""
+    started = SOLVER_STARTED.get()
     start = time.perf_counter()
     with watch(h, sign=sign):  # elapsed time, best plan, bound and gap to whoever listens
+        if started is not None:
+            started.set()
         h.run()
     return time.perf_counter() - start
 

@@ -60,12 +60,14 @@ def test_libreoffice_reads_a_fast_written_table(demo_copy, tiny_threshold, libre
 
 
 def test_rows_by_template_write_what_the_cell_by_cell_path_writes():
-    rows = [["a&<b\x01", 1.5, None, 3, "x"], ["c", 2.0, None, 4, "x"], ["a&<b\x01", 1e-9, None, -1, "x"]]
+    # column E has a text with a trailing blank: only that column's cells say xml:space="preserve"
+    rows = [["a&<b\x01", 1.5, None, 3, "x"], ["c", 2.0, None, 4, "x "], ["a&<b\x01", 1e-9, None, -1, "x"]]
     letters, styles, numbers = ["A", "B", "C", "D", "E"], [' s="1"', "", ' s="2"', "", ""], range(5, 8)
     by_column = [fast_rows._column_xml(letters[c], styles[c], numbers, col) for c, col in enumerate(zip(*rows))]
     expected = "".join(fast_rows._row_xml(r, {}, [x for x in cells if x is not None], 5)
                        for r, cells in zip(numbers, zip(*by_column)))
     assert fast_rows._rows_by_template(letters, styles, numbers, rows) == expected
+    assert expected.count('xml:space="preserve"') == 3 and '<c r="A5" s="1" t="inlineStr"><is><t>a&amp;' in expected
     # a column mixing blanks and values, or dates, is left to the cell-by-cell path
     assert fast_rows._rows_by_template(letters, styles, range(5, 7), [["a", None], ["b", 1.0]]) is None
     assert fast_rows._rows_by_template(letters, styles, range(5, 6), [[dt.date(2027, 1, 1)]]) is None
