@@ -114,7 +114,7 @@ def raw_highspy(lp, algorithm: str = "ipm") -> tuple[float, float, float]:
     if algorithm == "ipm":
         h.setOptionValue("run_crossover", "on")
     start = time.perf_counter()
-    h.passModel(lp.to_highs(arrays))
+    lp.pass_to(h, arrays)
     passed = time.perf_counter()
     h.run()
     solved = time.perf_counter()

@@ -144,11 +144,12 @@ class Column:
         return YES_NO if self.kind is Kind.BOOL else self.allowed
 
     @functools.cached_property
-    def _spellings(self) -> frozenset[str]:
+    def spellings(self) -> frozenset[str]:
+        """Every header that names this column, normalised (`normalise_header`)."""
         return frozenset(normalise_header(x) for x in (self.name, self.header, *self.aliases))
 
     def matches(self, header: Any) -> bool:
-        return normalise_header(header) in self._spellings
+        return normalise_header(header) in self.spellings
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,7 @@ def _rows_by_template(letters: list[str], style_attr: list[str], numbers: range,
             return None
     if not parts:
         return None  # rows without cells are written `<row r="n"/>`
-    return "".join(map(_row_function(tuple(parts)), numbers, *columns))
+    return "".join(map(_row_function(tuple(parts)), map(str, numbers), *columns))  # each row number made text once
 
 
 @lru_cache(maxsize=64)

@@ -69,6 +69,10 @@ def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_ty
     """The row that names the most contract columns (ties: the upper one)."""
     best: Header | None = None
     best_score = 0
+    spellings: dict[str, list[str]] = {}   # normalised header -> the columns it names, in contract order
+    for col in columns:
+        for spelling in col.spellings:
+            spellings.setdefault(spelling, []).append(col.name)
     for r, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         found: dict[str, int] = {}
         extra: dict[int, str] = {}
@@ -77,7 +81,7 @@ def find_header(grid: list[list[Any]], columns: tuple[Column, ...], *, period_ty
         for c, value in enumerate(row):
             if value is None:
                 continue
-            match = next((col.name for col in columns if col.name not in found and col.matches(value)), None)
+            match = next((n for n in spellings.get(normalise_header(value), ()) if n not in found), None)
             if match:
                 found[match] = c
                 continue

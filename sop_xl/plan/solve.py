@@ -361,9 +361,7 @@ def _solve_highs_arrays(lp: LinearProgram, time_limit: float, mip_gap: float, cr
         h.setOptionValue("solver", algorithm)
         if algorithm == "ipm":
             h.setOptionValue("run_crossover", "on" if crossover else "off")
-    h.passModel(lp.to_highs(arrays))
-    if len(arrays.integers):
-        h.changeColsIntegrality(len(arrays.integers), arrays.integers, np.ones(len(arrays.integers), np.uint8))
+    lp.pass_to(h, arrays)
     run_seconds = run_highs(h, sign=arrays.sign)
     return _highs_answer(h, lp, arrays, time_limit, start, run_seconds), h, arrays
 
