@@ -274,9 +274,11 @@ class FileWorkbook:
         light = Path(light_name)
         safety.register_temp(light)
         written = {n.lower() for n in names}
+        from .passthrough import preloaded
         try:
             with gc_paused():
                 wb, held = self._open_for_writing(light, self.path.suffix.lower() == ".xlsm", written)
+                held = preloaded(held)   # the untouched sheets' cells read now too, not after the solve
         except BaseException:
             safety.forget_temp(light)
             raise

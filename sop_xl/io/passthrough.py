@@ -22,7 +22,7 @@ import posixpath
 import re
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Iterator
@@ -52,6 +52,7 @@ class Held:
     end: int
     dimension: str           # the original <dimension/> element ("" if none)
     shared: tuple[str, ...] = ()   # the shared strings, to write them back inline
+    loaded: tuple[str, ...] | None = None   # the pieces, when read ahead (`preloaded`)
 
     @property
     def sheet_data(self) -> str:
@@ -60,6 +61,9 @@ class Held:
 
     def pieces(self) -> Iterator[str]:
         """The <sheetData> element made portable (`_portable`), whole rows at a time."""
+        if self.loaded is not None:
+            yield from self.loaded
+            return
         with zipfile.ZipFile(self.source) as z, z.open(self.part) as src:
             _skip(src, self.start)
             left, carry = self.end - self.start, b""
@@ -76,6 +80,21 @@ class Held:
 
 
 _CHUNK = 4 << 20
+# set-aside cells read ahead, while the plan solves, up to this many bytes of XML in all: their save
+# then only compresses them (bigger sheets are read a piece at a time during the save, as before)
+PRELOAD_BYTES = 32 << 20
+
+
+def preloaded(held: dict[str, Held], limit: int = PRELOAD_BYTES) -> dict[str, Held]:
+    """`held` with the cells of its sheets read and made portable now, as far as `limit` bytes go."""
+    out = {}
+    for title, h in held.items():
+        size = h.end - h.start
+        if h.loaded is None and size <= limit:
+            h = replace(h, loaded=tuple(h.pieces()))
+            limit -= size
+        out[title] = h
+    return out
 
 
 def _skip(stream, n: int) -> None:

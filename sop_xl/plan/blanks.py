@@ -40,17 +40,30 @@ def apply_blanks(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
         if col.name not in frame.columns:
             frame[col.name] = np.nan if col.kind in NUMERIC else None
         values = frame[col.name]
-        empty = values.map(_missing) if values.dtype == object else values.isna()
         means = col.blank_means
         if means in (Blank.ZERO, Blank.DEFAULT) and col.default is not None:
-            values = values.where(~empty, col.default)
+            empty = _blank_mask(values)
+            if empty.any():
+                values = values.where(~empty, col.default)
         if col.kind in NUMERIC:
-            values = pd.to_numeric(values, errors="coerce").astype(float)
+            if values.dtype.kind != "f":
+                values = pd.to_numeric(values, errors="coerce").astype(float)
         elif col.kind is Kind.TEXT and col.name in sheet.key + ("item", "resource", "sku", "family"):
-            values = values.map(lambda v: None if _missing(v) else str(v).strip())
+            values = pd.Series([None if _missing(v) else str(v).strip() for v in values.to_numpy()],
+                               index=values.index, dtype=object)
         frame[col.name] = values
     frame.attrs = attrs
     return frame
+
+
+def _blank_mask(values: pd.Series) -> np.ndarray:
+    """Which cells of a column are blank (None, NaN or only spaces), as a boolean array."""
+    array = values.to_numpy()
+    if values.dtype.kind == "f":
+        return np.isnan(array)
+    if values.dtype != object:
+        return values.isna().to_numpy()
+    return np.fromiter(map(_missing, array), bool, len(array))
 
 
 def blank_rows(frame: pd.DataFrame | None, column: str) -> list:
@@ -60,9 +73,7 @@ def blank_rows(frame: pd.DataFrame | None, column: str) -> list:
         return []
     if column not in frame.columns:
         return list(frame.index)
-    values = frame[column]
-    empty = values.map(_missing) if values.dtype == object else values.isna()
-    return list(frame.index[empty.to_numpy()])
+    return list(frame.index[_blank_mask(frame[column])])
 
 
 # ------------------------------------------------------------------------------ item costs

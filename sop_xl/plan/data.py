@@ -209,24 +209,32 @@ def _sources(resources, workforce, inventory, items) -> dict:
 # ---------------------------------------------------------------------------------- generic checks
 
 def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog) -> None:
+    index = frame.index
     for col in sheet.columns:
         values = frame[col.name]
+        array = values.to_numpy()
+        numeric = values.dtype.kind == "f"
         # a labour pool's capacity comes from Workforce, so _check_resources judges that cell
         if col.required and not (sheet is RESOURCES and col.name == "regular_capacity"):
-            for idx in values.index[values.map(_missing)]:
+            empty = np.isnan(array) if numeric else np.fromiter(map(_missing, array), bool, len(array))
+            for idx in index[empty]:
                 log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
                           f"Fill in {col.header}.", sheet=sheet.name, cell=cell(frame, sheet, col.name, idx),
                           column=col.header, row_key=_key(frame, sheet, idx))
-        if values.dtype.kind == "f":
-            bound = _bound(col)
-            for idx in values.index[values.abs() > bound]:
-                log.error(IssueCode.OUT_OF_RANGE, f"{col.header} of {_key(frame, sheet, idx)} is {values[idx]:.6g}, "
-                          f"beyond what a plan can use (at most {bound:.0e}).", "Enter the value in the column's "
-                          f"unit{' (' + col.unit + ')' if col.unit else ''}; check for a typo or a pasted total.",
-                          sheet=sheet.name, cell=cell(frame, sheet, col.name, idx), column=col.header,
-                          row_key=_key(frame, sheet, idx), value=values[idx])
-        if col.minimum is not None and values.dtype.kind == "f":
-            for idx in values.index[values < col.minimum]:
+        if not numeric:
+            continue
+        bound = _bound(col)
+        with np.errstate(invalid="ignore"):   # blanks (NaN) compare False: nothing to say about them here
+            beyond = np.abs(array) > bound
+            below = array < col.minimum if col.minimum is not None else None
+        for idx in index[beyond]:
+            log.error(IssueCode.OUT_OF_RANGE, f"{col.header} of {_key(frame, sheet, idx)} is {values[idx]:.6g}, "
+                      f"beyond what a plan can use (at most {bound:.0e}).", "Enter the value in the column's "
+                      f"unit{' (' + col.unit + ')' if col.unit else ''}; check for a typo or a pasted total.",
+                      sheet=sheet.name, cell=cell(frame, sheet, col.name, idx), column=col.header,
+                      row_key=_key(frame, sheet, idx), value=values[idx])
+        if below is not None:
+            for idx in index[below]:
                 what = "capacity" if "capacity" in col.name else col.header.lower()
                 log.error(IssueCode.OUT_OF_RANGE,
                           f"Negative {what} {values[idx]:g} for {_key(frame, sheet, idx)}.",
