@@ -135,6 +135,7 @@ class FileWorkbook:
         self._overlay = MemoryWorkbook(name=self.name)
         self._staged: dict[str, tuple[Sheet, pd.DataFrame, tuple[ChartSpec, ...], str]] = {}
         self._heads: dict[str, str] | None = None  # _sheet_heads, per version of the file
+        self._parts: dict[str, str] = {}           # _sheet_parts, read with the heads
         self._prepared: tuple | None = None  # prepare_save: (sheet names, light file, workbook, held sheets)
         self._sheet_names: list[str] = [] if self._new else self._read_sheet_names()
 
@@ -199,11 +200,9 @@ class FileWorkbook:
         The shared reader asks only when a table it reads has blank cells."""
         if self._new or sheet_name in self._staged or sheet_name not in self._sheet_names:
             return {}
-        from .fast_rows import sheet_parts
         from .unreadable import unreadable_cells
+        part = self._sheet_parts().get(sheet_name)
         try:
-            with zipfile.ZipFile(self.path) as z:
-                part = sheet_parts(z).get(sheet_name)
             return unreadable_cells(self.path, part) if part else {}
         except (KeyError, zipfile.BadZipFile, AttributeError, OSError):
             return {}
@@ -224,21 +223,29 @@ class FileWorkbook:
                 "Press Ctrl+End on that sheet to find the stray cell, delete the empty rows and columns "
                 "beyond your data, save, and run again.", self.path)
 
+    def _sheet_parts(self) -> dict[str, str]:
+        """Sheet title -> its part in the package, read with the heads (one opening of the package)."""
+        self._sheet_heads()
+        return self._parts
+
     def _sheet_heads(self) -> dict[str, str]:
         """Sheet name -> the first 4 KB of its XML, every sheet's read in one opening of the package (each
         opening parses the zip directory again; a plan reads nine sheets)."""
         if self._heads is None:
             from .fast_rows import sheet_parts
             heads: dict[str, str] = {}
+            parts: dict[str, str] = {}
             try:
                 with zipfile.ZipFile(self.path) as z:
-                    for name, part in sheet_parts(z).items():
+                    parts = sheet_parts(z)
+                    for name, part in parts.items():
                         try:
                             heads[name] = z.open(part).read(4096).decode("utf-8", "replace")
                         except KeyError:
                             continue
             except (KeyError, zipfile.BadZipFile, AttributeError):
                 pass
+            self._parts = parts
             self._heads = heads
         return self._heads
 
