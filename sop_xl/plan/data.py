@@ -189,18 +189,19 @@ def family_data(data: PlanData) -> PlanData:
 def _sources(resources, workforce, inventory, items) -> dict:
     """The cell a planner edits to relax each requirement, for messages about infeasible plans."""
     out = {}
-    for idx in resources.index[resources["resource"].notna()]:
-        out.setdefault(("capacity", resources.at[idx, "resource"]),
-                       ("Resources", cell(resources, RESOURCES, "regular_capacity", idx), "Regular capacity"))
-    for idx in workforce.index[workforce["resource"].notna()]:
-        where = cell(workforce, WORKFORCE, "max_headcount", idx)
-        out[("capacity", workforce.at[idx, "resource"])] = ("Workforce", where, "Max headcount")
-        out[("layoff_cost", workforce.at[idx, "resource"])] = (
-            "Workforce", cell(workforce, WORKFORCE, "layoff_cost", idx), "Layoff cost")
-    for idx in inventory.index[inventory["sku"].notna()]:
-        sku = inventory.at[idx, "sku"]
-        out[("end_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "target_end_stock", idx), "Target end stock")
-        out[("max_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "max_stock", idx), "Max stock")
+    for idx, resource in zip(resources.index, resources["resource"].to_numpy()):
+        if resource is not None and resource == resource:
+            out.setdefault(("capacity", resource),
+                           ("Resources", cell(resources, RESOURCES, "regular_capacity", idx), "Regular capacity"))
+    for idx, pool in zip(workforce.index, workforce["resource"].to_numpy()):
+        if pool is not None and pool == pool:
+            out[("capacity", pool)] = ("Workforce", cell(workforce, WORKFORCE, "max_headcount", idx), "Max headcount")
+            out[("layoff_cost", pool)] = ("Workforce", cell(workforce, WORKFORCE, "layoff_cost", idx), "Layoff cost")
+    for idx, sku in zip(inventory.index, inventory["sku"].to_numpy()):
+        if sku is not None and sku == sku:   # (NaN != NaN: a blank SKU cell)
+            out[("end_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "target_end_stock", idx),
+                                       "Target end stock")
+            out[("max_stock", sku)] = ("Inventory", cell(inventory, INVENTORY, "max_stock", idx), "Max stock")
     out[("no_backlog_at_end", "")] = ("Settings", "", "no_backlog_at_end")
     out[("storage", "")] = ("Settings", "", "storage_capacity")
     return out
@@ -500,8 +501,10 @@ def _demand_matrix(demand: pd.DataFrame, items: pd.DataFrame, periods: pd.Dateti
                     f"{first['sku']} {label(first['ds'], settings.period_type)}); they are not planned.",
                     "Check Settings first_forecast_period and horizon.", **where(first))
     ok = demand[~unknown & ~bad & ~outside]
-    wide = ok.pivot_table(index="sku", columns="ds", values="demand", aggfunc="sum")
-    return wide.reindex(index=matrix.index, columns=matrix.columns).fillna(0.0).astype(float)
+    values = np.zeros(matrix.shape)   # the same SKU and period twice (two rows, finer periods) add up
+    np.add.at(values, (matrix.index.get_indexer(ok["sku"]), matrix.columns.get_indexer(ok["ds"])),
+              ok["demand"].to_numpy(float))
+    return pd.DataFrame(values, index=matrix.index, columns=matrix.columns)
 
 
 def _receipts_matrix(receipts: pd.DataFrame | None, items: pd.DataFrame, periods: pd.DatetimeIndex,
