@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .data import PlanData
 from .horizon import post_horizon_demand
@@ -304,15 +305,16 @@ def add_capacity(m: PlanModel) -> None:
     setup_hours = m.item("setup_hours")
     routing = d.routing.groupby(["resource", "item"], sort=False)["hours_per_unit"].sum()
     by_resource = {r: g.droplevel(0) for r, g in routing.groupby(level=0, sort=False)}
-    calendar = {r: g.droplevel(0) for r, g in d.capacity.groupby(level=0, sort=False)}  # one .loc each is slow
     resources = d.resources
     labour = resources["is_labour"].astype(bool).to_numpy()
-    regular = np.zeros((len(resources), n_periods))  # labour pools: hours come from workers[p,t]
-    ot_cap = np.full((len(resources), n_periods), np.inf)  # labour pools: limited per worker by add_overtime
-    for r, resource in enumerate(resources.index):
-        if not labour[r]:
-            cap = calendar[resource].reindex(d.periods)
-            regular[r], ot_cap[r] = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
+    # every machine's calendar in one reindex (one .loc per resource is slow)
+    calendar = d.capacity.reindex(pd.MultiIndex.from_product([resources.index, d.periods]))
+    regular = np.array(calendar["regular"], float).reshape(len(resources), n_periods)   # copies: changed below
+    ot_cap = np.array(calendar["overtime"], float).reshape(len(resources), n_periods)
+    regular[labour] = 0.0       # labour pools: hours come from workers[p,t]
+    ot_cap[labour] = np.inf     # labour pools: limited per worker by add_overtime
+    regular_costs = resources["regular_cost"].to_numpy(float)
+    overtime_costs = resources["overtime_cost"].to_numpy(float)
     m.ot = m.variables("ot", resources.index, True, 0.0, ot_cap)
     extra = m.slack_grid("capacity", resources.index, "h")
     pools = {p: k for k, p in enumerate(d.workforce.index)}
@@ -330,10 +332,10 @@ def add_capacity(m: PlanModel) -> None:
             terms.append((m.workers[pools[resource]][None], -float(pool["hours_per_worker"])))
             ot_cost = float(pool["overtime_cost"])
         else:
-            ot_cost = float(resources.at[resource, "overtime_cost"])
+            ot_cost = float(overtime_costs[r])
         m.capacity_rows[r] = m.rows("capacity", [resource], True, terms, LE, regular[r:r + 1])[0]
         # regular hours are paid per hour used (wages of labour pools are paid per worker)
-        regular_cost = float(resources.at[resource, "regular_cost"])
+        regular_cost = float(regular_costs[r])
         m.cost("regular_time", cols, regular_cost * coefs, np.arange(n_periods)[:, None])
         m.cost("regular_time", m.ot[r], -regular_cost)
         m.cost("overtime", m.ot[r], ot_cost)

@@ -97,35 +97,38 @@ def capacity_table(m: PlanModel, duals: np.ndarray | None) -> pd.DataFrame:
     d = m.data
     worth_sign = 1.0 if d.settings.objective == "max_margin" else -1.0  # one more hour lowers cost / raises margin
     x = _values(m)
-    rows = []
-    for r, (resource, res) in enumerate(d.resources.iterrows()):
+    n_periods = len(d.labels)
+    parts = []
+    kinds = d.resources["kind"].to_numpy(object)
+    labour = d.resources["is_labour"].astype(bool).to_numpy()
+    for r, resource in enumerate(d.resources.index):
         cols, hours = m.load[resource]
-        used_hours = (_grid(x, cols) * hours).sum(axis=1)
-        labour = bool(res["is_labour"])
-        if labour:
+        used = (_grid(x, cols) * hours).sum(axis=1)
+        if labour[r]:
             pool = d.workforce.loc[resource]
+            workers = x[m.workers[d.workforce.index.get_loc(resource)]]
+            regular = workers * float(pool["hours_per_worker"])
+            overtime_cap = workers * float(pool["overtime_hours_per_worker"])
         else:
             cap = d.capacity.loc[resource].reindex(d.periods)
-            regular_cap, overtime_caps = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
-        for t, lab in enumerate(d.labels):
-            if labour:
-                workers = float(x[m.workers[d.workforce.index.get_loc(resource), t]])
-                regular = workers * float(pool["hours_per_worker"])
-                overtime_cap = workers * float(pool["overtime_hours_per_worker"])
-            else:
-                regular, overtime_cap = float(regular_cap[t]), float(overtime_caps[t])
-            used = float(used_hours[t])
-            ot = float(x[m.ot[r, t]])
-            price = np.nan
-            if duals is not None:
-                pi = duals[r, t]
-                price = 0.0 if np.isnan(pi) or abs(pi) < 1e-9 else worth_sign * float(pi)
-            rows.append((resource, res["kind"], lab, regular, overtime_cap, used, ot,
-                         used / regular if regular > 0 else (np.nan if used == 0 else np.inf), price))
-    frame = pd.DataFrame(rows, columns=["resource", "kind", "period", "regular_capacity", "overtime_capacity",
-                                        "used_hours", "overtime_hours", "utilisation", "shadow_price"])
-    frame["utilisation"] = frame["utilisation"].replace(np.inf, np.nan)
-    return frame
+            regular, overtime_cap = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
+        price = np.full(n_periods, np.nan)
+        if duals is not None:
+            pi = duals[r]
+            price = np.where(np.isnan(pi) | (np.abs(pi) < 1e-9), 0.0, worth_sign * pi)
+        with np.errstate(divide="ignore", invalid="ignore"):  # no regular hours: blank utilisation
+            utilisation = np.where(regular > 0, used / np.where(regular > 0, regular, 1.0), np.nan)
+        parts.append((resource, kinds[r], regular, overtime_cap, used, x[m.ot[r]], utilisation, price))
+    names = ["resource", "kind", "period", "regular_capacity", "overtime_capacity", "used_hours", "overtime_hours",
+             "utilisation", "shadow_price"]
+    if not parts:
+        return pd.DataFrame(columns=names)
+    return pd.DataFrame({
+        "resource": np.repeat(np.array([p[0] for p in parts], dtype=object), n_periods),
+        "kind": np.repeat(np.array([p[1] for p in parts], dtype=object), n_periods),
+        "period": np.tile(np.asarray(d.labels, dtype=object), len(parts)),
+        **{name: np.concatenate([np.asarray(p[k], float) for p in parts]) for k, name in enumerate(names[3:], 2)},
+    })
 
 
 def workforce_table(m: PlanModel) -> pd.DataFrame:
