@@ -117,11 +117,16 @@ def _write_block(ws, block: TableBlock, *, first_row_only: bool = False) -> None
     sub = ws.cell(row=2, column=1, value=block.subtitle)
     sub.font = SUBTITLE_FONT
     h = block.header_row
+    style = None   # the header style made once, then copied: each font/fill/alignment set looks the style up
     for c, text in enumerate(block.header, start=1):
         cell = ws.cell(row=h, column=c, value=text)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        if style is None:
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            style = cell._style
+        else:
+            cell._style = StyleArray(style)  # a copy: styles are mutated in place by setters
     _write_rows(ws, block, first_row_only=first_row_only)
     for c, width in enumerate(block.widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
