@@ -271,7 +271,7 @@ def _draw_charts(ws: Any, block: TableBlock, charts: Sequence[ChartSpec],
                 continue  # its data table is not part of this run
             data_ws, data = blocks[spec.data_sheet.lower()]
         names = [c.name for c in data.sheet.columns] + data.header[len(data.sheet.columns):]
-        start, stop = spec.rows if spec.rows else (0, len(data.rows))
+        start, stop = spec.rows if spec.rows else (0, data.n_rows)
         first, last = data.header_row + 1 + start, data.header_row + stop
         if last < first:
             continue

@@ -49,7 +49,7 @@ ALONG_CELLS = 250
 
 
 def is_big(block: TableBlock) -> bool:
-    return len(block.rows) * block.n_columns > FAST_CELLS and fast_paths_allowed()
+    return block.n_rows * block.n_columns > FAST_CELLS and fast_paths_allowed()
 
 
 def spliced(blocks: Sequence[TableBlock]) -> list[bool]:
@@ -59,7 +59,7 @@ def spliced(blocks: Sequence[TableBlock]) -> list[bool]:
     big = [is_big(b) for b in blocks]
     if not any(big):
         return big
-    return [b or (len(block.rows) * block.n_columns > ALONG_CELLS and block.sheet.layout is not Layout.SETTINGS)
+    return [b or (block.n_rows * block.n_columns > ALONG_CELLS and block.sheet.layout is not Layout.SETTINGS)
             for b, block in zip(big, blocks)]
 
 
@@ -171,7 +171,7 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
     max_col = max([n] + [c for _, cells in existing.values() for c, _ in cells])
     yield re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{get_column_letter(max_col)}{last}"/>',
                  before, count=1) + "<sheetData>"
-    ours_first, ours_last = first + 1, first + len(block.rows) - 1   # the rows written here
+    ours_first, ours_last = first + 1, first + block.n_rows - 1   # the rows written here
     theirs_rows = sorted(existing)
     i = 0   # next of the user's rows to write
     for lo in range(ours_first, ours_last + 1, ROWS_PER_PIECE):
@@ -181,7 +181,7 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
             pieces.append(_row_xml(theirs_rows[i], existing, None, n))
             i += 1
         # cell XML is made a column at a time: one type test per column, not per cell
-        chunk = block.rows[lo - first:hi - first + 1]
+        chunk = [column[lo - first:hi - first + 1] for column in block.columns]
         numbers = range(lo, hi + 1)
         if i == len(theirs_rows) or theirs_rows[i] > hi:  # none of the user's rows among these
             rows = _rows_by_template(letters, style_attr, numbers, chunk)
@@ -189,7 +189,7 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
                 pieces.append(rows)
                 yield "".join(pieces)
                 continue
-        by_column = [_column_xml(letters[c], style_attr[c], numbers, column) for c, column in enumerate(zip(*chunk))]
+        by_column = [_column_xml(letters[c], style_attr[c], numbers, column) for c, column in enumerate(chunk)]
         for r, cells in zip(numbers, zip(*by_column)):
             while i < len(theirs_rows) and theirs_rows[i] < r:
                 pieces.append(_row_xml(theirs_rows[i], existing, None, n))
@@ -202,11 +202,11 @@ def _splice(xml: str, block: TableBlock) -> Iterator[str]:
 
 
 def _rows_by_template(letters: list[str], style_attr: list[str], numbers: range, chunk: list[list]) -> str | None:
-    """The rows of `chunk` as `_column_xml` and `_row_xml` write them, one compiled row function call per
-    row, when every column is all numbers, all text or all blank; None otherwise (the caller goes cell by
-    cell)."""
+    """The rows of `chunk` (a list per column) as `_column_xml` and `_row_xml` write them, one compiled row
+    function call per row, when every column is all numbers, all text or all blank; None otherwise (the
+    caller goes cell by cell)."""
     parts, columns = [], []
-    for c, column in enumerate(zip(*chunk)):
+    for c, column in enumerate(chunk):
         kinds = {v.__class__ for v in column}
         if kinds == {type(None)}:
             continue  # a blank column writes no cells

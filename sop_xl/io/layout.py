@@ -7,6 +7,8 @@ formatting facts (number formats, widths, validation lists) an adapter applies n
 
 from __future__ import annotations
 
+import functools
+
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ class TableBlock:
     title: str
     subtitle: str
     header: list[str]
-    rows: list[list[Any]]
+    columns: list[list[Any]]   # the data cells, a list per column (as laid out: a column at a time)
     formats: list[str]
     widths: list[float]
     validations: list[Validation] = field(default_factory=list)
@@ -50,9 +52,23 @@ class TableBlock:
         return len(self.header)
 
     @property
+    def n_rows(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    @functools.cached_property
+    def rows(self) -> list[list[Any]]:
+        """The data cells a row at a time (made when first asked for: the save's splice of a big table
+        reads the columns and never needs them)."""
+        return [list(r) for r in zip(*self.columns)]
+
+    def head(self, n: int) -> list[list[Any]]:
+        """The first `n` data rows."""
+        return [list(r) for r in zip(*(c[:n] for c in self.columns))]
+
+    @property
     def last_row(self) -> int:
         # an Excel Table needs at least one data row
-        return self.header_row + max(len(self.rows), 1)
+        return self.header_row + max(self.n_rows, 1)
 
     @property
     def ref(self) -> str:
@@ -89,7 +105,6 @@ def layout_table(sheet: Sheet, frame: pd.DataFrame, *, period_type: str = period
         raise ValueError(f"duplicate headers in {sheet.name}: {header}")
     data = frame[order]
     by_column = [_column_values(data.iloc[:, i], col.kind, period_type) for i, col in enumerate(columns)]
-    rows = [list(r) for r in zip(*by_column)] if by_column else []
     validations = []
     for i, col in enumerate(declared):
         if col.choices:
@@ -99,7 +114,7 @@ def layout_table(sheet: Sheet, frame: pd.DataFrame, *, period_type: str = period
             validations.append(Validation(i, formula=f'=INDIRECT("tbl{table_sheet}[{_lookup_header(col)}]")'))
     title, subtitle = title_of(sheet)
     return TableBlock(
-        sheet=sheet, title=title, subtitle=subtitle, header=header, rows=rows,
+        sheet=sheet, title=title, subtitle=subtitle, header=header, columns=by_column,
         formats=[c.excel_format for c in columns],
         widths=[c.width or max(10.0, min(40.0, len(c.header) + 2)) for c in columns],
         validations=validations,

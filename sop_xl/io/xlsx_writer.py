@@ -145,7 +145,7 @@ def _write_rows(ws, block: TableBlock, *, first_row_only: bool = False) -> None:
         styles.append(proto._style)
     cells = ws._cells
     first = block.header_row + 1
-    for r, row in enumerate(block.rows[:1] if first_row_only else block.rows, start=first):
+    for r, row in enumerate(block.head(1) if first_row_only else block.rows, start=first):
         for c, value in enumerate(row):
             if value is None and not first_row_only:
                 continue  # (the first row of a big table keeps every cell: its styles are copied)
@@ -273,7 +273,7 @@ def _chart(spec: ChartSpec, ws, block: TableBlock):
     chart.x_axis.title = spec.x_title or None
     chart.width, chart.height = spec.width_cm, spec.height_cm
     names = [c.name for c in block.sheet.columns] + [h for h in block.header[len(block.sheet.columns):]]
-    start, stop = spec.rows if spec.rows else (0, len(block.rows))
+    start, stop = spec.rows if spec.rows else (0, block.n_rows)
     first = block.header_row + 1 + start
     last = block.header_row + stop
     if last < first:

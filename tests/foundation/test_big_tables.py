@@ -66,10 +66,11 @@ def test_rows_by_template_write_what_the_cell_by_cell_path_writes():
     by_column = [fast_rows._column_xml(letters[c], styles[c], numbers, col) for c, col in enumerate(zip(*rows))]
     expected = "".join(fast_rows._row_xml(r, {}, [x for x in cells if x is not None], 5)
                        for r, cells in zip(numbers, zip(*by_column)))
-    assert fast_rows._rows_by_template(letters, styles, numbers, rows) == expected
+    columns = [list(c) for c in zip(*rows)]
+    assert fast_rows._rows_by_template(letters, styles, numbers, columns) == expected
     assert expected.count('xml:space="preserve"') == 3 and '<c r="A5" s="1" t="inlineStr"><is><t>a&amp;' in expected
     # a column mixing blanks and values, or dates, is left to the cell-by-cell path
-    assert fast_rows._rows_by_template(letters, styles, range(5, 7), [["a", None], ["b", 1.0]]) is None
+    assert fast_rows._rows_by_template(letters, styles, range(5, 7), [["a", "b"], [None, 1.0]]) is None
     assert fast_rows._rows_by_template(letters, styles, range(5, 6), [[dt.date(2027, 1, 1)]]) is None
 
 
@@ -79,7 +80,7 @@ def test_tables_above_along_cells_join_a_splice_that_happens_anyway():
 
     def block(sheet, n_rows, n_cols=10):
         return TableBlock(sheet=sheet, title="", subtitle="", header=[f"h{c}" for c in range(n_cols)],
-                          rows=[[1.0] * n_cols for _ in range(n_rows)], formats=[""] * n_cols, widths=[10.0] * n_cols)
+                          columns=[[1.0] * n_rows for _ in range(n_cols)], formats=[""] * n_cols, widths=[10.0] * n_cols)
 
     big, mid, small = (block(ITEMS, n) for n in (fast_rows.FAST_CELLS // 10 + 1, fast_rows.ALONG_CELLS // 10 + 1,
                                                   fast_rows.ALONG_CELLS // 10))
