@@ -411,6 +411,8 @@ def _hint(col: Column, period_type: str = periods.MONTH, *, formula: bool = Fals
 
 def _typed(series: pd.Series, kind: Kind) -> pd.Series:
     if kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT):
+        if series.dtype == "float64":   # the fast reader's numbers arrive as floats already
+            return series
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind is Kind.INTEGER:
         return pd.to_numeric(series, errors="coerce").astype("Int64")
@@ -418,7 +420,7 @@ def _typed(series: pd.Series, kind: Kind) -> pd.Series:
         return pd.to_datetime(series, errors="coerce")
     if kind is Kind.BOOL:
         return series.astype("boolean")
-    return series.astype(object)
+    return series if series.dtype == object else series.astype(object)
 
 
 def _check_keys(sheet: Sheet, frame: pd.DataFrame, log: IssueLog, key: tuple[str, ...]) -> None:
