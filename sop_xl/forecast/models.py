@@ -503,6 +503,30 @@ class Deseasonalised(Model):
         return reseasonalise(self.inner._predict(h), self._indices, self._mult, self._t)
 
 
+class LogScale(Model):
+    """Fit a model on log(y) and forecast exp of its forecast (the median on the original scale):
+    multiplicative trend and seasonality become additive, and growth compounds. Series with a
+    value <= 0 are fitted on the original scale instead."""
+
+    def __init__(self, inner: Model, season_length: int = 1):
+        super().__init__(season_length)
+        self.inner = inner
+        self.name = f"{inner.name}_log"
+        self.label = f"{inner.label} (log scale)"
+        self.min_length = inner.min_length
+
+    def _fit(self, y):
+        self._pos = (y > 0).all(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(self._pos[:, None], np.log(np.where(y > 0, y, 1.0)), y)
+        self.inner.fit(z)
+
+    def _predict(self, h):
+        f = self.inner._predict(h)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.where(self._pos[:, None], np.exp(np.minimum(f, 700.0)), f)
+
+
 class Combination(Model):
     """Mean (or median) of several models' forecasts: combinations are hard to beat."""
 

@@ -16,7 +16,7 @@ from . import accuracy
 from .classify import Profile
 from .models import (
     Arima, Combination, Croston, Deseasonalised, HistoricAverage, Holt, HoltWinters, Model, MovingAverage,
-    Naive, SeasonalNaive, SimpleExponentialSmoothing, StatsmodelsHoltWinters, Theta, TSB,
+    LogScale, Naive, SeasonalNaive, SimpleExponentialSmoothing, StatsmodelsHoltWinters, Theta, TSB,
 )
 
 # ---------------------------------------------------------------- the method catalogue
@@ -51,8 +51,12 @@ FACTORIES = {
     "combo": _combo,
     "arima": lambda m: Arima(),
     "hw_statsmodels": lambda m: StatsmodelsHoltWinters(m, "add" if m > 1 else None),
+    "theta_log": lambda m: LogScale(Theta()),
+    "theta_ds_log": lambda m: LogScale(Deseasonalised(Theta(), m), m),
+    "hw_add_damped_log": lambda m: LogScale(HoltWinters(m, "add", "damped"), m),
 }
-SEASONAL_ONLY = {"hw_add", "hw_add_damped", "hw_mul", "hw_mul_damped", "ses_ds", "holt_damped_ds", "theta_ds"}
+SEASONAL_ONLY = {"hw_add", "hw_add_damped", "hw_mul", "hw_mul_damped", "ses_ds", "holt_damped_ds", "theta_ds",
+                 "theta_ds_log", "hw_add_damped_log"}
 METHODS = tuple(FACTORIES)
 
 LABELS = {
@@ -63,7 +67,8 @@ LABELS = {
     "hw_mul_damped": "Holt-Winters multiplicative damped", "ses_ds": "SES seasonally adjusted",
     "holt_damped_ds": "Holt damped seasonally adjusted", "theta_ds": "Theta seasonally adjusted",
     "combo": "Combination (SES, Holt damped, Theta)", "arima": "ARIMA", "hw_statsmodels": "Holt-Winters (statsmodels)",
-    "zero": "Zero (no demand)",
+    "theta_log": "Theta on the log scale", "theta_ds_log": "Theta seasonally adjusted, log scale",
+    "hw_add_damped_log": "Holt-Winters additive damped, log scale", "zero": "Zero (no demand)",
 }
 
 # candidates of the auto-selection by kind of series, robust ones first (they win ties)
@@ -74,6 +79,16 @@ AUTO = {
     "sparse": ("tsb", "sba", "croston", "ses", "moving_average"),
     "sparse_seasonal": ("ses_ds", "tsb", "sba", "hw_add_damped", "seasonal_naive", "theta_ds", "ses"),
 }
+
+
+# methods kept in every auto ensemble of a kind, beside its best candidates by backtest: a robust
+# anchor steadies the mean where a few backtest windows pick noisily. Plain series get Theta on the
+# series adjusted by the period type's usual cycle (seasonal indices near 1 when there is no season),
+# on the original and on the log scale; seasonal ones get Theta on the log scale, seasonally adjusted
+# (multiplicative season and growth). A history shorter than two cycles gets the anchor without its
+# season. Chosen on validation hold-outs cut from the training part (bench/forecast_bench.py
+# --validate), see engine.COMBINE.
+ANCHORS = {"plain": ("theta_ds", "theta_ds_log"), "seasonal": ("theta_ds_log",)}
 
 
 def make(name: str, m: int) -> Model:
@@ -167,10 +182,13 @@ ENSEMBLE = "ensemble"
 
 
 def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metric: str = "mase",
-                 n_windows: int = 3, combine: int = 1) -> list[Outcome]:
+                 n_windows: int = 3, combine: int = 1, anchors: tuple[str, ...] = (),
+                 anchor_m: int | None = None) -> list[Outcome]:
     """Backtest `names` on every series of `y` (n, t); forecast each with its winner, or with the
-    mean of its `combine` best candidates when combine > 1 (method "ensemble")."""
+    mean of its `combine` best candidates when combine > 1 (method "ensemble"). `anchors` (fitted
+    with season length `anchor_m`, default m) join every series' ensemble whatever their backtest."""
     n, t = y.shape
+    am = anchor_m or m
     level = np.abs(y).mean(axis=1)
     level = np.where(level > 0, level, 1.0)
     ys = y / level[:, None]  # fitted on a common scale: no overflow, same grid for all
@@ -188,12 +206,20 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
     if not origins:
         return [_fallback(y[i], h, "history too short to backtest") for i in range(n)]
 
+    anchors = tuple(a for a in anchors if a not in names and make(a, 1).min_length <= origins[-1])
+
+    def anchor_m_for(name, length):  # a history shorter than two cycles: the anchor without its season
+        return am if make(name, am).min_length <= length else 1
+
     scale = np.array([accuracy.seasonal_naive_scale(y[i, :origins[-1]], m) for i in range(n)])
     actual = np.stack([y[:, o:o + hb] for o in origins], axis=1)  # (n, w, hb)
     every = names if bench in names or make(bench, m).min_length > origins[-1] else (*names, bench)
     fc = {}
     for name in every:
         fc[name] = np.stack([_safe_forecast(name, m, ys[:, :o], hb) * level[:, None] for o in origins], axis=1)
+    for name in anchors:
+        fc[name] = np.stack([_safe_forecast(name, anchor_m_for(name, o), ys[:, :o], hb) * level[:, None]
+                             for o in origins], axis=1)
     score = np.vstack([accuracy.metric(metric, actual, fc[x], scale) for x in names]).T  # (n, c)
     score = np.where(np.isfinite(score), score, np.inf)
     order = np.argsort(score, axis=1, kind="stable")
@@ -202,13 +228,20 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
     finite = np.take_along_axis(np.isfinite(score), top, axis=1)
 
     final, adjusted = _final_forecasts(names, top, m, ys, level, h)
+    for name in anchors:
+        record: dict = {}
+        final[name] = _safe_forecast(name, anchor_m_for(name, t), ys, h, record) * level[:, None]
+        adjusted[name] = {key: dict(enumerate(mask.tolist())) for key, mask in record.items()}
     nested = _nested(actual, fc, names, metric, scale, k)
+    if anchors:
+        nested = (k * nested + sum(fc[a] for a in anchors)) / (k + len(anchors))
 
-    kpis = {x: accuracy.all_metrics(actual, fc[x], scale) for x in every}
+    kpis = {x: accuracy.all_metrics(actual, fc[x], scale) for x in (*every, *anchors)}
     out = []
     for i in range(n):
         members = [names[j] for j, ok in zip(top[i], finite[i]) if ok] or [names[top[i, 0]]]
-        scores = {x: {key: float(v[i]) for key, v in kpis[x].items()} for x in every}
+        members += list(anchors)
+        scores = {x: {key: float(v[i]) for key, v in kpis[x].items()} for x in (*every, *anchors)}
         if len(members) == 1:
             chosen = members[0]
             forecast, fitted = final[chosen][i], fc[chosen][i]
@@ -219,7 +252,7 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
             fitted = np.mean([fc[x][i] for x in members], axis=0)
             scores[ENSEMBLE] = {key: float(v[0]) for key, v in
                                 accuracy.all_metrics(actual[i][None], fitted[None], scale[i:i + 1]).items()}
-            reason = _ensemble_reason(metric, members, i, names, score, scores, len(origins), hb, bench)
+            reason = _ensemble_reason(metric, members, i, names, score, scores, len(origins), hb, bench, anchors)
         extra, because = _adjustments(members, adjusted, i)
         reason += because
         out.append(Outcome(method=chosen, reason=reason, forecast=np.maximum(forecast, 0), origins=list(origins),
@@ -273,10 +306,15 @@ def _nested(actual, fc, names, metric, scale, k) -> np.ndarray:
     return out
 
 
-def _ensemble_reason(metric, members, i, names, score, scores, w, hb, bench) -> str:
-    parts = ", ".join(f"{x} {score[i, names.index(x)]:.2f}" for x in members)
-    text = (f"mean of the {len(members)} best of {len(names)} methods by {metric.upper()} over {w} backtest "
+def _ensemble_reason(metric, members, i, names, score, scores, w, hb, bench, anchors=()) -> str:
+    best = [x for x in members if x not in anchors]
+    parts = ", ".join(f"{x} {score[i, names.index(x)]:.2f}" for x in best)
+    what = "best" if len(best) == 1 else f"{len(best)} best"
+    text = (f"mean of the {what} of {len(names)} methods by {metric.upper()} over {w} backtest "
             f"window(s) of {hb}: {parts}")
+    if anchors:
+        text += " and the fixed anchor(s) kept in every ensemble of the kind: " + ", ".join(
+            f"{x} {scores[x][metric]:.2f}" if metric in scores[x] else x for x in anchors)
     b = scores.get(bench, {}).get(metric)
     if b is not None and np.isfinite(b):
         text += f"; seasonal naive {b:.2f}"

@@ -40,8 +40,16 @@ def test_result_records_class_method_and_reason_per_series(history):
     # ensembles name their members and their backtest scores
     ens = s[s["method"] == "ensemble"]
     assert len(ens) and ens["reason"].str.contains("mean of the").all()
-    sizes = set(engine.COMBINE.values())
-    assert (ens["members"].str.count(",") + 1).isin(sizes).all()  # as many members as the kind combines
+    from sop_xl.forecast.select import ANCHORS, kind_of_flags
+
+    # as many members as the kind combines, plus the kind's fixed anchors (named in the reason)
+    for uid, row in ens.iterrows():
+        kind = kind_of_flags(row["demand_class"], row["seasonal"])
+        anchors = ANCHORS.get(kind, ())
+        assert row["members"].count(",") + 1 == engine.COMBINE[kind] + len(anchors), uid
+        assert all(a in row["members"].split(", ") for a in anchors), uid
+        if anchors:
+            assert "fixed anchor" in row["reason"], uid
 
 
 def test_seasonal_series_forecast_follows_the_season(history):
