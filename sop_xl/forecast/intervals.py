@@ -69,8 +69,8 @@ def window_scales(e: np.ndarray, origins, fallback: float) -> np.ndarray:
     for j in range(w):
         keep = np.ones((w, hb), bool)
         keep[j] = False
-        if periods is not None:
-            keep &= ~np.isin(periods, periods[j])
+        if periods is not None:   # window j forecasts the periods origin_j .. origin_j + hb - 1
+            keep &= (periods < periods[j, 0]) | (periods > periods[j, -1])
         others = a[keep]
         others = others[np.isfinite(others)]
         if others.size >= 3 and others.mean() > 0.01 * fallback:
