@@ -7,9 +7,8 @@ formatting facts (number formats, widths, validation lists) an adapter applies n
 
 from __future__ import annotations
 
-import functools
-
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any

@@ -25,7 +25,8 @@ from ..contract.schema import Blank, Kind, Sheet
 NUMERIC = (Kind.NUMBER, Kind.MONEY, Kind.PERCENT, Kind.INTEGER)
 
 
-def _missing(v) -> bool:
+def is_blank(v) -> bool:
+    """A cell left blank: None, NaN, or only spaces."""
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
@@ -49,7 +50,7 @@ def apply_blanks(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
             if values.dtype.kind != "f":
                 values = pd.to_numeric(values, errors="coerce").astype(float)
         elif col.kind is Kind.TEXT and col.name in sheet.key + ("item", "resource", "sku", "family"):
-            values = pd.Series([None if _missing(v) else str(v).strip() for v in values.to_numpy()],
+            values = pd.Series([None if is_blank(v) else str(v).strip() for v in values.to_numpy()],
                                index=values.index, dtype=object)
         frame[col.name] = values
     frame.attrs = attrs
@@ -63,7 +64,7 @@ def _blank_mask(values: pd.Series) -> np.ndarray:
         return np.isnan(array)
     if values.dtype != object:
         return values.isna().to_numpy()
-    return np.fromiter(map(_missing, array), bool, len(array))
+    return np.fromiter(map(is_blank, array), bool, len(array))
 
 
 def blank_rows(frame: pd.DataFrame | None, column: str) -> list:

@@ -22,7 +22,7 @@ import pandas as pd
 from ..contract import CAPACITY_CALENDAR, INVENTORY, ITEMS, RESOURCES, ROUTING, WORKFORCE, Kind, Sheet
 from ..issues import Issue, IssueCode, IssueLog
 from ..periods import example, label, period_range, period_start, periods_per_year
-from .blanks import aggregate_families, apply_blanks, blank_rows, derive_item_costs
+from .blanks import aggregate_families, apply_blanks, blank_rows, derive_item_costs, is_blank
 from .cells import cell
 from .settings import PlanSettings
 
@@ -59,14 +59,17 @@ class PlanData:
     def label_of(self, ds: pd.Timestamp) -> str:
         return label(ds, self.settings.period_type)
 
+    def calendar_hours(self) -> tuple[np.ndarray, np.ndarray]:
+        """(regular, overtime) hours per resource and period from the calendar, resources in `resources`
+        order (NaN rows for labour pools: their hours come from their workers). One reindex for all."""
+        grid = self.capacity.reindex(pd.MultiIndex.from_product([self.resources.index, self.periods]))
+        shape = (len(self.resources), len(self.periods))
+        return (np.array(grid["regular"], float).reshape(shape), np.array(grid["overtime"], float).reshape(shape))
+
 
 def defaults_filled(frame: pd.DataFrame | None, sheet: Sheet) -> pd.DataFrame:
     """The frame with every contract column present, blanks read as the contract declares."""
     return apply_blanks(frame, sheet)
-
-
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
 def build_plan_data(
@@ -217,7 +220,7 @@ def _check_required_and_ranges(frame: pd.DataFrame, sheet: Sheet, log: IssueLog)
         numeric = values.dtype.kind == "f"
         # a labour pool's capacity comes from Workforce, so _check_resources judges that cell
         if col.required and not (sheet is RESOURCES and col.name == "regular_capacity"):
-            empty = np.isnan(array) if numeric else np.fromiter(map(_missing, array), bool, len(array))
+            empty = np.isnan(array) if numeric else np.fromiter(map(is_blank, array), bool, len(array))
             for idx in index[empty]:
                 log.error(IssueCode.MISSING_VALUE, f"{col.header} is empty.",
                           f"Fill in {col.header}.", sheet=sheet.name, cell=cell(frame, sheet, col.name, idx),

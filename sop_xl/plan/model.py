@@ -38,7 +38,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .data import PlanData
 from .horizon import post_horizon_demand
@@ -307,10 +306,7 @@ def add_capacity(m: PlanModel) -> None:
     by_resource = {r: g.droplevel(0) for r, g in routing.groupby(level=0, sort=False)}
     resources = d.resources
     labour = resources["is_labour"].astype(bool).to_numpy()
-    # every machine's calendar in one reindex (one .loc per resource is slow)
-    calendar = d.capacity.reindex(pd.MultiIndex.from_product([resources.index, d.periods]))
-    regular = np.array(calendar["regular"], float).reshape(len(resources), n_periods)   # copies: changed below
-    ot_cap = np.array(calendar["overtime"], float).reshape(len(resources), n_periods)
+    regular, ot_cap = d.calendar_hours()
     regular[labour] = 0.0       # labour pools: hours come from workers[p,t]
     ot_cap[labour] = np.inf     # labour pools: limited per worker by add_overtime
     regular_costs = resources["regular_cost"].to_numpy(float)

@@ -101,6 +101,7 @@ def capacity_table(m: PlanModel, duals: np.ndarray | None) -> pd.DataFrame:
     parts = []
     kinds = d.resources["kind"].to_numpy(object)
     labour = d.resources["is_labour"].astype(bool).to_numpy()
+    calendar_regular, calendar_overtime = d.calendar_hours()
     for r, resource in enumerate(d.resources.index):
         cols, hours = m.load[resource]
         used = (_grid(x, cols) * hours).sum(axis=1)
@@ -110,8 +111,7 @@ def capacity_table(m: PlanModel, duals: np.ndarray | None) -> pd.DataFrame:
             regular = workers * float(pool["hours_per_worker"])
             overtime_cap = workers * float(pool["overtime_hours_per_worker"])
         else:
-            cap = d.capacity.loc[resource].reindex(d.periods)
-            regular, overtime_cap = cap["regular"].to_numpy(float), cap["overtime"].to_numpy(float)
+            regular, overtime_cap = calendar_regular[r], calendar_overtime[r]
         price = np.full(n_periods, np.nan)
         if duals is not None:
             pi = duals[r]
