@@ -23,7 +23,8 @@ TSB, ADIDA, IMAPA; plus the simple combinations mean(AutoETS, DOT, AutoARIMA) an
     python bench/forecast_bench.py                 # all sets; peers from the cache when present
     python bench/forecast_bench.py --peers-only    # only fill the peer cache
     python bench/forecast_bench.py --tune          # choose the engine's combine sizes on training windows
-    python bench/forecast_bench.py --validate      # our engine alone, scored on the training windows
+    python bench/forecast_bench.py --validate      # ours and the peers, scored on the training windows
+    python bench/forecast_bench.py --validate --ours-only   # our engine alone there (what tuning runs)
     python bench/forecast_bench.py --ours-only     # our engine alone on the test periods (no peer)
     python bench/forecast_bench.py --speed         # 1,000 monthly series: ours vs AutoETS, same run
 """
@@ -103,9 +104,11 @@ SETS = {"m1": ("M1 monthly", lambda: load_fcomp("M1")), "tourism": ("Tourism mon
         "pbs": ("PBS intermittent", load_pbs), "retail": ("aus_retail", load_retail)}
 
 
-def validation(sets):
-    """The training part of each series split again: its last h periods become the tuning hold-out."""
-    return [(uid, tr[:-h], tr[-h:], h) for uid, tr, _, h in sets if len(tr) - h >= 2 * M]
+def validation(sets, window: int = 1):
+    """The training part of each series split again: its last h periods become the tuning hold-out
+    (`window` 2: the h periods before those, the history cut before them; a second opinion on a choice)."""
+    return [(uid, tr[:len(tr) - window * h], tr[len(tr) - window * h:len(tr) - (window - 1) * h], h)
+            for uid, tr, _, h in sets if len(tr) - window * h >= 2 * M]
 
 
 # ------------------------------------------------------------------ measures
@@ -324,6 +327,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ours-only", action="store_true", help="run no peer, not even from the cache")
     ap.add_argument("--validate", action="store_true",
                     help="score on the validation hold-outs inside the training part (for tuning), not the test")
+    ap.add_argument("--window", type=int, default=1,
+                    help="with --validate: hold out the window-th last h periods of the training part (default 1)")
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--speed", action="store_true")
     args = ap.parse_args(argv)
@@ -336,16 +341,18 @@ def main(argv=None) -> int:
         return 0
     for key in keys:
         name, load = SETS[key]
-        sets = validation(load()) if args.validate else load()
+        sets = validation(load(), args.window) if args.validate else load()
         peers = [p for p in peers_for(key) if not args.peers or p in args.peers.split(",")]
-        if args.ours_only or args.validate:
+        if args.ours_only:
             peers = []
+        # the peers on the same windows as ours
+        cache_key = (f"{key}-validation" + (str(args.window) if args.window > 1 else "")) if args.validate else key
         fcs, rows = {}, []
         for p in peers:
-            if args.cached_only and not os.path.exists(_cache_path(key, p)):
+            if args.cached_only and not os.path.exists(_cache_path(cache_key, p)):
                 print(f"{name}: {p} not in bench/results/ (not run)", flush=True)
                 continue
-            fcs[p], secs, when = run_peer(key, sets, p, args.fresh)
+            fcs[p], secs, when = run_peer(cache_key, sets, p, args.fresh)
             rows.append({"method": f"sf {p}", **score(sets, fcs[p], scale_lag(key)), "seconds": secs})
             if args.peers_only:
                 print(f"{name}: {p} {secs:.1f} s (cached {when})", flush=True)
@@ -361,7 +368,7 @@ def main(argv=None) -> int:
         for r in rows:
             r["zeros"] = zeros
         table = pd.DataFrame(rows).reindex(columns=["method", *COLS])
-        what = ("VALIDATION hold-out inside the training part (tuning data)" if args.validate
+        what = (f"VALIDATION hold-out {args.window} inside the training part (tuning data)" if args.validate
                 else "final hold-out never used for tuning")
         print(f"\n{name}: {len(sets)} series, h={sets[0][3]}, {what}")
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"), flush=True)
