@@ -15,7 +15,7 @@ import numpy as np
 from . import accuracy
 from .classify import Profile
 from .models import (
-    Arima, Combination, Croston, Deseasonalised, HistoricAverage, Holt, HoltWinters, Model, MovingAverage,
+    Arima, Combination, Croston, Deseasonalised, DifferencedAR, HistoricAverage, Holt, HoltWinters, Model, MovingAverage,
     LogScale, Naive, SeasonalNaive, SimpleExponentialSmoothing, StatsmodelsHoltWinters, Theta, TSB,
 )
 
@@ -54,6 +54,7 @@ FACTORIES = {
     "theta_log": lambda m: LogScale(Theta()),
     "theta_ds_log": lambda m: LogScale(Deseasonalised(Theta(), m), m),
     "hw_add_damped_log": lambda m: LogScale(HoltWinters(m, "add", "damped"), m),
+    "diff_ar": lambda m: DifferencedAR(m),
 }
 SEASONAL_ONLY = {"hw_add", "hw_add_damped", "hw_mul", "hw_mul_damped", "ses_ds", "holt_damped_ds", "theta_ds",
                  "theta_ds_log", "hw_add_damped_log"}
@@ -68,7 +69,8 @@ LABELS = {
     "holt_damped_ds": "Holt damped seasonally adjusted", "theta_ds": "Theta seasonally adjusted",
     "combo": "Combination (SES, Holt damped, Theta)", "arima": "ARIMA", "hw_statsmodels": "Holt-Winters (statsmodels)",
     "theta_log": "Theta on the log scale", "theta_ds_log": "Theta seasonally adjusted, log scale",
-    "hw_add_damped_log": "Holt-Winters additive damped, log scale", "zero": "Zero (no demand)",
+    "hw_add_damped_log": "Holt-Winters additive damped, log scale",
+    "diff_ar": "Autoregression on seasonal differences", "zero": "Zero (no demand)",
 }
 
 # candidates of the auto-selection by kind of series, robust ones first (they win ties)
@@ -84,11 +86,13 @@ AUTO = {
 # methods kept in every auto ensemble of a kind, beside its best candidates by backtest: a robust
 # anchor steadies the mean where a few backtest windows pick noisily. Plain series get Theta on the
 # series adjusted by the period type's usual cycle (seasonal indices near 1 when there is no season),
-# on the original and on the log scale; seasonal ones get Theta on the log scale, seasonally adjusted
-# (multiplicative season and growth). A history shorter than two cycles gets the anchor without its
-# season. Chosen on validation hold-outs cut from the training part (bench/forecast_bench.py
-# --validate), see engine.COMBINE.
-ANCHORS = {"plain": ("theta_ds", "theta_ds_log"), "seasonal": ("theta_ds_log",)}
+# on the original and on the log scale; seasonal ones get three models of different families: Theta
+# on the log scale, seasonally adjusted (multiplicative season and growth), an autoregression on the
+# seasonal differences (the ARIMA family: year-on-year change that persists) and damped Holt-Winters
+# on the log scale (ETS with a multiplicative season and damped growth). A history shorter than two
+# cycles gets the anchor without its season. Chosen on validation hold-outs cut from the training
+# part (bench/forecast_bench.py --validate, --window 1 and 2), see engine.COMBINE.
+ANCHORS = {"plain": ("theta_ds", "theta_ds_log"), "seasonal": ("theta_ds_log", "diff_ar", "hw_add_damped_log")}
 
 
 def make(name: str, m: int) -> Model:

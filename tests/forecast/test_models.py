@@ -7,7 +7,7 @@ import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing, Holt as SmHolt
 
 from sop_xl.forecast import seasonality
-from sop_xl.forecast.models import HoltWinters, ets_filter
+from sop_xl.forecast.models import DifferencedAR, HoltWinters, ets_filter
 from sop_xl.forecast.select import FACTORIES, make
 
 rng = np.random.default_rng(11)
@@ -54,6 +54,36 @@ def test_constant_series_forecasts_the_constant():
     # SBA deflates Croston by (1 - alpha / 2) on purpose (Croston's rate is biased upwards)
     sba = make("sba", 1).fit(np.full(30, 7.0))
     np.testing.assert_allclose(sba.predict(2), 7.0 * (1 - sba.alpha_[0] / 2))
+
+
+def test_differenced_ar_is_statsmodels_autoreg_on_the_seasonal_differences_about_their_mean():
+    from statsmodels.tsa.ar_model import AutoReg
+
+    # year-on-year changes that persist (AR(1) with a drift) on a seasonal level
+    rng = np.random.default_rng(5)
+    d = np.zeros(72)
+    for t in range(1, 72):
+        d[t] = 2.0 + 0.5 * d[t - 1] + rng.normal(0, 1)
+    y = np.concatenate([100 + 20 * np.sin(2 * np.pi * np.arange(12) / 12), np.zeros(72)])
+    for t in range(12, 84):
+        y[t] = y[t - 12] + d[t - 12]
+    ours = DifferencedAR(12, max_p=1).forecast(y, 18)
+    diffs = y[12:] - y[:-12]
+    mean = diffs.mean()
+    ref = mean + AutoReg(diffs - mean, lags=1, trend="n").fit().predict(start=len(diffs), end=len(diffs) + 17)
+    expected = np.concatenate([y, np.zeros(18)])
+    for j in range(18):
+        expected[84 + j] = expected[84 + j - 12] + ref[j]
+    np.testing.assert_allclose(ours, expected[84:], rtol=1e-9)
+
+
+def test_differenced_ar_continues_trend_and_season_and_picks_its_order_per_series():
+    t = np.arange(60)
+    trend_season = 100 + 2 * t + 15 * np.sin(2 * np.pi * t / 12)
+    f = DifferencedAR(12).forecast(np.vstack([trend_season, Y[1]]), 12)
+    future = 100 + 2 * np.arange(60, 72) + 15 * np.sin(2 * np.pi * np.arange(60, 72) / 12)
+    np.testing.assert_allclose(f[0], future, atol=1e-6)
+    assert np.isfinite(f[1]).all() and abs(f[1].mean() - Y[1][-12:].mean()) < 5   # noise: no runaway
 
 
 def test_holt_damped_filter_matches_statsmodels():
