@@ -89,9 +89,10 @@ AUTO = {
 # on the original and on the log scale; seasonal ones get three models of different families: Theta
 # on the log scale, seasonally adjusted (multiplicative season and growth), an autoregression on the
 # seasonal differences (the ARIMA family: year-on-year change that persists) and damped Holt-Winters
-# on the log scale (ETS with a multiplicative season and damped growth). A history shorter than two
-# cycles gets the anchor without its season. Chosen on validation hold-outs cut from the training
-# part (bench/forecast_bench.py --validate, --window 1 and 2), see engine.COMBINE.
+# on the log scale (ETS with a multiplicative season and damped growth). A history too short for an
+# anchor's season (two cycles; diff_ar two cycles and 9 periods) gets the anchor without it. Chosen on
+# validation hold-outs cut from the training part (bench/forecast_bench.py --validate, --window 1 and 2),
+# see engine.COMBINE.
 ANCHORS = {"plain": ("theta_ds", "theta_ds_log"), "seasonal": ("theta_ds_log", "diff_ar", "hw_add_damped_log")}
 
 
