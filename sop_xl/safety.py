@@ -3,8 +3,8 @@
 Standard library only: the command line imports this before anything else, so Ctrl-C during
 start-up is handled too.
 
-- Temporary files a save creates are registered here; whoever stops the run (the save's own
-  `finally`, or the Ctrl-C handler of the command line) removes them.
+- Temporary files a save creates are created and registered here in one step (`new_temp`); whoever
+  stops the run (the save's own `finally`, or the Ctrl-C handler of the command line) removes them.
 - The few steps that change files the user owns (backup, then replace) run inside `commit()`;
   an interrupt waits for a commit in progress to finish, and no new commit starts after it.
   So an interrupted run either changed nothing, or finished its save completely; never half.
@@ -37,6 +37,20 @@ def register_temp(path: Path) -> None:
         if _aborting:
             _block_forever()
         _temps.add(Path(path))
+
+
+def new_temp(directory: Path | None, prefix: str, suffix: str) -> Path:
+    """Create an empty temporary file and register it in one step: an interrupt's clean-up (which
+    takes the same lock) sees either no file or a registered one, never a file it does not know."""
+    import tempfile
+    with _guard:
+        if _aborting:
+            _block_forever()
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+        os.close(fd)
+        path = Path(name)
+        _temps.add(path)
+        return path
 
 
 def forget_temp(path: Path) -> None:

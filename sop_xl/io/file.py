@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -275,11 +274,7 @@ class FileWorkbook:
         if self._new:
             return
         target = real_target(self.out)
-        fd, light_name = tempfile.mkstemp(prefix=f".~sop_xl-{target.stem}-", suffix=f"-light{target.suffix}",
-                                          dir=target.parent)
-        os.close(fd)
-        light = Path(light_name)
-        safety.register_temp(light)
+        light = safety.new_temp(target.parent, f".~sop_xl-{target.stem}-", f"-light{target.suffix}")
         written = {n.lower() for n in names}
         from .passthrough import preloaded
         try:
@@ -312,11 +307,7 @@ class FileWorkbook:
         tmp = light = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".~sop_xl-{target.stem}-", suffix=target.suffix,
-                                            dir=target.parent)
-            os.close(fd)
-            tmp = Path(tmp_name)
-            safety.register_temp(tmp)
+            tmp = safety.new_temp(target.parent, f".~sop_xl-{target.stem}-", target.suffix)
             prepared, self._prepared = self._prepared, None
             if prepared is not None and prepared[0] == {name.lower() for name in self._staged}:
                 _, light, wb, held = prepared

@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -41,6 +40,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..contract.schema import Kind, Sheet
+from .. import safety
 from ..untrusted import safe_text
 from ..values import is_blank
 from .archive import ArchiveRefused, check_workbook_archive
@@ -232,14 +232,12 @@ def write_review_copy(spec: ReviewCopySpec, path: str | os.PathLike) -> Path:
     wb.active = 1  # the copy opens on the input table
     wb.security = WorkbookProtection(lockStructure=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~sop_xl-review-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
+    tmp = safety.new_temp(path.parent, ".~sop_xl-review-", ".xlsx")   # removed by Ctrl-C's clean-up too
     try:
         wb.save(tmp)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        safety.forget_temp(tmp)
     return path
 
 

@@ -19,16 +19,17 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 import threading
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pulp
 from pulp import constants as C
 
+from .. import safety
 from .lp import LinearProgram
 from .pulp_internals import FastHiGHS
 from .solver_progress import watch
@@ -253,8 +254,7 @@ _CBC_GAP = re.compile(r"^Gap:\s*([-+0-9.eE]+)", re.M)
 
 
 def _solve_cbc(problem: pulp.LpProblem, time_limit: float, mip_gap: float) -> SolveResult:
-    fd, log_path = tempfile.mkstemp(prefix="sop_xl_cbc_", suffix=".log")
-    os.close(fd)
+    log_path = str(safety.new_temp(None, "sop_xl_cbc_", ".log"))
     try:
         solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=mip_gap, logPath=log_path,
                                    _skip_v4_deprecation=True)
@@ -264,7 +264,7 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float, mip_gap: float) -> So
         with open(log_path, errors="replace") as fh:
             log = fh.read()
     finally:
-        os.unlink(log_path)
+        safety.forget_temp(Path(log_path))
     timed_out = "Stopped on time" in log or "stopped on time" in log.lower()
     status = _pulp_status(problem, timed_out)
     gap = None

@@ -150,3 +150,36 @@ def test_second_writer_gives_up_after_the_wait_naming_the_holder(demo_copy):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_temporary_file_is_never_created_unregistered(tmp_path, monkeypatch):
+    """The race behind a leftover `.~sop_xl-*.xlsx`: Ctrl-C's clean-up ran between the save creating its
+    temporary file and registering it. Here the clean-up is started exactly in that gap: it must wait,
+    then remove the file."""
+    import tempfile
+
+    from sop_xl import safety
+
+    created, release = threading.Event(), threading.Event()
+    real_mkstemp = tempfile.mkstemp
+
+    def slow_mkstemp(*args, **kwargs):
+        out = real_mkstemp(*args, **kwargs)
+        created.set()
+        release.wait(5)          # the gap, held open while the interrupt arrives
+        return out
+    monkeypatch.setattr(tempfile, "mkstemp", slow_mkstemp)
+    worker = threading.Thread(target=safety.new_temp, args=(tmp_path, ".~sop_xl-book-", ".xlsx"), daemon=True)
+    worker.start()
+    assert created.wait(5)
+    aborted = threading.Thread(target=safety.abort)
+    aborted.start()
+    time.sleep(0.2)
+    assert aborted.is_alive(), "the clean-up ran inside the gap"
+    release.set()
+    aborted.join(5)
+    worker.join(5)
+    try:
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        safety.reset()
