@@ -33,7 +33,7 @@ FORECAST = Sheet(
           description="Method picked by the backtest (ensemble: mean of the best methods, see Reason on Accuracy)."),
         C("flags", Kind.TEXT, "Flags", width=24,
           description="What cleansing or the engine did: gaps_filled, outliers_replaced, leading_zeros_dropped, "
-                      "short_history, fallback_method, discontinued, capped_at_3x_history_max, "
+                      "history_before_launch_dropped, short_history, fallback_method, discontinued, capped_at_3x_history_max, "
                       "negative_set_to_zero, model_failed_naive_used, reconciled, ..."),
         C("reason", Kind.TEXT, "Reason", width=60,
           description="Why this method (backtest scores), and every cap or adjustment made to its forecast."),

@@ -1,7 +1,8 @@
 """History cleansing before fitting, one series at a time, with a log the planner can undo.
 
 Order matters: missing periods and negatives are fixed first (they are data errors), then
-leading zeros of new products are dropped (they are not demand), then outliers are
+leading zeros of new products are dropped (they are not demand), and so is the dormant past of a
+product launched (or relaunched) after a year without demand; then outliers are
 replaced by the robust trend plus season (they are events, listed with the original value).
 Intermittent series keep their spikes: for them a spike is the demand.
 """
@@ -16,6 +17,7 @@ import numpy as np
 GAPS = "gaps_filled"
 NEGATIVES = "negatives_zeroed"
 NEW_PRODUCT = "leading_zeros_dropped"
+LAUNCH = "history_before_launch_dropped"
 OUTLIERS = "outliers_replaced"
 NO_HISTORY = "no_history"
 SHORT = "short_history"
@@ -39,6 +41,11 @@ class Cleansed:
 
 GAP_WINDOW = 3   # periods on each side of a blank whose values fill it
 
+# a launch: at least a year without demand, then sales in most periods, and everything sold before
+# the pause less than this share of what sold since: the old history would only drag the forecast
+# of the new level down (an intermittent method averages the years of zeros in)
+LAUNCH_SHARE = 0.05
+
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of True in `mask`."""
@@ -46,8 +53,24 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
-def basic(raw: np.ndarray) -> Cleansed:
-    """Gaps, negatives and leading zeros; `raw` spans the series' periods with NaN for gaps."""
+def launch(y: np.ndarray, year: int) -> int:
+    """Index of the period a product was (re)launched in after a year or more without demand, when
+    it has sold in at least 2 and at least two thirds of the periods since, and all it sold before
+    is below LAUNCH_SHARE of the sales since; 0 when there is no such launch."""
+    pauses = [(a, b) for a, b in _runs(y <= 0) if b - a >= year and b < len(y)]
+    if not pauses:
+        return 0
+    a, b = pauses[-1]
+    since = y[b:]
+    selling = int((since > 0).sum())
+    if selling < 2 or selling < 2 / 3 * len(since) or y[:a].sum() >= LAUNCH_SHARE * since.sum():
+        return 0
+    return b
+
+
+def basic(raw: np.ndarray, year: int = 12) -> Cleansed:
+    """Gaps, negatives, leading zeros and the dormant past before a launch (`year`: periods in a
+    year); `raw` spans the series' periods with NaN for gaps."""
     y = np.asarray(raw, float).copy()
     out = Cleansed(values=y, start=0)
     missing = ~np.isfinite(y)
@@ -90,6 +113,15 @@ def basic(raw: np.ndarray) -> Cleansed:
     elif not len(nz):
         # only zeros: keep them, the forecast is zero and says so
         pass
+    cut = launch(y, year)
+    if cut:
+        out.flags.append(LAUNCH)
+        why = (f"sold before a pause of a year or more, less than {LAUNCH_SHARE:.0%} of what has sold since the "
+               f"launch: history before the launch left out of the forecast")
+        for i in np.flatnonzero(y[:cut] > 0):
+            out.log.append((out.start + int(i), float(y[i]), np.nan, "left out", why))
+        out.start += cut
+        y = y[cut:]
     if np.abs(y).max(initial=0) > _HUGE:
         out.flags.append(HUGE)
     out.values = y

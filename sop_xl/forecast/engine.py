@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..fanout import fan_out, workers as n_workers
+from ..periods import PERIODS_PER_YEAR
 from ..progress import SILENT, Progress
 from . import accuracy, cleanse as cl, classify, frames, intervals
 from .seasonality import CANDIDATE_SEASONS
@@ -188,7 +189,7 @@ def prepare(panel: frames.Panel, first: pd.Period | None, h: int, *, season_leng
         if str(uid) in dropped:
             series.append(_Series(uid, p0, np.zeros(0), None, [cl.DISCONTINUED], end=p0 + len(raw)))
             continue
-        c = cl.basic(raw)
+        c = cl.basic(raw, PERIODS_PER_YEAR[ptype])
         for pos, orig, new, action, why in c.log:
             log_rows.append((uid, p0 + pos, orig, new, action, why))
         if cl.NO_HISTORY in c.flags:

@@ -172,6 +172,11 @@ def _safe_forecast(name: str, m: int, y: np.ndarray, h: int, adjusted: dict | No
     return np.clip(f, 0.0, cap)
 
 
+# a forecast below a millionth of the series' mean level is numerical residue (a probability of
+# demand decayed over a long run of zeros, a rounding error: 1e-30 scripts), not a forecast: it is
+# written as 0, so a planner reads 0 and a zero week is not scored as a miss (sMAPE 200)
+RESIDUE = 1e-6
+
 # flags (and the reason shown beside them) for what the engine changed in a model's forecast
 CAP = 3.0
 ADJUSTMENTS = {
@@ -260,7 +265,8 @@ def select_block(y: np.ndarray, m: int, names: tuple[str, ...], h: int, *, metri
             reason = _ensemble_reason(metric, members, i, names, score, scores, len(origins), hb, bench, anchors)
         extra, because = _adjustments(members, adjusted, i)
         reason += because
-        out.append(Outcome(method=chosen, reason=reason, forecast=np.maximum(forecast, 0), origins=list(origins),
+        forecast = np.where(forecast < RESIDUE * level[i], 0.0, forecast)
+        out.append(Outcome(method=chosen, reason=reason, forecast=forecast, origins=list(origins),
                            actual=actual[i], fitted=fitted, scale=float(scale[i]), scores=scores,
                            members=members, flags=list(flags) + extra, nested=nested[i]))
     return out

@@ -10,6 +10,7 @@ import pytest
 
 from sop_xl.forecast import engine
 from sop_xl.forecast import METHODS, backtest, cleanse, forecast, forecast_result, forecast_values
+from sop_xl.forecast.cleanse import launch
 
 from .conftest import make_history
 
@@ -164,6 +165,45 @@ def test_new_product_leading_zeros_and_discontinued_items(history):
     assert "discontinued" in s.loc["SKU005", "flags"] and s.loc["SKU005", "method"] == ""
     assert "SKU005" not in set(res.forecasts["unique_id"])
 
+
+
+def _monthly(series: dict) -> pd.DataFrame:
+    return pd.concat([pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2015-01-01", periods=len(y), freq="MS"),
+                                    "y": y}) for uid, y in series.items()], ignore_index=True)
+
+
+def test_a_launch_after_a_dormant_year_forecasts_the_new_level_and_logs_what_it_left_out():
+    rng = np.random.default_rng(4)
+    launched = [0, 1, 1] + [0] * 40 + [2] + [0] * 14 + [42, 300, 429, 450, 440, 470]
+    sporadic = list(rng.choice([0, 0, 0, 0, 0, 0, 5], size=60).astype(float))
+    sporadic[-14:] = [0] * 12 + [6, 4]      # a year without demand, then two sales: still intermittent
+    december = ([0] * 11 + [80]) * 5         # a pause shorter than a year every year
+    res = forecast_result(_monthly({"LAUNCH": launched, "SPORADIC": sporadic, "DECEMBER": december}), 6)
+    s = res.series.set_index("unique_id")
+    assert "history_before_launch_dropped" in s.loc["LAUNCH", "flags"] and s.loc["LAUNCH", "history_periods"] == 6
+    for uid in ("SPORADIC", "DECEMBER"):
+        assert "history_before_launch_dropped" not in s.loc[uid, "flags"], uid
+    yhat = res.forecasts.set_index("unique_id").loc["LAUNCH", "yhat"]
+    assert (yhat > 300).all(), yhat       # the years of zeros no longer average the new level down
+    log = res.cleansing[res.cleansing["unique_id"] == "LAUNCH"]
+    assert list(log["original"]) == [1.0, 1.0, 2.0] and set(log["action"]) == {"left out"}
+    assert log["cleansed"].isna().all() and log["reason"].str.contains("launch").all()
+
+
+def test_launch_rule_needs_a_year_of_pause_and_negligible_sales_before():
+    year = 12
+    assert launch(np.array([5.0] * 20 + [0] * 12 + [30, 40, 50]), year) == 0   # sold a lot before
+    assert launch(np.array([1.0] * 2 + [0] * 11 + [30, 40, 50]), year) == 0    # paused 11 months
+    assert launch(np.array([1.0] * 2 + [0] * 12 + [30, 0, 0, 50, 0]), year) == 0  # sells in 2 of 5
+    assert launch(np.array([1.0] * 2 + [0] * 12 + [30, 40, 50]), year) == 14
+    assert launch(np.array([1.0] * 2 + [0] * 4 + [30, 40]), 4) == 6            # quarters: a year is 4
+
+
+def test_a_forecast_decayed_to_numerical_residue_is_written_as_zero():
+    # TSB's demand probability decays over a long run of zeros: 1e-30 units is not a forecast
+    y = [0.0] * 10 + [3, 0, 0, 4, 0, 2, 0, 0, 5] + [0.0] * 120   # TSB alone gives 3e-12 here
+    res = forecast_result(_monthly({"QUIET": y}), 6, method="tsb")
+    assert (res.forecasts["yhat"] == 0).all(), res.forecasts["yhat"]
 
 BAD = {
     "all_zero": [0.0] * 30,
