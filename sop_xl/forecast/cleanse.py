@@ -43,7 +43,9 @@ GAP_WINDOW = 3   # periods on each side of a blank whose values fill it
 
 # a launch: at least a year without demand, then sales in most periods, and everything sold before
 # the pause less than this share of what sold since: the old history would only drag the forecast
-# of the new level down (an intermittent method averages the years of zeros in)
+# of the new level down (an intermittent method averages the years of zeros in). Checked on the
+# training-window hold-outs (bench/forecast_bench.py --validate): one PBS series qualifies; PBS MASE
+# window 1 1.640 -> 1.666, window 2 2.430 -> 1.287; no series of M1, Tourism or aus_retail qualifies
 LAUNCH_SHARE = 0.05
 
 
